@@ -1,0 +1,28 @@
+import { Hono, type Handler } from 'hono';
+
+export interface ReadinessReport {
+  ready: boolean;
+  /** Per dependency: 'ok', or what is wrong. Degraded dependencies do not make us unready. */
+  checks: Record<string, string>;
+}
+
+export interface AppOptions {
+  authRoute: Handler;
+  readiness: () => ReadinessReport;
+  /** Prometheus text; absent when metrics are served on their own port. */
+  metricsRoute?: Handler;
+}
+
+export function createApp(options: AppOptions): Hono {
+  const app = new Hono();
+  // Gateways send GET, but some keep the original method: accept them all.
+  app.all('/auth', options.authRoute);
+  app.get('/healthz', (c) => c.text('ok'));
+  app.get('/readyz', (c) => {
+    const report = options.readiness();
+    return c.json(report, report.ready ? 200 : 503);
+  });
+  if (options.metricsRoute) app.get('/metrics', options.metricsRoute);
+  app.notFound((c) => c.text('not found', 404));
+  return app;
+}

@@ -1,0 +1,31 @@
+import { looksLikeJwt, type Credentials } from './credentials.js';
+import { Denial } from './errors.js';
+import type { Identity } from './identity.js';
+import type { AccessTokenVerifier } from './jwt/access-token-verifier.js';
+import type { OriginalRequest } from './original-request.js';
+
+export type AuthMode = 'jwt' | 'resolver' | 'auto';
+
+export interface Authentication {
+  identity: Identity;
+  /** The 200 answer's identity headers. */
+  headers: ReadonlyArray<readonly [string, string]>;
+  /** How the answer was reached, for metrics and logs. */
+  via: 'jwt';
+}
+
+export interface Authenticator {
+  /** Resolves with who the caller is, or rejects with a Denial. */
+  authenticate(request: OriginalRequest, credentials: Credentials): Promise<Authentication>;
+}
+
+export function createAuthenticator(deps: { accessTokens: AccessTokenVerifier }): Authenticator {
+  return {
+    async authenticate(_request, credentials) {
+      if (credentials.bearer === undefined) throw new Denial('credentials_missing', 'no bearer token');
+      if (!looksLikeJwt(credentials.bearer)) throw new Denial('token_malformed', 'bearer token is not a JWT');
+      const verified = await deps.accessTokens.verify(credentials.bearer);
+      return { identity: verified.identity, headers: verified.headers, via: 'jwt' };
+    },
+  };
+}

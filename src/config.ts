@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { IDENTITY_HEADER_NAMES } from './identity.js';
+
+const SIGNING_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const origin = z.url().transform((value, ctx) => {
+  const url = new URL(value);
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    ctx.addIssue({ code: 'custom', message: 'must be https (http is accepted for loopback only)' });
+  }
+  if (url.pathname !== '/' || url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: 'must be the project origin, without path or query' });
+  }
+  return url.origin;
+});
+
+const baseUrl = z.url().transform((value) => value.replace(/\/+$/, ''));
+
+const list = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z.string().transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean)).pipe(z.array(item));
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const HEADER_NAME = /^x-[a-z0-9][a-z0-9-]*$/;
+const claimHeaders = z.string().transform((value, ctx) => {
+  const mapping: Array<{ claim: string; header: string }> = [];
+  for (const pair of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const at = pair.lastIndexOf('=');
+    const claim = pair.slice(0, at).trim();
+    const header = pair.slice(at + 1).trim().toLowerCase();
+    if (at <= 0 || !claim) ctx.addIssue({ code: 'custom', message: `"${pair}" is not claim=X-Header-Name` });
+    else if (!HEADER_NAME.test(header)) ctx.addIssue({ code: 'custom', message: `"${header}" must look like x-some-name` });
+    else if (IDENTITY_HEADER_NAMES.includes(header)) ctx.addIssue({ code: 'custom', message: `"${header}" is a built-in identity header` });
+    else mapping.push({ claim, header });
+  }
+  return mapping;
+});
+
+/**
+ * Every setting, its environment variable, default and meaning, in one place. The README's
+ * configuration table is checked against this list by a test.
+ */
+export const SETTINGS = {
+  authgearEndpoint: { env: 'AUTHGEAR_ENDPOINT', schema: origin, doc: 'Authgear project origin (the token issuer), e.g. https://myapp.authgear.cloud. Required.' },
+  authgearInternalUrl: { env: 'AUTHGEAR_INTERNAL_URL', schema: baseUrl.optional(), doc: 'Where to reach Authgear from here (e.g. an in-cluster Service URL). Requests carry Host of the public endpoint. Default: the endpoint.' },
+  port: { env: 'PORT', schema: integer(1, 65535).default(8080), doc: 'Port of /auth, /healthz, /readyz.' },
+  listenHost: { env: 'LISTEN_HOST', schema: z.string().min(1).default('0.0.0.0'), doc: 'Address to listen on.' },
+  acceptedAudiences: { env: 'ACCEPTED_AUDIENCES', schema: list(z.string().min(1)).optional(), doc: 'Comma-separated audiences an access token may carry. Default: the endpoint origin (what Authgear puts in aud).' },
+  allowedAlgorithms: { env: 'ALLOWED_ALGORITHMS', schema: list(z.enum(SIGNING_ALGORITHMS)).pipe(z.array(z.enum(SIGNING_ALGORITHMS)).min(1)).default(['RS256']), doc: 'Comma-separated JWS algorithms accepted. Asymmetric only; HS* and none can never be enabled.' },
+  clockSkewSeconds: { env: 'CLOCK_SKEW_SECONDS', schema: integer(0, 300).default(30), doc: 'Tolerance for exp/nbf/auth_time comparisons, at most 300.' },
+  jwksRefreshSeconds: { env: 'JWKS_REFRESH_SECONDS', schema: integer(10, 86400).default(300), doc: 'Age after which the key set is refreshed in the background (Authgear sends no Cache-Control).' },
+  jwksMissCooldownSeconds: { env: 'JWKS_MISS_COOLDOWN_SECONDS', schema: integer(1, 3600).default(30), doc: 'Minimum time between key set refetches caused by an unknown kid.' },
+  tokenCacheMaxEntries: { env: 'TOKEN_CACHE_MAX_ENTRIES', schema: integer(0, 10_000_000).default(100_000), doc: 'Verified tokens kept in process (by SHA-256) until their exp; 0 disables.' },
+  maxTokenBytes: { env: 'MAX_TOKEN_BYTES', schema: integer(256, 65536).default(8192), doc: 'Longer bearer tokens or cookies are refused with token_too_large.' },
+  upstreamTimeoutMs: { env: 'UPSTREAM_TIMEOUT_MS', schema: integer(50, 30_000).default(2000), doc: 'Timeout of each call to Authgear (discovery, JWKS).' },
+  claimHeaders: { env: 'CLAIM_HEADERS', schema: claimHeaders.default([]), doc: 'Extra claims to pass as headers: claim=x-header pairs, comma-separated (e.g. https://myapp.example/tenant=x-user-tenant).' },
+  realm: { env: 'REALM', schema: z.string().regex(/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,100}$/).default('authgear-gate'), doc: 'realm of the WWW-Authenticate challenge.' },
+  logLevel: { env: 'LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), doc: 'Log level; allows are logged at debug.' },
+} as const;
+
+type Settings = typeof SETTINGS;
+type Parsed = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+export type Config = Omit<Parsed, 'acceptedAudiences'> & { acceptedAudiences: string[] };
+
+/** Reads the whole configuration from env, reporting every problem at once. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const parsed: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const raw = env[setting.env];
+    const result = setting.schema.safeParse(raw === '' ? undefined : raw);
+    if (result.success) parsed[key] = result.data;
+    else for (const issue of result.error.issues) problems.push(`${setting.env}: ${issue.message}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = parsed as Parsed;
+  return { ...config, acceptedAudiences: config.acceptedAudiences ?? [config.authgearEndpoint] };
+}

@@ -1,0 +1,79 @@
+/**
+ * Every way a request can be refused, as one stable vocabulary. The code is what operators
+ * grep for, what metrics count and what tests assert; messages may change, codes may not.
+ */
+export const DENIAL_STATUS = {
+  // 401: the caller did not prove who it is
+  credentials_missing: 401,
+  credentials_malformed: 401,
+  request_malformed: 401,
+  token_too_large: 401,
+  token_malformed: 401,
+  token_expired: 401,
+  token_not_yet_valid: 401,
+  token_type_invalid: 401,
+  bad_signature: 401,
+  alg_not_allowed: 401,
+  unknown_key: 401,
+  wrong_issuer: 401,
+  wrong_audience: 401,
+  claims_invalid: 401,
+  session_invalid: 401,
+  auth_too_old: 401,
+  // 403: we know who it is, and the answer is no
+  anonymous_user: 403,
+  unverified_user: 403,
+  missing_role: 403,
+  reauthentication_impossible: 403,
+  route_denied: 403,
+  // 503: we cannot decide, so we do not allow
+  keys_unavailable: 503,
+  resolver_unavailable: 503,
+  internal_error: 503,
+} as const;
+
+export type DenialCode = keyof typeof DENIAL_STATUS;
+export type DenialStatus = (typeof DENIAL_STATUS)[DenialCode];
+
+/** Base class of every error this service raises on purpose; anything else is a bug. */
+export class GateError extends Error {
+  override readonly name: string = 'GateError';
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The request is not allowed through; `status` says whether to challenge, forbid or back off. */
+export class Denial extends GateError {
+  override readonly name = 'Denial';
+  declare readonly code: DenialCode;
+  readonly status: DenialStatus;
+  constructor(code: DenialCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.status = DENIAL_STATUS[code];
+  }
+}
+
+/** One or more configuration problems; the process must not start. */
+export class ConfigError extends GateError {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super('config_invalid', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** A call to Authgear failed (network, timeout, unexpected status or body). */
+export class UpstreamError extends GateError {
+  override readonly name = 'UpstreamError';
+  constructor(
+    readonly upstream: 'discovery' | 'jwks' | 'resolver',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('upstream_failed', message, options);
+  }
+}

@@ -1,0 +1,85 @@
+import type { Hono } from 'hono';
+import { createApp } from './app.js';
+import { createAuthenticator } from './authenticator.js';
+import type { Config } from './config.js';
+import { createAuthRoute, type DecisionEvent } from './http/auth-route.js';
+import { createAccessTokenVerifier } from './jwt/access-token-verifier.js';
+import { createDecisionLogger, describeError, type Logger } from './logging.js';
+import { fetchProviderMetadata, type ProviderMetadata } from './oidc/discovery.js';
+import { fetchJwks } from './oidc/fetch-jwks.js';
+import { createKeyStore, type KeyStore } from './oidc/key-store.js';
+import { createUpstreamClient } from './upstream/http-client.js';
+
+export interface GateDependencies {
+  logger: Logger;
+  /** Wall clock in ms; tests pass a fake one. */
+  now?: () => number;
+  onDecision?: (event: DecisionEvent) => void;
+}
+
+export interface Gate {
+  app: Hono;
+  keyStore: KeyStore;
+  /** Loads discovery and keys (retrying); the app answers 503 until it is done. */
+  start(signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds the whole service from a validated config; no listening, no signals, no env. */
+export function createGate(config: Config, deps: GateDependencies): Gate {
+  const now = deps.now ?? Date.now;
+  const { logger } = deps;
+  const authgear = createUpstreamClient({
+    baseUrl: config.authgearInternalUrl ?? config.authgearEndpoint,
+    publicOrigin: config.authgearEndpoint,
+    timeoutMs: config.upstreamTimeoutMs,
+  });
+
+  let metadata: ProviderMetadata | undefined;
+  const keyStore = createKeyStore({
+    now,
+    refreshAfterMs: config.jwksRefreshSeconds * 1000,
+    missCooldownMs: config.jwksMissCooldownSeconds * 1000,
+    async loadKeySet() {
+      metadata ??= await fetchProviderMetadata(authgear, config.authgearEndpoint);
+      return fetchJwks(authgear, metadata.jwksPath);
+    },
+    onLoadError: (reason, error) => logger.warn({ reason, error: describeError(error) }, 'could not load signing keys'),
+  });
+
+  const accessTokens = createAccessTokenVerifier({
+    getKey: keyStore.getKey,
+    issuer: config.authgearEndpoint,
+    audiences: config.acceptedAudiences,
+    algorithms: config.allowedAlgorithms,
+    clockSkewSeconds: config.clockSkewSeconds,
+    claimHeaders: config.claimHeaders,
+    cacheMaxEntries: config.tokenCacheMaxEntries,
+    now,
+  });
+
+  const logDecision = createDecisionLogger(logger);
+  const authRoute = createAuthRoute({
+    authenticator: createAuthenticator({ accessTokens }),
+    credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: '' },
+    realm: config.realm,
+    onDecision: (event) => {
+      logDecision(event);
+      deps.onDecision?.(event);
+    },
+  });
+
+  const app = createApp({
+    authRoute,
+    readiness: () => ({ ready: keyStore.isReady(), checks: { keys: keyStore.isReady() ? 'ok' : 'not loaded' } }),
+  });
+
+  return {
+    app,
+    keyStore,
+    start: (signal) => keyStore.start(signal),
+    async close() {
+      authgear.close();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import type { JWTPayload } from 'jose';
+
+/**
+ * Who the request is from, in the shape of Authgear's resolver answer, so the app behind the
+ * gateway sees one contract whether a JWT was verified here or a session was resolved.
+ */
+export interface Identity {
+  userId: string;
+  anonymous: boolean;
+  verified: boolean;
+  canReauthenticate: boolean;
+  roles: readonly string[];
+  amr: readonly string[];
+  /** Unix seconds of the last authentication; undefined when unknown. */
+  authenticatedAt: number | undefined;
+  /** Custom claims mapped to headers by CLAIM_HEADERS, values already header-safe. */
+  extraHeaders: ReadonlyArray<readonly [string, string]>;
+}
+
+export const HEADER = {
+  sessionValid: 'x-authgear-session-valid',
+  userId: 'x-authgear-user-id',
+  anonymous: 'x-authgear-user-anonymous',
+  verified: 'x-authgear-user-verified',
+  canReauthenticate: 'x-authgear-user-can-reauthenticate',
+  roles: 'x-authgear-user-roles',
+  amr: 'x-authgear-session-amr',
+  authenticatedAt: 'x-authgear-session-authenticated-at',
+} as const;
+
+/** Every header the gateway must take from us and never from the client. */
+export const IDENTITY_HEADER_NAMES: readonly string[] = Object.values(HEADER);
+
+const CLAIM = {
+  anonymous: 'https://authgear.com/claims/user/is_anonymous',
+  verified: 'https://authgear.com/claims/user/is_verified',
+  canReauthenticate: 'https://authgear.com/claims/user/can_reauthenticate',
+  roles: 'https://authgear.com/claims/user/roles',
+} as const;
+
+const MAX_HEADER_VALUE = 2048;
+
+/**
+ * Makes any claim value safe to put in a header: visible ASCII stays, everything else
+ * (CR, LF, NUL, non-ASCII) is percent-encoded, so nothing can split or smuggle a header.
+ */
+export function headerSafe(value: unknown): string {
+  const text =
+    typeof value === 'string' ? value
+    : Array.isArray(value) ? value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(',')
+    : JSON.stringify(value) ?? '';
+  const safe = text.replace(/[^\x20-\x7e]|%/g, (char) => encodeURIComponent(char));
+  return safe.length > MAX_HEADER_VALUE ? safe.slice(0, MAX_HEADER_VALUE) : safe;
+}
+
+const stringArray = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+
+export function identityFromClaims(
+  claims: JWTPayload,
+  claimHeaders: ReadonlyArray<{ claim: string; header: string }>,
+): Identity {
+  const authTime = claims['auth_time'];
+  const extraHeaders: Array<[string, string]> = [];
+  for (const { claim, header } of claimHeaders) {
+    if (claims[claim] !== undefined && claims[claim] !== null) extraHeaders.push([header, headerSafe(claims[claim])]);
+  }
+  return {
+    userId: String(claims.sub),
+    anonymous: claims[CLAIM.anonymous] === true,
+    verified: claims[CLAIM.verified] === true,
+    canReauthenticate: claims[CLAIM.canReauthenticate] === true,
+    roles: stringArray(claims[CLAIM.roles]),
+    amr: stringArray(claims['amr']),
+    authenticatedAt: typeof authTime === 'number' && authTime > 0 ? Math.floor(authTime) : undefined,
+    extraHeaders,
+  };
+}
+
+/** The headers of a 200 answer, ready to send; roles and authenticated-at are absent when empty, as Authgear does. */
+export function identityHeaders(identity: Identity): Array<readonly [string, string]> {
+  const headers: Array<readonly [string, string]> = [
+    [HEADER.sessionValid, 'true'],
+    [HEADER.userId, headerSafe(identity.userId)],
+    [HEADER.anonymous, String(identity.anonymous)],
+    [HEADER.verified, String(identity.verified)],
+    [HEADER.canReauthenticate, String(identity.canReauthenticate)],
+    [HEADER.amr, headerSafe(identity.amr.join(' '))],
+  ];
+  if (identity.roles.length > 0) headers.push([HEADER.roles, headerSafe(identity.roles.join(','))]);
+  if (identity.authenticatedAt !== undefined) headers.push([HEADER.authenticatedAt, String(identity.authenticatedAt)]);
+  return headers.concat(identity.extraHeaders);
+}

@@ -1,0 +1,121 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import { waitFor } from './support/wait-for.js';
+
+let authgear: AuthgearStandIn;
+let gate: TestGate;
+let nowMs: number;
+
+beforeEach(async () => {
+  nowMs = Date.now();
+  authgear = await startAuthgearStandIn();
+  gate = await startTestGate(authgear, { JWKS_MISS_COOLDOWN_SECONDS: '30', JWKS_REFRESH_SECONDS: '300' }, { now: () => nowMs });
+});
+afterEach(async () => {
+  await gate.close();
+  await authgear.close();
+});
+
+const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
+
+describe('signing keys', () => {
+  it('loads discovery once and the JWKS from its jwks_uri before being ready', async () => {
+    expect(gate.keyStore.isReady()).toBe(true);
+    expect(authgear.count('/.well-known/openid-configuration')).toBe(1);
+    expect(authgear.count('/oauth2/jwks')).toBe(1);
+    expect((await gate.app.request('/readyz')).status).toBe(200);
+  });
+
+  it('picks up a rotated key on its first unknown kid, then serves both old and new tokens', async () => {
+    const oldToken = await authgear.accessToken();
+    await authgear.rotate();
+    const newToken = await authgear.accessToken();
+    expect((await gate.auth(bearer(newToken))).status).toBe(200);
+    expect(authgear.count('/oauth2/jwks')).toBe(2);
+    expect((await gate.auth(bearer(oldToken))).status).toBe(200);
+  });
+
+  it('stops accepting a key Authgear removed, once the key set is refreshed', async () => {
+    const oldKey = authgear.keys[0]!;
+    await authgear.rotate({ dropOld: true });
+    nowMs += 301_000;
+    // the first request past the refresh age triggers a background refresh
+    const current = await authgear.accessToken({ now: Math.floor(nowMs / 1000) });
+    expect((await gate.auth(bearer(current))).status).toBe(200);
+    await waitFor(() => authgear.count('/oauth2/jwks') === 2);
+    const signedByRemovedKey = await authgear.accessToken({ key: oldKey, now: Math.floor(nowMs / 1000) });
+    expect(reason(await gate.auth(bearer(signedByRemovedKey)))).toBe('unknown_key');
+  });
+
+  it('refetches for unknown kids at most once per cooldown, however many arrive', async () => {
+    const stranger = await authgear.newUnpublishedKey();
+    const tokens = await Promise.all(Array.from({ length: 50 }, () => authgear.accessToken({ key: { ...stranger, kid: crypto.randomUUID() } })));
+    const answers = await Promise.all(tokens.map((token) => gate.auth(bearer(token))));
+    expect(answers.every((answer) => answer.status === 401 && reason(answer) === 'unknown_key')).toBe(true);
+    expect(authgear.count('/oauth2/jwks')).toBe(2);
+    nowMs += 31_000;
+    await gate.auth(bearer(tokens[0]!));
+    expect(authgear.count('/oauth2/jwks')).toBe(3);
+  });
+
+  it('keeps verifying with the keys it has while Authgear is down', async () => {
+    authgear.setState('down');
+    nowMs += 301_000;
+    const token = await authgear.accessToken({ now: Math.floor(nowMs / 1000) });
+    expect((await gate.auth(bearer(token))).status).toBe(200);
+  });
+});
+
+describe('before keys are loaded', () => {
+  it('is not ready and answers 503 keys_unavailable, then becomes ready when Authgear comes back', async () => {
+    const down = await startAuthgearStandIn();
+    down.setState('down');
+    const waiting = await startTestGate(down, {}, { start: false });
+    const controller = new AbortController();
+    const started = waiting.start(controller.signal);
+    const token = await down.accessToken();
+    const response = await waiting.auth(bearer(token));
+    expect(response.status).toBe(503);
+    expect(reason(response)).toBe('keys_unavailable');
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect((await waiting.app.request('/readyz')).status).toBe(503);
+    expect((await waiting.app.request('/healthz')).status).toBe(200);
+    await waitFor(() => down.count('/.well-known/openid-configuration') >= 1);
+    down.setState('up');
+    await started;
+    expect((await waiting.auth(bearer(token))).status).toBe(200);
+    expect(down.count('/.well-known/openid-configuration')).toBeGreaterThan(1);
+    await waiting.close();
+    await down.close();
+  });
+
+  it('refuses a discovery document for another issuer', async () => {
+    const other = await startAuthgearStandIn();
+    other.handlers.set('/.well-known/openid-configuration', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer: 'https://evil.example', jwks_uri: 'https://evil.example/jwks' }));
+    });
+    const waiting = await startTestGate(other, {}, { start: false });
+    const controller = new AbortController();
+    const started = waiting.start(controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(waiting.keyStore.isReady()).toBe(false);
+    expect(other.count('/oauth2/jwks')).toBe(0);
+    controller.abort();
+    await started;
+    await waiting.close();
+    await other.close();
+  });
+});
+
+describe('an in-cluster Authgear URL', () => {
+  it('connects to the internal address with the public Host, as Authgear routes by Host', async () => {
+    const internal = await startAuthgearStandIn({ publicOrigin: 'https://auth.example.test' });
+    const routed = await startTestGate(internal);
+    expect(routed.keyStore.isReady()).toBe(true);
+    const token = await internal.accessToken();
+    expect((await routed.auth(bearer(token))).status).toBe(200);
+    await routed.close();
+    await internal.close();
+  });
+});

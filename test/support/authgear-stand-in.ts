@@ -1,0 +1,163 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+
+/**
+ * A local Authgear, faithful to ../shared/authgear-and-gateways.md: discovery, JWKS without
+ * Cache-Control, 307 for a foreign Host, RS256 keys with UUID kids, and tokens shaped like
+ * Authgear's. It counts every request so tests can assert what reached "Authgear".
+ */
+export interface SigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+export interface TokenOptions {
+  claims?: Record<string, unknown>;
+  /** Remove these claims from the default set. */
+  omit?: string[];
+  header?: Record<string, unknown>;
+  key?: SigningKey;
+  alg?: string;
+  /** Seconds relative to now. */
+  expiresIn?: number;
+  now?: number;
+}
+
+export interface AuthgearStandIn {
+  origin: string;
+  /** Where to connect (differs from origin when a public origin is simulated). */
+  url: string;
+  port: number;
+  keys: SigningKey[];
+  counts: Map<string, number>;
+  count(path: string): number;
+  /** Publishes a new first (signing) key; the old ones stay published unless `dropOld`. */
+  rotate(options?: { dropOld?: boolean }): Promise<SigningKey>;
+  newUnpublishedKey(): Promise<SigningKey>;
+  accessToken(options?: TokenOptions): Promise<string>;
+  /** Unix seconds "now" of the issued tokens; follow a test's fake clock with this. */
+  setClock(nowSeconds: () => number): void;
+  /** 'up', 'error' (500s) or 'down' (connections reset); delayMs slows every answer. */
+  setState(state: 'up' | 'error' | 'down', delayMs?: number): void;
+  close(): Promise<void>;
+  server: http.Server;
+  handlers: Map<string, (req: http.IncomingMessage, res: http.ServerResponse) => void>;
+}
+
+export const CLAIMS = {
+  anonymous: 'https://authgear.com/claims/user/is_anonymous',
+  verified: 'https://authgear.com/claims/user/is_verified',
+  canReauthenticate: 'https://authgear.com/claims/user/can_reauthenticate',
+  roles: 'https://authgear.com/claims/user/roles',
+} as const;
+
+export async function generateSigningKey(alg = 'RS256'): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { modulusLength: 2048, extractable: true });
+  const kid = randomUUID();
+  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, use: 'sig', alg } };
+}
+
+export async function startAuthgearStandIn(options: { publicOrigin?: string } = {}): Promise<AuthgearStandIn> {
+  const keys: SigningKey[] = [await generateSigningKey()];
+  const counts = new Map<string, number>();
+  let state: 'up' | 'error' | 'down' = 'up';
+  let delayMs = 0;
+  let clock = () => Math.floor(Date.now() / 1000);
+  const handlers = new Map<string, (req: http.IncomingMessage, res: http.ServerResponse) => void>();
+
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    counts.set(path, (counts.get(path) ?? 0) + 1);
+    if (state === 'down') return void req.socket.destroy();
+    const answer = () => {
+      if (state === 'error') return void res.writeHead(500).end();
+      if (req.headers.host !== new URL(standIn.origin).host) {
+        return void res.writeHead(307, { location: standIn.origin + (req.url ?? '/') }).end();
+      }
+      const handler = handlers.get(path);
+      if (handler) return handler(req, res);
+      res.writeHead(404).end();
+    };
+    if (delayMs > 0) setTimeout(answer, delayMs);
+    else answer();
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+
+  const json = (res: http.ServerResponse, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  };
+  const discovery = (_req: http.IncomingMessage, res: http.ServerResponse) =>
+    json(res, {
+      issuer: standIn.origin,
+      authorization_endpoint: `${standIn.origin}/oauth2/authorize`,
+      token_endpoint: `${standIn.origin}/oauth2/token`,
+      userinfo_endpoint: `${standIn.origin}/oauth2/userinfo`,
+      revocation_endpoint: `${standIn.origin}/oauth2/revoke`,
+      end_session_endpoint: `${standIn.origin}/oauth2/end_session`,
+      jwks_uri: `${standIn.origin}/oauth2/jwks`,
+      id_token_signing_alg_values_supported: ['RS256'],
+    });
+  handlers.set('/.well-known/openid-configuration', discovery);
+  handlers.set('/.well-known/oauth-authorization-server', discovery);
+  handlers.set('/oauth2/jwks', (_req, res) => json(res, { keys: keys.map((key) => key.publicJwk) }));
+
+  const standIn: AuthgearStandIn = {
+    origin: options.publicOrigin ?? url,
+    url,
+    port,
+    keys,
+    counts,
+    server,
+    handlers,
+    count: (path) => counts.get(path) ?? 0,
+    async rotate({ dropOld = false } = {}) {
+      const key = await generateSigningKey();
+      if (dropOld) keys.splice(0, keys.length);
+      keys.unshift(key);
+      return key;
+    },
+    newUnpublishedKey: () => generateSigningKey(),
+    async accessToken({ claims = {}, omit = [], header = {}, key = keys[0]!, alg = 'RS256', expiresIn = 1800, now } = {}) {
+      const iat = now ?? clock();
+      const payload: JWTPayload = {
+        iss: standIn.origin,
+        aud: [standIn.origin],
+        sub: randomUUID(),
+        client_id: 'test-client',
+        iat,
+        exp: iat + expiresIn,
+        auth_time: iat - 60,
+        jti: randomUUID(),
+        scope: 'openid offline_access https://authgear.com/scopes/full-access',
+        amr: ['pwd'],
+        [CLAIMS.anonymous]: false,
+        [CLAIMS.verified]: true,
+        [CLAIMS.canReauthenticate]: true,
+        [CLAIMS.roles]: [],
+        ...claims,
+      };
+      for (const name of omit) delete payload[name];
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg, typ: 'at+jwt', kid: key.kid, ...header })
+        .sign(key.privateKey);
+    },
+    setClock: (nowSeconds) => { clock = nowSeconds; },
+    setState(next, delay = 0) {
+      state = next;
+      delayMs = delay;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return standIn;
+}
