@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { httpGet, startCaddy, startEchoUpstream, startGateProcess, startNginx, type Spawned } from './support/processes.js';
+
+let authgear: AuthgearStandIn;
+let app: Awaited<ReturnType<typeof startEchoUpstream>>;
+let gate: Spawned & { port: number };
+const gateways: Record<string, Spawned & { url: string }> = {};
+
+beforeAll(async () => {
+  authgear = await startAuthgearStandIn();
+  app = await startEchoUpstream();
+  gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin });
+  gateways.nginx = await startNginx({ gatePort: gate.port, appPort: app.port });
+  gateways.caddy = await startCaddy({ gatePort: gate.port, appPort: app.port });
+});
+afterAll(async () => {
+  for (const gateway of Object.values(gateways)) await gateway.stop();
+  await gate?.stop();
+  await app?.close();
+  await authgear?.close();
+});
+
+const seen = (body: string) => JSON.parse(body) as { url: string; headers: Record<string, string> };
+
+describe.each(['nginx', 'caddy'])('through real %s', (name) => {
+  const url = (path: string) => `${gateways[name]!.url}${path}`;
+
+  it('lets a valid token through with the identity headers, replacing client-sent ones', async () => {
+    const token = await authgear.accessToken({ claims: { sub: 'user-42', [CLAIMS.roles]: ['editor'] } });
+    const answer = await httpGet(url('/api/orders?page=2'), {
+      authorization: `Bearer ${token}`,
+      'x-authgear-user-id': 'admin',
+      'x-authgear-session-authenticated-at': '9999999999',
+    });
+    expect(answer.status).toBe(200);
+    const upstream = seen(answer.body);
+    expect(upstream.url).toBe('/api/orders?page=2');
+    expect(upstream.headers['x-authgear-user-id']).toBe('user-42');
+    expect(upstream.headers['x-authgear-session-valid']).toBe('true');
+    expect(upstream.headers['x-authgear-user-roles']).toBe('editor');
+    expect(upstream.headers['x-authgear-session-amr']).toBe('pwd');
+    expect(upstream.headers['x-authgear-session-authenticated-at']).not.toBe('9999999999');
+  });
+
+  it('never passes a spoofed header the sidecar did not set (no roles, roles spoofed)', async () => {
+    const token = await authgear.accessToken({ claims: { [CLAIMS.roles]: [] } });
+    const answer = await httpGet(url('/api/x'), { authorization: `Bearer ${token}`, 'x-authgear-user-roles': 'admin' });
+    expect(answer.status).toBe(200);
+    expect(seen(answer.body).headers['x-authgear-user-roles'], JSON.stringify(seen(answer.body).headers)).toBeUndefined();
+  });
+
+  it('answers 401 with the challenge when there is no token', async () => {
+    const answer = await httpGet(url('/api/x'));
+    expect(answer.status).toBe(401);
+    expect(answer.headers['www-authenticate']).toBe('Bearer realm="authgear-gate"');
+  });
+
+  it('answers 401 invalid_token for a bad token, and the app never sees the request', async () => {
+    const answer = await httpGet(url('/api/x'), { authorization: 'Bearer not.a.jwt' });
+    expect(answer.status).toBe(401);
+    expect(answer.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(answer.body).not.toContain('"headers"');
+  });
+
+  it('clears identity headers on a public location', async () => {
+    const answer = await httpGet(url('/healthz'), { 'x-authgear-user-id': 'admin' });
+    expect(answer.status).toBe(200);
+    expect(seen(answer.body).headers).not.toHaveProperty('x-authgear-user-id');
+  });
+});

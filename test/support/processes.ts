@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { waitFor } from './wait-for.js';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `authgear-gate-${name}-`));
+
+export interface Spawned {
+  process: ChildProcess;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns a long-running process, keeping its output for failure messages. */
+export function spawnProcess(command: string, args: string[], env: Record<string, string> = {}): Spawned {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => { output += chunk; });
+  child.stderr!.on('data', (chunk) => { output += chunk; });
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return {
+    process: child,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((done, fail) => {
+    const request = http.get(url, { headers, agent: false }, (response) => {
+      let body = '';
+      response.on('data', (chunk) => { body += chunk; });
+      response.on('end', () => done({ status: response.statusCode ?? 0, headers: response.headers, body }));
+    });
+    request.on('error', fail);
+  });
+}
+
+/** The built sidecar, started as its image's CMD would (node dist/server.js), ready when /readyz says so. */
+export async function startGateProcess(env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<Spawned & { port: number; url: string }> {
+  const port = await freePort();
+  const gate = spawnProcess(process.execPath, [join(REPO, 'dist/server.js')], { LISTEN_HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (gate.process.exitCode !== null) throw new Error(`gate exited: ${gate.output()}`);
+    const answer = await httpGet(`${url}/${options.waitReady === false ? 'healthz' : 'readyz'}`).catch(() => undefined);
+    return answer?.status === 200;
+  }, 10_000, 'the gate to be ready');
+  return { ...gate, port, url };
+}
+
+/** A stand-in for the protected app: answers with the headers it received, as JSON. */
+export async function startEchoUpstream(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((done) => { server.closeAllConnections(); server.close(() => done()); }),
+  };
+}
+
+/**
+ * Real nginx running the shipped nginx/ folder, with only the ports rewritten: the example
+ * config is what is tested.
+ */
+export async function startNginx(options: { gatePort: number; appPort: number }): Promise<Spawned & { port: number; url: string; prefix: string }> {
+  const prefix = tempDir('nginx');
+  const conf = join(prefix, 'conf');
+  cpSync(join(REPO, 'nginx'), conf, { recursive: true });
+  mkdirSync(join(prefix, 'logs'));
+  const port = await freePort();
+  const main = join(conf, 'nginx.conf');
+  const text = readFileSync(main, 'utf8')
+    .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${options.gatePort};`)
+    .replace('server 127.0.0.1:3000;', `server 127.0.0.1:${options.appPort};`)
+    .replace(/listen 80;/, `listen 127.0.0.1:${port};`)
+    .replace('worker_processes auto;', 'worker_processes 1;');
+  writeFileSync(main, text);
+  const nginx = spawnProcess('nginx', ['-p', prefix, '-c', main, '-e', 'stderr', '-g', 'daemon off; pid logs/nginx.pid;']);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (nginx.process.exitCode !== null) throw new Error(`nginx exited: ${nginx.output()}`);
+    return (await httpGet(`${url}/healthz`).catch(() => undefined)) !== undefined;
+  }, 10_000, 'nginx to listen');
+  return { ...nginx, port, url, prefix };
+}
+
+/** Real Caddy running the shipped caddy/Caddyfile, ports rewritten, HOME kept in a temp dir. */
+export async function startCaddy(options: { gatePort: number; appPort: number }): Promise<Spawned & { port: number; url: string }> {
+  const home = tempDir('caddy');
+  const port = await freePort();
+  const text = readFileSync(join(REPO, 'caddy/Caddyfile'), 'utf8')
+    .replaceAll('127.0.0.1:8080', `127.0.0.1:${options.gatePort}`)
+    .replaceAll('127.0.0.1:3000', `127.0.0.1:${options.appPort}`)
+    .replace(':8000 {', `http://127.0.0.1:${port} {`);
+  const file = join(home, 'Caddyfile');
+  writeFileSync(file, text);
+  const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data') };
+  const caddy = spawnProcess('caddy', ['run', '--config', file, '--adapter', 'caddyfile'], env);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => {
+    if (caddy.process.exitCode !== null) throw new Error(`caddy exited: ${caddy.output()}`);
+    return (await httpGet(`${url}/healthz`).catch(() => undefined)) !== undefined;
+  }, 10_000, 'caddy to listen');
+  return { ...caddy, port, url };
+}
