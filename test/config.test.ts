@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, SETTINGS } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+import { REPO } from './support/processes.js';
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+};
+
+describe('configuration', () => {
+  it('has safe defaults: RS256 only, the origin as audience, a small skew', () => {
+    const config = loadConfig({ AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud/' });
+    expect(config.authgearEndpoint).toBe('https://myapp.authgear.cloud');
+    expect(config.acceptedAudiences).toEqual(['https://myapp.authgear.cloud']);
+    expect(config.allowedAlgorithms).toEqual(['RS256']);
+    expect(config.port).toBe(8080);
+    expect(config.clockSkewSeconds).toBeLessThanOrEqual(60);
+  });
+
+  it('reports every problem at once, each naming its variable', () => {
+    const problems = problemsOf({
+      AUTHGEAR_ENDPOINT: 'http://myapp.authgear.cloud/path',
+      PORT: '99999',
+      ALLOWED_ALGORITHMS: 'RS256,HS256',
+      CLOCK_SKEW_SECONDS: '3600',
+      CLAIM_HEADERS: 'tenant=X-Tenant,broken,roles=x-authgear-user-id',
+    });
+    const variables = problems.map((problem) => problem.split(':')[0]);
+    expect(new Set(variables)).toEqual(new Set(['AUTHGEAR_ENDPOINT', 'PORT', 'ALLOWED_ALGORITHMS', 'CLOCK_SKEW_SECONDS', 'CLAIM_HEADERS']));
+    expect(problems.filter((problem) => problem.startsWith('AUTHGEAR_ENDPOINT'))).toHaveLength(2);
+    expect(problems.filter((problem) => problem.startsWith('CLAIM_HEADERS'))).toHaveLength(2);
+  });
+
+  it('requires the endpoint', () => {
+    expect(problemsOf({}).map((problem) => problem.split(':')[0])).toEqual(['AUTHGEAR_ENDPOINT']);
+  });
+
+  it('never lets HS* or none be enabled', () => {
+    for (const alg of ['HS256', 'HS512', 'none']) expect(problemsOf({ AUTHGEAR_ENDPOINT: 'https://a.example', ALLOWED_ALGORITHMS: alg })).toHaveLength(1);
+  });
+
+  it('accepts http for loopback only', () => {
+    expect(problemsOf({ AUTHGEAR_ENDPOINT: 'http://127.0.0.1:3000' })).toEqual([]);
+    expect(problemsOf({ AUTHGEAR_ENDPOINT: 'http://auth.internal' })).toHaveLength(1);
+  });
+
+  it('parses claim-to-header mappings, including claim names that are URLs', () => {
+    const config = loadConfig({ AUTHGEAR_ENDPOINT: 'https://a.example', CLAIM_HEADERS: 'https://a.example/claims/tenant=X-User-Tenant, department=x-user-department' });
+    expect(config.claimHeaders).toEqual([
+      { claim: 'https://a.example/claims/tenant', header: 'x-user-tenant' },
+      { claim: 'department', header: 'x-user-department' },
+    ]);
+  });
+
+  it('documents every setting in the README table', () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    for (const setting of Object.values(SETTINGS)) expect(readme).toContain(`| \`${setting.env}\` |`);
+  });
+});
+
+describe('the process', () => {
+  const run = promisify(execFile);
+  const server = join(REPO, 'dist/server.js');
+
+  it('--check-config prints every problem and exits non-zero for a bad configuration', async () => {
+    const failure = await run(process.execPath, [server, '--check-config'], { env: { PATH: process.env.PATH, AUTHGEAR_ENDPOINT: 'ftp://x', PORT: 'abc' } }).catch((error: { code: number; stderr: string }) => error);
+    expect('code' in failure && failure.code).toBe(2);
+    expect((failure as { stderr: string }).stderr).toMatch(/AUTHGEAR_ENDPOINT: .*\n.*PORT: /s);
+  });
+
+  it('--check-config exits 0 for a good configuration without contacting Authgear', async () => {
+    const { stdout } = await run(process.execPath, [server, '--check-config'], { env: { PATH: process.env.PATH, AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud' } });
+    expect(stdout).toContain('configuration is valid');
+  });
+
+  it('refuses to start with a bad configuration', async () => {
+    const failure = await run(process.execPath, [server], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
+    expect((failure as { code: number }).code).toBe(2);
+    expect((failure as { stderr: string }).stderr).toContain('AUTHGEAR_ENDPOINT');
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { Denial } from '../src/errors.js';
+import { readOriginalRequest } from '../src/original-request.js';
+
+const read = (headers: Record<string, string>) => readOriginalRequest((name) => headers[name]);
+const codeOf = (headers: Record<string, string>) => {
+  try {
+    read(headers);
+    return 'accepted';
+  } catch (error) {
+    return error instanceof Denial ? error.code : 'crash';
+  }
+};
+
+describe('the original request', () => {
+  it('is read from nginx headers', () => {
+    expect(read({ host: 'sidecar', 'x-original-uri': '/orders/7?x=1', 'x-original-method': 'post', 'x-original-host': 'App.Example.com', 'x-forwarded-proto': 'https' })).toEqual({
+      protocol: 'nginx', method: 'POST', proto: 'https', host: 'app.example.com', uri: '/orders/7?x=1', path: '/orders/7',
+    });
+  });
+
+  it('is read from ForwardAuth headers (Traefik, Caddy)', () => {
+    expect(read({ host: 'sidecar:8080', 'x-forwarded-method': 'DELETE', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'app.example.com', 'x-forwarded-uri': '/a/b' })).toEqual({
+      protocol: 'forward-auth', method: 'DELETE', proto: 'http', host: 'app.example.com', uri: '/a/b', path: '/a/b',
+    });
+  });
+
+  it('falls back to the Host of a direct call', () => {
+    expect(read({ host: 'localhost:8080' })).toMatchObject({ protocol: 'direct', method: 'GET', host: 'localhost:8080', uri: '/' });
+  });
+
+  it('takes the first of a comma-joined X-Forwarded-Host', () => {
+    expect(read({ 'x-forwarded-uri': '/', 'x-forwarded-host': 'a.example, b.example' }).host).toBe('a.example');
+  });
+
+  it('keeps raw non-ASCII bytes of a path nginx passed through', () => {
+    expect(read({ host: 'a', 'x-original-uri': '/caf\u00c3\u00a9' }).path).toBe('/caf\u00c3\u00a9');
+  });
+
+  it.each([
+    [{ host: 'a', 'x-original-uri': 'relative' }],
+    [{ host: 'a', 'x-original-uri': '/with space' }],
+    [{ host: 'a', 'x-original-uri': '/' + 'a'.repeat(9000) }],
+    [{ host: 'a', 'x-original-uri': '/', 'x-original-method': 'GET / HTTP/1.1' }],
+    [{ host: 'a', 'x-original-uri': '/', 'x-original-method': 'G\u00c9T' }],
+    [{ host: 'evil/path', 'x-original-uri': '/' }],
+    [{ host: '', 'x-original-uri': '/' }],
+    [{ 'x-forwarded-uri': '/', 'x-forwarded-host': 'a\u0000b' }],
+  ])('refuses a malformed header with request_malformed: %j', (headers) => {
+    expect(codeOf(headers)).toBe('request_malformed');
+  });
+});

@@ -1,0 +1,57 @@
+import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Denial } from '../src/errors.js';
+import { createAccessTokenVerifier } from '../src/jwt/access-token-verifier.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+
+let authgear: AuthgearStandIn;
+beforeAll(async () => { authgear = await startAuthgearStandIn(); });
+afterAll(async () => { await authgear.close(); });
+
+function verifierWithCountingKeys(nowMs: () => number, cacheMaxEntries = 10) {
+  let keyLookups = 0;
+  const local = createLocalJWKSet({ keys: authgear.keys.map((key) => key.publicJwk) });
+  const getKey: JWTVerifyGetKey = (header, token) => { keyLookups++; return local(header, token); };
+  const verifier = createAccessTokenVerifier({
+    getKey, issuer: authgear.origin, audiences: [authgear.origin], algorithms: ['RS256'],
+    clockSkewSeconds: 0, claimHeaders: [], cacheMaxEntries, now: nowMs,
+  });
+  return { verifier, lookups: () => keyLookups };
+}
+
+describe('the verified-token cache', () => {
+  it('serves a repeated token without verifying it again', async () => {
+    const { verifier, lookups } = verifierWithCountingKeys(Date.now);
+    const token = await authgear.accessToken();
+    const first = await verifier.verify(token);
+    const second = await verifier.verify(token);
+    expect(second).toBe(first);
+    expect(lookups()).toBe(1);
+  });
+
+  it('forgets a token at its exp and then refuses it', async () => {
+    let now = Date.now();
+    const { verifier, lookups } = verifierWithCountingKeys(() => now);
+    const token = await authgear.accessToken({ now: Math.floor(now / 1000), expiresIn: 300 });
+    await verifier.verify(token);
+    now += 301_000;
+    const error = await verifier.verify(token).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Denial);
+    expect((error as Denial).code).toBe('token_expired');
+    expect(lookups()).toBe(2);
+  });
+
+  it('is bounded by its entry limit', async () => {
+    const { verifier } = verifierWithCountingKeys(Date.now, 3);
+    for (let i = 0; i < 10; i++) await verifier.verify(await authgear.accessToken());
+    expect(verifier.cacheSize()).toBe(3);
+  });
+
+  it('never caches a refused token', async () => {
+    const { verifier, lookups } = verifierWithCountingKeys(Date.now);
+    const token = await authgear.accessToken({ claims: { iss: 'https://evil.example' } });
+    for (let i = 0; i < 2; i++) await verifier.verify(token).catch(() => undefined);
+    expect(lookups()).toBe(2);
+    expect(verifier.cacheSize()).toBe(0);
+  });
+});
