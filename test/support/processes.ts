@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -24,9 +24,12 @@ export interface Spawned {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns a long-running process, keeping its output for failure messages. */
-export function spawnProcess(command: string, args: string[], env: Record<string, string> = {}): Spawned {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Spawns a long-running process, keeping its output for failure messages. `options` may
+ * set cwd, uid/gid, or `env` to replace (rather than extend) the environment.
+ */
+export function spawnProcess(command: string, args: string[], env: Record<string, string> = {}, options: Pick<SpawnOptions, 'cwd' | 'uid' | 'gid' | 'env'> = {}): Spawned {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => { output += chunk; });
   child.stderr!.on('data', (chunk) => { output += chunk; });

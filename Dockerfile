@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# authgear-gate: a small, non-root, read-only-root-filesystem friendly image.
+#   docker build -t authgear-gate .
+#   docker run --read-only -p 8080:8080 -e AUTHGEAR_ENDPOINT=https://myapp.authgear.cloud authgear-gate
+# test/dockerfile.test.ts lints this file and runs the very artifact it assembles (dist/ plus
+# production node_modules) the way CMD does, since no Docker engine runs in CI.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# 1. Compile TypeScript with the dev dependencies; nothing of this stage ships.
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# 2. Production dependencies only, from the lock file, with no install scripts.
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# 3. The runtime: node and the app, no npm, no yarn, no compiler, no shell tools added.
+FROM ${NODE_IMAGE} AS runtime
+# npm, npx, corepack and yarn are build tools: removing them shrinks the image and what an
+# attacker could use inside it.
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx \
+      /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+# Files stay owned by root and the process runs as the image's unprivileged `node` user
+# (numeric, so Kubernetes runAsNonRoot can verify it): the app cannot modify itself, and
+# nothing is written at run time, so `--read-only` / readOnlyRootFilesystem just works.
+USER 1000:1000
+EXPOSE 8080
+# No curl in slim images: node itself asks /healthz (liveness: the process answers).
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:process.env.PORT||8080,path:'/healthz',timeout:2000},(r)=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
+# Exec form: node is PID 1 and receives SIGTERM itself, so shutdown is graceful.
+CMD ["node", "dist/server.js"]
