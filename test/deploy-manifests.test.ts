@@ -1,0 +1,143 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { IDENTITY_HEADER_NAMES } from '../src/identity.js';
+import { find, kustomize, OVERLAYS } from './support/kubernetes/render.js';
+import { validateManifests } from './support/kubernetes/validate-manifests.js';
+import { REPO } from './support/processes.js';
+
+const rendered = Object.fromEntries(OVERLAYS.map((overlay) => [overlay, kustomize(`deploy/overlays/${overlay}`)]));
+const copy = <T>(value: T): T => structuredClone(value);
+
+it('ships an ingress-nginx and a Traefik overlay', () => {
+  expect(OVERLAYS.sort()).toEqual(['ingress-nginx', 'traefik']);
+});
+
+describe.each(OVERLAYS)('kubectl kustomize deploy/overlays/%s', (overlay) => {
+  const objects = rendered[overlay]!;
+  const gate = find(objects, 'Deployment', 'authgear-gate');
+  const pod = gate.spec.template.spec;
+  const container = pod.containers[0];
+
+  it('renders objects that all validate against their schemas, unknown fields included', () => {
+    expect(objects.length).toBeGreaterThan(10);
+    expect(validateManifests(objects)).toEqual([]);
+  });
+
+  it('runs 2+ replicas, spread over nodes, kept by a PodDisruptionBudget and scaled by an HPA', () => {
+    expect(gate.spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(pod.topologySpreadConstraints.map((constraint: { topologyKey: string }) => constraint.topologyKey)).toContain('kubernetes.io/hostname');
+    const pdb = find(objects, 'PodDisruptionBudget', 'authgear-gate');
+    expect(pdb.spec.selector.matchLabels).toEqual(gate.spec.selector.matchLabels);
+    expect(pdb.spec.minAvailable).toBeGreaterThanOrEqual(1);
+    const hpa = find(objects, 'HorizontalPodAutoscaler', 'authgear-gate');
+    expect(hpa.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: gate.metadata.name });
+    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+  });
+
+  it('probes readiness on /readyz and liveness on /healthz, with resources set', () => {
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
+    expect(container.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+    expect(container.resources.limits.memory).toEqual(expect.any(String));
+  });
+
+  it.each(['authgear-gate', 'authgear-gate-redis'])('runs %s non-root, read-only, without privileges', (name) => {
+    const spec = find(objects, 'Deployment', name).spec.template.spec;
+    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(spec.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(spec.automountServiceAccountToken).toBe(false);
+    for (const each of spec.containers) {
+      expect(each.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
+    }
+  });
+
+  it('exposes the ports the Service, probes and ServiceMonitor name', () => {
+    const service = find(objects, 'Service', 'authgear-gate');
+    expect(service.spec.selector).toEqual(gate.spec.selector.matchLabels);
+    const containerPorts = container.ports.map((port: { name: string }) => port.name);
+    for (const port of service.spec.ports) expect(containerPorts).toContain(port.targetPort);
+    const monitor = find(objects, 'ServiceMonitor', 'authgear-gate');
+    expect(monitor.spec.selector.matchLabels).toMatchObject(service.metadata.labels ? { 'app.kubernetes.io/name': service.metadata.labels['app.kubernetes.io/name'] } : {});
+    expect(service.spec.ports.map((port: { name: string }) => port.name)).toContain(monitor.spec.endpoints[0].port);
+    expect(monitor.spec.endpoints[0].path).toBe('/metrics');
+  });
+
+  it('lets only the gateway reach /auth and only the sidecar reach Redis', () => {
+    const policy = find(objects, 'NetworkPolicy', 'authgear-gate');
+    expect(policy.spec.podSelector.matchLabels).toEqual(gate.spec.selector.matchLabels);
+    const toHttp = policy.spec.ingress.filter((rule: { ports: Array<{ port: string }> }) => rule.ports.some((port) => port.port === 'http'));
+    expect(toHttp).toHaveLength(1);
+    expect(toHttp[0].from).toEqual([{
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': overlay } },
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': overlay } },
+    }]);
+    const redisPolicy = find(objects, 'NetworkPolicy', 'authgear-gate-redis');
+    expect(redisPolicy.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: gate.spec.selector.matchLabels } }]);
+  });
+
+  it('carries settings the sidecar accepts (its own --check-config)', () => {
+    const configMapName = container.envFrom.find((source: { configMapRef?: unknown }) => source.configMapRef).configMapRef.name;
+    const env = { ...find(objects, 'ConfigMap', configMapName).data, ...find(objects, 'Secret', 'authgear-gate').stringData };
+    expect(env.REDIS_URL).toMatch(new RegExp(`^redis://${find(objects, 'Service', 'authgear-gate-redis').metadata.name}:6379`));
+    const output = execFileSync(process.execPath, [join(REPO, 'dist/server.js'), '--check-config'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
+    expect(output).toContain('configuration is valid');
+  });
+});
+
+describe('the gateway wiring', () => {
+  const serviceUrl = 'http://authgear-gate.authgear-gate.svc.cluster.local:8080/auth';
+
+  it('ingress-nginx asks the sidecar, copies every identity header and sends the original request', () => {
+    const objects = rendered['ingress-nginx']!;
+    const annotations = find(objects, 'Ingress', 'my-app').metadata.annotations;
+    expect(annotations['nginx.ingress.kubernetes.io/auth-url']).toBe(serviceUrl);
+    expect(annotations['nginx.ingress.kubernetes.io/auth-response-headers'].split(',').map((name: string) => name.toLowerCase()).sort()).toEqual([...IDENTITY_HEADER_NAMES].sort());
+    const [namespace, name] = annotations['nginx.ingress.kubernetes.io/auth-proxy-set-headers'].split('/');
+    const headers = find(objects, 'ConfigMap', name);
+    expect(headers.metadata.namespace).toBe(namespace);
+    expect(headers.data).toMatchObject({ 'X-Original-URI': '$request_uri', 'X-Original-Method': '$request_method', 'X-Original-Host': '$host' });
+  });
+
+  it('Traefik clears X-Original-* before ForwardAuth to the sidecar, on the routes that check', () => {
+    const objects = rendered.traefik!;
+    expect(find(objects, 'Middleware', 'authgear-gate').spec.forwardAuth.address).toBe(serviceUrl);
+    const names = objects.filter((object) => object.kind === 'Middleware').map((object) => `${object.metadata.namespace}/${object.metadata.name}`);
+    const route = find(objects, 'IngressRoute', 'my-app');
+    for (const each of route.spec.routes) {
+      const used = each.middlewares.map((middleware: { name: string }) => middleware.name);
+      for (const name of used) expect(names).toContain(`${route.metadata.namespace}/${name}`);
+      if (used.includes('authgear-gate')) expect(used.indexOf('authgear-gate-clear-original')).toBe(used.indexOf('authgear-gate') - 1);
+      else expect(used).toContain('authgear-gate-public');
+    }
+  });
+});
+
+describe('the offline validator', () => {
+  const objects = rendered['ingress-nginx']!.concat(rendered.traefik!.filter((object) => object.apiVersion.startsWith('traefik')));
+  const broken = (kind: string, name: string, breakIt: (object: any) => void) => {
+    const object = copy(find(objects, kind, name));
+    breakIt(object);
+    return validateManifests([object]).join('\n');
+  };
+
+  it.each([
+    ['replica: 2', 'Deployment', 'authgear-gate', (o: any) => { o.spec.replica = o.spec.replicas; delete o.spec.replicas; }, /'replica' does not exist/],
+    ['readinessProbe.httpGett', 'Deployment', 'authgear-gate', (o: any) => { const c = o.spec.template.spec.containers[0]; c.readinessProbe.httpGett = c.readinessProbe.httpGet; delete c.readinessProbe.httpGet; }, /'httpGett' does not exist/],
+    ['securityContext.readOnlyRootFileSystem', 'Deployment', 'authgear-gate', (o: any) => { o.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem = true; }, /'readOnlyRootFileSystem' does not exist/],
+    ['replicas: "2"', 'Deployment', 'authgear-gate', (o: any) => { o.spec.replicas = '2'; }, /replicas must be integer/],
+    ['a container without name', 'Deployment', 'authgear-gate', (o: any) => { delete o.spec.template.spec.containers[0].name; }, /required property 'name'|name/],
+    ['metadata.label', 'Service', 'authgear-gate', (o: any) => { o.metadata.label = o.metadata.labels; }, /'label' does not exist/],
+    ['Ingress backend.serviceName', 'Ingress', 'my-app', (o: any) => { o.spec.rules[0].http.paths[0].backend.serviceName = 'x'; }, /'serviceName' does not exist/],
+    ['forwardAuth.adress', 'Middleware', 'authgear-gate', (o: any) => { o.spec.forwardAuth.adress = o.spec.forwardAuth.address; }, /unknown field "adress"/],
+    ['forwardAuth.authResponseHeaders as a string', 'Middleware', 'authgear-gate', (o: any) => { o.spec.forwardAuth.authResponseHeaders = 'X-Authgear-User-Id'; }, /authResponseHeaders: must be array/],
+    ['IngressRoute route.middleware', 'IngressRoute', 'my-app', (o: any) => { o.spec.routes[0].middleware = o.spec.routes[0].middlewares; }, /unknown field "middleware"/],
+    ['IngressRoute without match', 'IngressRoute', 'my-app', (o: any) => { delete o.spec.routes[0].match; }, /required property 'match'/],
+    ['ServiceMonitor endpoint.intervall', 'ServiceMonitor', 'authgear-gate', (o: any) => { o.spec.endpoints[0].intervall = '30s'; }, /unknown field "intervall"/],
+    ['ServiceMonitor interval "30 seconds"', 'ServiceMonitor', 'authgear-gate', (o: any) => { o.spec.endpoints[0].interval = '30 seconds'; }, /interval: must match pattern/],
+    ['custom resource metadata.nmae', 'Middleware', 'authgear-gate', (o: any) => { o.metadata.nmae = 'x'; }, /'nmae' does not exist/],
+    ['a kind it has no schema for', 'Deployment', 'authgear-gate', (o: any) => { o.kind = 'StatefulSet'; }, /no schema for apps\/v1\/StatefulSet/],
+  ])('rejects %s', (_name, kind, name, breakIt, problem) => {
+    expect(broken(kind, name, breakIt)).toMatch(problem);
+  });
+});
