@@ -85,13 +85,13 @@ export async function startEchoUpstream(): Promise<{ port: number; close(): Prom
  * Real nginx running the shipped nginx/ folder, with only the ports rewritten: the example
  * config is what is tested.
  */
-export async function startNginx(options: { gatePort: number; appPort: number }): Promise<Spawned & { port: number; url: string; prefix: string }> {
+export async function startNginx(options: { gatePort: number; appPort: number; config?: string }): Promise<Spawned & { port: number; url: string; prefix: string }> {
   const prefix = tempDir('nginx');
   const conf = join(prefix, 'conf');
   cpSync(join(REPO, 'nginx'), conf, { recursive: true });
   mkdirSync(join(prefix, 'logs'));
   const port = await freePort();
-  const main = join(conf, 'nginx.conf');
+  const main = join(conf, options.config ?? 'nginx.conf');
   const text = readFileSync(main, 'utf8')
     .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${options.gatePort};`)
     .replace('server 127.0.0.1:3000;', `server 127.0.0.1:${options.appPort};`)
