@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +80,10 @@ describe('the image artifact, run as its CMD would', () => {
   afterAll(async () => {
     await gate?.stop();
     await authgear?.close();
+    if (app) {
+      execFileSync('chmod', ['-R', 'u+w', app]);
+      rmSync(app, { recursive: true, force: true });
+    }
   });
 
   it('holds the build output and exactly the production dependencies', () => {
