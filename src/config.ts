@@ -50,6 +50,7 @@ const claimHeaders = z.string().transform((value, ctx) => {
 export const SETTINGS = {
   authgearEndpoint: { env: 'AUTHGEAR_ENDPOINT', schema: origin, doc: 'Authgear project origin (the token issuer), e.g. https://myapp.authgear.cloud. Required.' },
   authgearInternalUrl: { env: 'AUTHGEAR_INTERNAL_URL', schema: baseUrl.optional(), doc: 'Where to reach Authgear from here (e.g. an in-cluster Service URL). Requests carry Host of the public endpoint. Default: the endpoint.' },
+  gateway: { env: 'GATEWAY', schema: z.enum(['auto', 'nginx', 'forward-auth']).default('auto'), doc: 'Which headers describe the original request: nginx (X-Original-*), forward-auth (X-Forwarded-*, Traefik/Caddy), or auto (per request).' },
   port: { env: 'PORT', schema: integer(1, 65535).default(8080), doc: 'Port of /auth, /healthz, /readyz.' },
   listenHost: { env: 'LISTEN_HOST', schema: z.string().min(1).default('0.0.0.0'), doc: 'Address to listen on.' },
   acceptedAudiences: { env: 'ACCEPTED_AUDIENCES', schema: list(z.string().min(1)).optional(), doc: 'Comma-separated audiences an access token may carry. Default: the endpoint origin (what Authgear puts in aud).' },

@@ -63,6 +63,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     authenticator: createAuthenticator({ accessTokens }),
     credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: '' },
     realm: config.realm,
+    gateway: config.gateway,
     onDecision: (event) => {
       logDecision(event);
       deps.onDecision?.(event);

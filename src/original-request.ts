@@ -27,11 +27,31 @@ function malformed(what: string): Denial {
   return new Denial('request_malformed', `${what} header is not valid`);
 }
 
+/**
+ * Which headers describe the original request. `auto` guesses per request, which is only
+ * safe when the gateway removes the other protocol's headers sent by the client (the shipped
+ * Caddy and Traefik configs do); pinning the gateway makes that guess impossible to steer.
+ */
+export type GatewayProtocol = 'auto' | 'nginx' | 'forward-auth';
+
+function detectProtocol(header: HeaderReader, gateway: GatewayProtocol): OriginalRequest['protocol'] {
+  if (gateway === 'nginx') {
+    if (header('x-original-uri') === undefined) throw new Denial('request_malformed', 'X-Original-URI is missing (GATEWAY=nginx)');
+    return 'nginx';
+  }
+  if (gateway === 'forward-auth') {
+    if (header('x-forwarded-uri') === undefined) throw new Denial('request_malformed', 'X-Forwarded-Uri is missing (GATEWAY=forward-auth)');
+    return 'forward-auth';
+  }
+  if (header('x-original-uri') !== undefined) return 'nginx';
+  return header('x-forwarded-uri') !== undefined || header('x-forwarded-method') !== undefined ? 'forward-auth' : 'direct';
+}
+
 /** Reads the original request; a header that is present but malformed is a 401, never a guess. */
-export function readOriginalRequest(header: HeaderReader): OriginalRequest {
-  const nginxUri = header('x-original-uri');
-  const forwardedUri = header('x-forwarded-uri');
-  const protocol = nginxUri !== undefined ? 'nginx' : forwardedUri !== undefined || header('x-forwarded-method') !== undefined ? 'forward-auth' : 'direct';
+export function readOriginalRequest(header: HeaderReader, gateway: GatewayProtocol = 'auto'): OriginalRequest {
+  const protocol = detectProtocol(header, gateway);
+  const nginxUri = protocol === 'nginx' ? header('x-original-uri') : undefined;
+  const forwardedUri = protocol === 'forward-auth' ? header('x-forwarded-uri') : undefined;
 
   const method = (protocol === 'nginx' ? header('x-original-method') : header('x-forwarded-method')) ?? 'GET';
   const upperMethod = method.toUpperCase();

@@ -50,3 +50,21 @@ describe('the original request', () => {
     expect(codeOf(headers)).toBe('request_malformed');
   });
 });
+
+describe('a pinned gateway protocol', () => {
+  const spoofed = { host: 'sidecar', 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/public', 'x-forwarded-host': 'app.example', 'x-original-uri': '/admin' };
+
+  it('auto lets X-Original-URI win, which a ForwardAuth gateway must strip', () => {
+    expect(readOriginalRequest((name) => spoofed[name as keyof typeof spoofed], 'auto').path).toBe('/admin');
+  });
+
+  it('forward-auth ignores a client-sent X-Original-URI', () => {
+    expect(readOriginalRequest((name) => spoofed[name as keyof typeof spoofed], 'forward-auth')).toMatchObject({ protocol: 'forward-auth', path: '/public' });
+  });
+
+  it('nginx ignores client-sent X-Forwarded-* and requires its own header', () => {
+    const headers = { host: 'sidecar', 'x-original-uri': '/a', 'x-forwarded-uri': '/b', 'x-forwarded-method': 'DELETE' };
+    expect(readOriginalRequest((name) => headers[name as keyof typeof headers], 'nginx')).toMatchObject({ path: '/a', method: 'GET' });
+    expect(() => readOriginalRequest((name) => ({ host: 'x' })[name as 'host'], 'nginx')).toThrow(Denial);
+  });
+});

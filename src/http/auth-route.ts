@@ -2,7 +2,7 @@ import type { Context, Handler } from 'hono';
 import type { Authentication, Authenticator } from '../authenticator.js';
 import { readCredentials, type CredentialOptions } from '../credentials.js';
 import { Denial } from '../errors.js';
-import { readOriginalRequest, type OriginalRequest } from '../original-request.js';
+import { readOriginalRequest, type GatewayProtocol, type OriginalRequest } from '../original-request.js';
 import { bearerChallenge } from './challenge.js';
 
 export const REASON_HEADER = 'x-authgear-gate-reason';
@@ -22,6 +22,7 @@ export interface AuthRouteOptions {
   authenticator: Authenticator;
   credentials: CredentialOptions;
   realm: string;
+  gateway?: GatewayProtocol;
   onDecision?: (event: DecisionEvent) => void;
 }
 
@@ -39,13 +40,13 @@ function challengeFor(denial: Denial, realm: string): string | undefined {
  * connection alive; anything unexpected becomes a 503, because we only allow what we proved.
  */
 export function createAuthRoute(options: AuthRouteOptions): Handler {
-  const { authenticator, credentials, realm, onDecision } = options;
+  const { authenticator, credentials, realm, onDecision, gateway = 'auto' } = options;
 
   return async function authRoute(c: Context) {
     const started = performance.now();
     let request: OriginalRequest | undefined;
     try {
-      request = readOriginalRequest((name) => c.req.header(name));
+      request = readOriginalRequest((name) => c.req.header(name), gateway);
       const authentication = await authenticator.authenticate(
         request,
         readCredentials(c.req.header('authorization'), c.req.header('cookie'), credentials),
