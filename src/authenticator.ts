@@ -14,11 +14,17 @@ export interface Authentication {
   via: 'jwt';
 }
 
-export interface Authenticator {
-  /** Resolves with who the caller is, or rejects with a Denial. */
-  authenticate(request: OriginalRequest, credentials: Credentials): Promise<Authentication>;
+export interface AuthenticateOptions {
+  /** The route's mode (policy rule or auth URL query); undefined: the authenticator's default. */
+  mode?: AuthMode;
 }
 
+export interface Authenticator {
+  /** Resolves with who the caller is, or rejects with a Denial. */
+  authenticate(request: OriginalRequest, credentials: Credentials, options?: AuthenticateOptions): Promise<Authentication>;
+}
+
+/** Verifies JWT access tokens only, so every mode comes down to the same check here. */
 export function createAuthenticator(deps: { accessTokens: AccessTokenVerifier }): Authenticator {
   return {
     async authenticate(_request, credentials) {

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
+import { hostPattern } from './host-patterns.js';
 import { IDENTITY_HEADER_NAMES } from './identity.js';
+import { loadPolicyFile, type Policy } from './policy/policy-file.js';
 
 const SIGNING_ALGORITHMS = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
@@ -63,16 +66,44 @@ export const SETTINGS = {
   upstreamTimeoutMs: { env: 'UPSTREAM_TIMEOUT_MS', schema: integer(50, 30_000).default(2000), doc: 'Timeout of each call to Authgear (discovery, JWKS).' },
   claimHeaders: { env: 'CLAIM_HEADERS', schema: claimHeaders.default([]), doc: 'Extra claims to pass as headers: claim=x-header pairs, comma-separated (e.g. https://myapp.example/tenant=x-user-tenant).' },
   realm: { env: 'REALM', schema: z.string().regex(/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,100}$/).default('authgear-gate'), doc: 'realm of the WWW-Authenticate challenge.' },
+  policyFile: { env: 'POLICY_FILE', schema: z.string().min(1).optional(), doc: 'YAML or JSON file of route rules (host, path, method; roles, freshness, ...). Default: every route needs a signed-in user.' },
+  clientIds: { env: 'CLIENT_IDS', schema: list(z.string().min(1)).default([]), doc: 'Comma-separated Authgear client ids: the accepted aud of ID tokens; the first one is used for browser login.' },
+  idTokenHeader: { env: 'ID_TOKEN_HEADER', schema: z.string().toLowerCase().regex(/^[a-z0-9][a-z0-9-]{0,63}$/).default('x-authgear-id-token'), doc: 'Request header carrying an Authgear ID token, for routes whose freshness comes from an ID token.' },
+  loginRedirectUri: { env: 'LOGIN_REDIRECT_URI', schema: z.url({ protocol: /^https?$/ }).refine((value) => !value.includes('#'), 'must not have a fragment').optional(), doc: 'Redirect URI registered in Authgear for the first client id; setting it sends browsers to Authgear\'s login page instead of a bare 401.' },
+  returnToHosts: { env: 'RETURN_TO_HOSTS', schema: list(hostPattern).optional(), doc: 'Comma-separated hosts (or *.example.com) a browser may be sent back to after login. Default: the host of LOGIN_REDIRECT_URI.' },
   logLevel: { env: 'LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), doc: 'Log level; allows are logged at debug.' },
 } as const;
 
 type Settings = typeof SETTINGS;
 type Parsed = { [K in keyof Settings]: z.output<Settings[K]['schema']> };
 
-export type Config = Omit<Parsed, 'acceptedAudiences'> & { acceptedAudiences: string[] };
+export type Config = Omit<Parsed, 'acceptedAudiences' | 'returnToHosts'> & {
+  acceptedAudiences: string[];
+  returnToHosts: string[];
+  /** The validated POLICY_FILE, if any. */
+  policy: Policy | undefined;
+};
 
-/** Reads the whole configuration from env, reporting every problem at once. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export interface ConfigSources {
+  /** How POLICY_FILE is read; tests may pass another reader. */
+  readFile?: (path: string) => string;
+}
+
+/** Problems no single setting can see: settings that only work together. */
+function crossProblems(config: Partial<Parsed>, policy: Policy | undefined): string[] {
+  const problems: string[] = [];
+  // Only settings that parsed are compared; one that did not is reported already.
+  if (config.clientIds === undefined) return problems;
+  if (config.loginRedirectUri && config.clientIds.length === 0) problems.push('LOGIN_REDIRECT_URI: needs CLIENT_IDS (the first one is the client that logs in)');
+  const rules = policy ? [policy.fallback, ...policy.rules] : [];
+  if (config.clientIds.length === 0 && rules.some((rule) => rule.requirements.freshnessFrom === 'id_token')) {
+    problems.push('POLICY_FILE: a rule takes freshness from ID tokens, which needs CLIENT_IDS');
+  }
+  return problems;
+}
+
+/** Reads the whole configuration from env (and the policy file it names), reporting every problem at once. */
+export function loadConfig(env: Record<string, string | undefined>, sources: ConfigSources = {}): Config {
   const problems: string[] = [];
   const parsed: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS)) {
@@ -81,7 +112,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (result.success) parsed[key] = result.data;
     else for (const issue of result.error.issues) problems.push(`${setting.env}: ${issue.message}`);
   }
+  let policy: Policy | undefined;
+  if (typeof parsed['policyFile'] === 'string') {
+    try {
+      policy = loadPolicyFile(parsed['policyFile'], sources.readFile ?? ((path) => readFileSync(path, 'utf8')));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  problems.push(...crossProblems(parsed, policy));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = parsed as Parsed;
-  return { ...config, acceptedAudiences: config.acceptedAudiences ?? [config.authgearEndpoint] };
+  return {
+    ...config,
+    acceptedAudiences: config.acceptedAudiences ?? [config.authgearEndpoint],
+    returnToHosts: config.returnToHosts ?? (config.loginRedirectUri ? [new URL(config.loginRedirectUri).hostname] : []),
+    policy,
+  };
 }

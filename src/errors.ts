@@ -20,12 +20,18 @@ export const DENIAL_STATUS = {
   claims_invalid: 401,
   session_invalid: 401,
   auth_too_old: 401,
+  id_token_required: 401,
+  id_token_mismatch: 401,
   // 403: we know who it is, and the answer is no
   anonymous_user: 403,
   unverified_user: 403,
   missing_role: 403,
   reauthentication_impossible: 403,
   route_denied: 403,
+  login_failed: 403,
+  // 403 too: the route's own requirements are broken (e.g. a bad auth URL query), an
+  // operator mistake that no retry or login can fix, so it must not look like a 5xx blip
+  policy_invalid: 403,
   // 503: we cannot decide, so we do not allow
   keys_unavailable: 503,
   resolver_unavailable: 503,
@@ -47,14 +53,22 @@ export class GateError extends Error {
   }
 }
 
+export interface DenialOptions {
+  cause?: unknown;
+  /** Set when a more recent authentication would help: the freshness bound, in seconds (RFC 9470 max_age). */
+  maxAge?: number;
+}
+
 /** The request is not allowed through; `status` says whether to challenge, forbid or back off. */
 export class Denial extends GateError {
   override readonly name = 'Denial';
   declare readonly code: DenialCode;
   readonly status: DenialStatus;
-  constructor(code: DenialCode, message: string, options?: { cause?: unknown }) {
+  readonly maxAge: number | undefined;
+  constructor(code: DenialCode, message: string, options?: DenialOptions) {
     super(code, message, options);
     this.status = DENIAL_STATUS[code];
+    this.maxAge = options?.maxAge;
   }
 }
 

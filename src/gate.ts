@@ -4,10 +4,15 @@ import { createAuthenticator } from './authenticator.js';
 import type { Config } from './config.js';
 import { createAuthRoute, type DecisionEvent } from './http/auth-route.js';
 import { createAccessTokenVerifier } from './jwt/access-token-verifier.js';
+import { createIdTokenVerifier } from './jwt/id-token-verifier.js';
 import { createDecisionLogger, describeError, type Logger } from './logging.js';
 import { fetchProviderMetadata, type ProviderMetadata } from './oidc/discovery.js';
 import { fetchJwks } from './oidc/fetch-jwks.js';
 import { createKeyStore, type KeyStore } from './oidc/key-store.js';
+import { createLoginRedirect, type LoginRedirect } from './login/login-redirect.js';
+import { createReturnUrlPolicy } from './login/return-url.js';
+import { createAuthorizer } from './policy/authorize.js';
+import { createRequirementLookup } from './policy/route-requirements.js';
 import { createUpstreamClient } from './upstream/http-client.js';
 
 export interface GateDependencies {
@@ -23,6 +28,22 @@ export interface Gate {
   /** Loads discovery and keys (retrying); the app answers 503 until it is done. */
   start(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Browser login, when a redirect URI is configured; the authorize endpoint comes from discovery. */
+function loginRedirect(config: Config, metadata: () => ProviderMetadata | undefined): LoginRedirect | undefined {
+  if (!config.loginRedirectUri) return undefined;
+  const fallback = `${config.authgearEndpoint}/oauth2/authorize`;
+  return createLoginRedirect({
+    clientId: config.clientIds[0]!,
+    redirectUri: config.loginRedirectUri,
+    // Only ever a page of the configured Authgear origin, whatever discovery says.
+    authorizeEndpoint: () => {
+      const discovered = metadata()?.authorizationEndpoint;
+      return discovered && new URL(discovered).origin === config.authgearEndpoint ? discovered : fallback;
+    },
+    returnUrls: createReturnUrlPolicy(config.returnToHosts),
+  });
 }
 
 /** Builds the whole service from a validated config; no listening, no signals, no env. */
@@ -58,12 +79,30 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     now,
   });
 
+  const idTokens =
+    config.clientIds.length > 0
+      ? createIdTokenVerifier({
+          getKey: keyStore.getKey,
+          issuer: config.authgearEndpoint,
+          clientIds: config.clientIds,
+          algorithms: config.allowedAlgorithms,
+          clockSkewSeconds: config.clockSkewSeconds,
+          maxTokenBytes: config.maxTokenBytes,
+          now,
+        })
+      : undefined;
+
   const logDecision = createDecisionLogger(logger);
   const authRoute = createAuthRoute({
     authenticator: createAuthenticator({ accessTokens }),
     credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: '' },
     realm: config.realm,
     gateway: config.gateway,
+    requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined }),
+    authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, idTokens }),
+    idTokenHeader: config.idTokenHeader,
+    login: loginRedirect(config, () => metadata),
+    now,
     onDecision: (event) => {
       logDecision(event);
       deps.onDecision?.(event);

@@ -23,7 +23,9 @@ export function describeError(error: unknown): { code?: string; message: string;
  */
 export function createDecisionLogger(logger: Logger): (event: DecisionEvent) => void {
   return function logDecision(event) {
-    const level = event.status >= 500 ? 'warn' : event.allowed ? 'debug' : 'info';
+    // policy_invalid is an operator's mistake in a gateway config: loud, with what is wrong.
+    const loud = event.status >= 500 || event.code === 'policy_invalid';
+    const level = loud ? 'warn' : event.allowed ? 'debug' : 'info';
     if (!logger.isLevelEnabled(level)) return;
     logger[level](
       {
@@ -36,8 +38,9 @@ export function createDecisionLogger(logger: Logger): (event: DecisionEvent) => 
         status: event.status,
         reason: event.code,
         via: event.via,
+        rule: event.rule,
         latencyMs: Math.round(event.durationMs * 1000) / 1000,
-        ...(event.status >= 500 ? { error: describeError(event.error) } : {}),
+        ...(loud ? { error: describeError(event.error) } : {}),
       },
       event.allowed ? 'allowed' : 'denied',
     );

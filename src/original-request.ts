@@ -23,6 +23,13 @@ const HOST = /^[a-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9a-f:.]{2,45}\](:\d{1,5})?$/;
 // Raw UTF-8 bytes arrive as latin1 from nginx's $request_uri; only controls and spaces are refused.
 const URI = /^\/[^\x00-\x20\x7f]{0,8191}$/;
 
+/** A Host value without its port (and without a trailing dot): what allow-lists compare. */
+export function hostnameOf(host: string): string {
+  const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.lastIndexOf(':');
+  const name = end > 0 ? host.slice(0, end) : host;
+  return name.endsWith('.') ? name.slice(0, -1) : name;
+}
+
 function malformed(what: string): Denial {
   return new Denial('request_malformed', `${what} header is not valid`);
 }

@@ -50,8 +50,10 @@ describe('every shipped gateway config names every identity header (src/identity
   it('Caddy copies them all, after removing every client-sent X-Authgear-* and X-Original-*', () => {
     for (const headers of caddy) expect(lower(headers)).toEqual(EVERY_HEADER);
     const caddyfile = read('caddy/Caddyfile');
-    const forwardAuth = caddyfile.search(/^\s*forward_auth\s/m);
-    expect(forwardAuth).toBeGreaterThan(0);
+    // The first check inside the site's route: a forward_auth, or the snippet that holds one.
+    const route = caddyfile.indexOf('route {');
+    const forwardAuth = route + caddyfile.slice(route).search(/^\s*(forward_auth|import authgear_gate)\s/m);
+    expect(forwardAuth).toBeGreaterThan(route);
     for (const strip of [/^\s*request_header -X-Authgear-\*$/m, /^\s*request_header -X-Original-\*$/m]) {
       expect(caddyfile.search(strip), String(strip)).toBeGreaterThan(0);
       expect(caddyfile.search(strip), String(strip)).toBeLessThan(forwardAuth);
@@ -87,7 +89,9 @@ describe('Traefik file-provider configuration', () => {
   it('points at the sidecar, and clears X-Original-* right before every ForwardAuth', () => {
     const middlewares = dynamic.http.middlewares as Record<string, { forwardAuth?: { address: string } }>;
     const forwardAuth = Object.keys(middlewares).filter((name) => middlewares[name]!.forwardAuth);
-    expect(forwardAuth.map((name) => middlewares[name]!.forwardAuth!.address)).toEqual(['http://127.0.0.1:8080/auth']);
+    expect(forwardAuth.map((name) => middlewares[name]!.forwardAuth!.address)).toEqual([
+      'http://127.0.0.1:8080/auth', 'http://127.0.0.1:8080/auth?max_age=300', 'http://127.0.0.1:8080/auth?roles=admin',
+    ]);
     const routers = Object.entries(dynamic.http.routers as Record<string, { middlewares: string[]; service: string }>);
     for (const [name, router] of routers) {
       for (const middleware of router.middlewares) expect(middlewares, name).toHaveProperty([middleware]);

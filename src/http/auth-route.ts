@@ -2,8 +2,11 @@ import type { Context, Handler } from 'hono';
 import type { Authentication, Authenticator } from '../authenticator.js';
 import { readCredentials, type CredentialOptions } from '../credentials.js';
 import { Denial } from '../errors.js';
+import type { LoginRedirect } from '../login/login-redirect.js';
 import { readOriginalRequest, type GatewayProtocol, type OriginalRequest } from '../original-request.js';
-import { bearerChallenge } from './challenge.js';
+import { admitWithoutAuthentication, type Authorize } from '../policy/authorize.js';
+import type { RequirementLookup } from '../policy/route-requirements.js';
+import { denialAnswer, redirectAnswer, type Answer } from './denial-answer.js';
 
 export const REASON_HEADER = 'x-authgear-gate-reason';
 
@@ -14,6 +17,8 @@ export interface DecisionEvent {
   allowed: boolean;
   code: string;
   via: Authentication['via'] | undefined;
+  /** The policy rule that applied, if a policy file or an auth URL query is in use. */
+  rule: string | undefined;
   durationMs: number;
   error: unknown;
 }
@@ -23,48 +28,69 @@ export interface AuthRouteOptions {
   credentials: CredentialOptions;
   realm: string;
   gateway?: GatewayProtocol;
+  requirementsFor: RequirementLookup;
+  authorize: Authorize;
+  /** Where routes whose freshness comes from an ID token find it. */
+  idTokenHeader: string;
+  /** Browser login; undefined when LOGIN_REDIRECT_URI is not set. */
+  login: LoginRedirect | undefined;
+  now: () => number;
   onDecision?: (event: DecisionEvent) => void;
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
-function challengeFor(denial: Denial, realm: string): string | undefined {
-  if (denial.status !== 401) return undefined;
-  if (denial.code === 'credentials_missing') return bearerChallenge({ realm });
-  const error = denial.code === 'credentials_malformed' || denial.code === 'request_malformed' ? 'invalid_request' : 'invalid_token';
-  return bearerChallenge({ realm, error, errorDescription: denial.message });
-}
+const queryOf = (url: string): string => {
+  const at = url.indexOf('?');
+  return at === -1 ? '' : url.slice(at + 1);
+};
 
 /**
- * The /auth handler. Every answer has Content-Length: 0 so nginx keeps its upstream
- * connection alive; anything unexpected becomes a 503, because we only allow what we proved.
+ * The /auth handler: original request -> route requirements -> authentication -> policy.
+ * Every answer has Content-Length: 0 so nginx keeps its upstream connection alive; anything
+ * unexpected becomes a 503, because we only allow what we proved.
  */
 export function createAuthRoute(options: AuthRouteOptions): Handler {
-  const { authenticator, credentials, realm, onDecision, gateway = 'auto' } = options;
+  const { authenticator, credentials, requirementsFor, authorize, login, onDecision, gateway = 'auto' } = options;
+  const answerOptions = { realm: options.realm, login };
 
   return async function authRoute(c: Context) {
     const started = performance.now();
     let request: OriginalRequest | undefined;
+    let rule: string | undefined;
     try {
       request = readOriginalRequest((name) => c.req.header(name), gateway);
+      const returnTo = login?.callbackTarget(request);
+      if (returnTo !== undefined) return answer(redirectAnswer(request, returnTo), 'login_callback');
+      const route = requirementsFor(request, queryOf(c.req.url));
+      const { requirements } = route;
+      rule = route.rule;
+      if (admitWithoutAuthentication(requirements, request, () => c.req.header('access-control-request-method') !== undefined)) {
+        return answer({ status: 200, headers: [] }, requirements.access === 'public' ? 'public' : 'cors_preflight');
+      }
       const authentication = await authenticator.authenticate(
         request,
         readCredentials(c.req.header('authorization'), c.req.header('cookie'), credentials),
+        requirements.mode ? { mode: requirements.mode } : undefined,
       );
-      for (const [name, value] of authentication.headers) c.header(name, value);
-      c.header('content-length', '0');
-      emit(200, 'allowed', authentication.via, undefined);
-      return c.body('', 200);
+      const idToken = requirements.freshnessFrom === 'id_token' ? c.req.header(options.idTokenHeader) : undefined;
+      const pending = authorize(authentication.identity, requirements, options.now(), idToken);
+      if (pending) await pending;
+      return answer({ status: 200, headers: authentication.headers }, 'allowed', authentication.via);
     } catch (error) {
       const denial = error instanceof Denial ? error : new Denial('internal_error', 'could not decide', { cause: error });
-      const challenge = challengeFor(denial, realm);
-      if (challenge) c.header('www-authenticate', challenge);
-      if (denial.status === 503) c.header('retry-after', '5');
-      c.header(REASON_HEADER, denial.code);
-      c.header('cache-control', 'no-store');
+      return answer(denialAnswer(denial, request, c.req.header('accept'), answerOptions), denial.code, undefined, error);
+    }
+
+    function answer(result: Answer, code: string, via?: Authentication['via'], error?: unknown) {
+      for (const [name, value] of result.headers) c.header(name, value);
+      if (result.status !== 200) {
+        c.header(REASON_HEADER, code);
+        c.header('cache-control', 'no-store');
+      }
       c.header('content-length', '0');
-      emit(denial.status, denial.code, undefined, error);
-      return c.body('', denial.status);
+      emit(result.status, code, via, error);
+      return c.body('', result.status as 200);
     }
 
     function emit(status: number, code: string, via: Authentication['via'] | undefined, error: unknown) {
@@ -77,6 +103,7 @@ export function createAuthRoute(options: AuthRouteOptions): Handler {
         allowed: status === 200,
         code,
         via,
+        rule,
         durationMs: performance.now() - started,
         error,
       });

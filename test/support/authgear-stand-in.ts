@@ -38,6 +38,8 @@ export interface AuthgearStandIn {
   rotate(options?: { dropOld?: boolean }): Promise<SigningKey>;
   newUnpublishedKey(): Promise<SigningKey>;
   accessToken(options?: TokenOptions): Promise<string>;
+  /** An ID token as Authgear issues it to `clientId` (default 'test-client'): typ JWT, aud the client, 5 min. */
+  idToken(options?: TokenOptions & { clientId?: string }): Promise<string>;
   /** Unix seconds "now" of the issued tokens; follow a test's fake clock with this. */
   setClock(nowSeconds: () => number): void;
   /** 'up', 'error' (500s) or 'down' (connections reset); delayMs slows every answer. */
@@ -108,6 +110,30 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string } = 
   handlers.set('/.well-known/oauth-authorization-server', discovery);
   handlers.set('/oauth2/jwks', (_req, res) => json(res, { keys: keys.map((key) => key.publicJwk) }));
 
+  async function sign(
+    typ: string,
+    kindClaims: Record<string, unknown>,
+    { claims = {}, omit = [], header = {}, key = keys[0]!, alg = 'RS256', expiresIn = 1800, now }: TokenOptions,
+  ): Promise<string> {
+    const iat = now ?? clock();
+    const payload: JWTPayload = {
+      iss: standIn.origin,
+      sub: randomUUID(),
+      iat,
+      exp: iat + expiresIn,
+      auth_time: iat - 60,
+      amr: ['pwd'],
+      [CLAIMS.anonymous]: false,
+      [CLAIMS.verified]: true,
+      [CLAIMS.canReauthenticate]: true,
+      [CLAIMS.roles]: [],
+      ...kindClaims,
+      ...claims,
+    };
+    for (const name of omit) delete payload[name];
+    return new SignJWT(payload).setProtectedHeader({ alg, typ, kid: key.kid, ...header }).sign(key.privateKey);
+  }
+
   const standIn: AuthgearStandIn = {
     origin: options.publicOrigin ?? url,
     url,
@@ -124,29 +150,11 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string } = 
       return key;
     },
     newUnpublishedKey: () => generateSigningKey(),
-    async accessToken({ claims = {}, omit = [], header = {}, key = keys[0]!, alg = 'RS256', expiresIn = 1800, now } = {}) {
-      const iat = now ?? clock();
-      const payload: JWTPayload = {
-        iss: standIn.origin,
-        aud: [standIn.origin],
-        sub: randomUUID(),
-        client_id: 'test-client',
-        iat,
-        exp: iat + expiresIn,
-        auth_time: iat - 60,
-        jti: randomUUID(),
-        scope: 'openid offline_access https://authgear.com/scopes/full-access',
-        amr: ['pwd'],
-        [CLAIMS.anonymous]: false,
-        [CLAIMS.verified]: true,
-        [CLAIMS.canReauthenticate]: true,
-        [CLAIMS.roles]: [],
-        ...claims,
-      };
-      for (const name of omit) delete payload[name];
-      return new SignJWT(payload)
-        .setProtectedHeader({ alg, typ: 'at+jwt', kid: key.kid, ...header })
-        .sign(key.privateKey);
+    async accessToken(tokenOptions = {}) {
+      return sign('at+jwt', { aud: [standIn.origin], client_id: 'test-client', jti: randomUUID(), scope: 'openid offline_access https://authgear.com/scopes/full-access' }, tokenOptions);
+    },
+    async idToken({ clientId = 'test-client', ...tokenOptions } = {}) {
+      return sign('JWT', { aud: [clientId], sid: randomUUID() }, { expiresIn: 300, ...tokenOptions });
     },
     setClock: (nowSeconds) => { clock = nowSeconds; },
     setState(next, delay = 0) {

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from './support/gate.js';
+
+// A fake clock: the gate, the stand-in's tokens and the test agree on "now", to the second.
+const START = 1_800_000_000;
+let nowMs: number;
+const now = () => Math.floor(nowMs / 1000);
+
+let authgear: AuthgearStandIn;
+let gate: TestGate;
+
+beforeAll(async () => {
+  authgear = await startAuthgearStandIn();
+  authgear.setClock(now);
+  gate = await startTestGate(
+    authgear,
+    { CLOCK_SKEW_SECONDS: '30', CLIENT_IDS: 'web-client,test-client', ID_TOKEN_HEADER: 'X-Id-Token' },
+    { now: () => nowMs },
+  );
+});
+beforeEach(() => {
+  // Mid-second on purpose: sub-second time must not shift the bound.
+  nowMs = START * 1000 + 999;
+});
+afterAll(async () => {
+  await gate.close();
+  await authgear.close();
+});
+
+const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
+const FRESH_5_MIN = '/auth?max_age=300';
+const withLoginAt = (authTime: number, claims: Record<string, unknown> = {}) => authgear.accessToken({ claims: { sub: 'user-1', auth_time: authTime, ...claims } });
+
+describe('max_age against the access token auth_time (skew 30 s)', () => {
+  it('allows a login exactly max_age + skew ago', async () => {
+    expect((await gate.auth(bearer(await withLoginAt(now() - 330)), FRESH_5_MIN)).status).toBe(200);
+  });
+
+  it('refuses a login one second older with the RFC 9470 challenge', async () => {
+    const response = await gate.auth(bearer(await withLoginAt(now() - 331)), FRESH_5_MIN);
+    expect([response.status, reason(response)]).toEqual([401, 'auth_too_old']);
+    expect(response.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="authgear-gate", error="insufficient_user_authentication", error_description="[^"]+", max_age="300"$/,
+    );
+  });
+
+  it('refuses a token without auth_time: freshness that cannot be shown is not assumed', async () => {
+    const token = await authgear.accessToken({ omit: ['auth_time'] });
+    expect(reason(await gate.auth(bearer(token), FRESH_5_MIN))).toBe('auth_too_old');
+    expect((await gate.auth(bearer(token))).status).toBe(200);
+  });
+});
+
+describe('users who cannot reauthenticate', () => {
+  const cannot = { [CLAIMS.canReauthenticate]: false };
+
+  it('are refused with 403 reauthentication_impossible by default once stale', async () => {
+    const response = await gate.auth(bearer(await withLoginAt(now() - 1000, cannot)), FRESH_5_MIN);
+    expect([response.status, reason(response)]).toEqual([403, 'reauthentication_impossible']);
+    expect(response.headers.has('www-authenticate')).toBe(false);
+  });
+
+  it('are let through stale when the route says when_cannot_reauthenticate=allow', async () => {
+    const stale = await withLoginAt(now() - 1000, cannot);
+    expect((await gate.auth(bearer(stale), `${FRESH_5_MIN}&when_cannot_reauthenticate=allow`)).status).toBe(200);
+    // ... which is no blanket pass: users who can reauthenticate still must.
+    expect(reason(await gate.auth(bearer(await withLoginAt(now() - 1000)), `${FRESH_5_MIN}&when_cannot_reauthenticate=allow`))).toBe('auth_too_old');
+  });
+
+  it('are let through while fresh under either setting', async () => {
+    expect((await gate.auth(bearer(await withLoginAt(now() - 10, cannot)), FRESH_5_MIN)).status).toBe(200);
+  });
+});
+
+describe('freshness from an Authgear ID token', () => {
+  const ROUTE = '/auth?max_age=300&freshness_from=id_token';
+  const idToken = (options: Parameters<AuthgearStandIn['idToken']>[0] = {}) =>
+    authgear.idToken({ ...options, claims: { sub: 'user-1', auth_time: now() - 10, ...options.claims } });
+  const ask = async (idTokenValue: string | undefined, accessLoginAt = now() - 5000) =>
+    gate.auth({ ...bearer(await withLoginAt(accessLoginAt)), ...(idTokenValue ? { 'x-id-token': idTokenValue } : {}) }, ROUTE);
+
+  it('allows a fresh ID token of the same user, whatever the access token auth_time', async () => {
+    expect((await ask(await idToken())).status).toBe(200);
+    expect((await ask(await idToken({ clientId: 'web-client' }))).status).toBe(200);
+  });
+
+  it('asks for one when it is missing', async () => {
+    const response = await ask(undefined, now());
+    expect([response.status, reason(response)]).toEqual([401, 'id_token_required']);
+    expect(response.headers.get('www-authenticate')).toContain('max_age="300"');
+  });
+
+  it('checks its auth_time against the bound, just inside and just outside', async () => {
+    expect((await ask(await idToken({ claims: { auth_time: now() - 330 } }))).status).toBe(200);
+    expect(reason(await ask(await idToken({ claims: { auth_time: now() - 331 } })))).toBe('auth_too_old');
+  });
+
+  it('refuses an ID token issued to another client (aud)', async () => {
+    const response = await ask(await idToken({ clientId: 'someone-else' }));
+    expect([response.status, reason(response)]).toEqual([401, 'wrong_audience']);
+    expect(response.headers.get('www-authenticate')).toContain('error="insufficient_user_authentication"');
+  });
+
+  it('refuses an expired ID token', async () => {
+    const token = await idToken({ now: now() - 400, claims: { auth_time: now() - 400 } });
+    expect(reason(await ask(token))).toBe('token_expired');
+  });
+
+  it('refuses an ID token of another user', async () => {
+    expect(reason(await ask(await idToken({ claims: { sub: 'user-2' } })))).toBe('id_token_mismatch');
+  });
+
+  it('refuses an access token, or any typed JWT, in place of an ID token', async () => {
+    expect(reason(await ask(await idToken({ header: { typ: 'at+jwt' } })))).toBe('token_type_invalid');
+    expect(reason(await ask(await authgear.accessToken({ claims: { sub: 'user-1', aud: ['test-client'] } })))).toBe('token_type_invalid');
+  });
+
+  it('refuses an ID token that is unsigned, forged or without auth_time', async () => {
+    const forger = await authgear.newUnpublishedKey();
+    expect(reason(await ask(await idToken({ key: forger })))).toBe('unknown_key');
+    expect(reason(await ask(await idToken({ omit: ['auth_time'] })))).toBe('claims_invalid');
+    expect(reason(await ask('not-a-jwt'))).toBe('token_malformed');
+  });
+
+  it('takes can_reauthenticate from the ID token', async () => {
+    const token = await idToken({ claims: { auth_time: now() - 1000, [CLAIMS.canReauthenticate]: false } });
+    expect(reason(await ask(token))).toBe('reauthentication_impossible');
+    const allowed = await gate.auth({ ...bearer(await withLoginAt(now())), 'x-id-token': token }, `${ROUTE}&when_cannot_reauthenticate=allow`);
+    expect(allowed.status).toBe(200);
+  });
+});

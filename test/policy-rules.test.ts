@@ -1,0 +1,196 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthenticateOptions, Authenticator } from '../src/authenticator.js';
+import { createAuthRoute } from '../src/http/auth-route.js';
+import { identityHeaders, type Identity } from '../src/identity.js';
+import { createAuthorizer } from '../src/policy/authorize.js';
+import { createRuleMatcher } from '../src/policy/matcher.js';
+import { parsePolicy } from '../src/policy/policy-file.js';
+import { createRequirementLookup } from '../src/policy/route-requirements.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import { tempDir } from './support/processes.js';
+
+const POLICY = `
+rules:
+  - name: health
+    match: { path_prefix: /healthz }
+    access: public
+  - name: closed
+    match: { path_prefix: /closed/ }
+    access: deny
+  - name: admin
+    match: { path_prefix: /admin/ }
+    roles: [admin, owner]
+  - name: reports
+    match: { path_regex: "^/(admin/)?reports(/|$)" }
+    access: public
+  - name: billing
+    match: { path_prefix: /billing/ }
+    roles: { all_of: [finance, approver] }
+  - name: verified
+    match: { path_prefix: /verified/ }
+    require_verified: true
+  - name: members
+    match: { path_prefix: /members/ }
+    deny_anonymous: true
+  - name: internal host
+    match: { hosts: [internal.example.test] }
+    access: deny
+  - name: public subdomains
+    match: { hosts: ["*.public.example.test"] }
+    access: public
+  - name: api deletes
+    match: { path_prefix: /api/, methods: [DELETE] }
+    roles: [admin]
+  - name: api
+    match: { path_prefix: /api/ }
+    allow_cors_preflight: true
+  - name: fresh
+    match: { path_prefix: /fresh/ }
+    max_auth_age: 300
+`;
+
+let authgear: AuthgearStandIn;
+let gate: TestGate;
+
+beforeAll(async () => {
+  authgear = await startAuthgearStandIn();
+  const file = join(tempDir('policy'), 'policy.yaml');
+  writeFileSync(file, POLICY);
+  gate = await startTestGate(authgear, { POLICY_FILE: file });
+});
+afterAll(async () => {
+  await gate.close();
+  await authgear.close();
+});
+
+const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
+const identityHeaderNames = (response: Response) => [...response.headers.keys()].filter((name) => name.startsWith('x-authgear-') && name !== 'x-authgear-gate-reason');
+const userToken = (claims: Record<string, unknown> = {}) => authgear.accessToken({ claims });
+const ask = (path: string, headers: Record<string, string> = {}) => gate.auth({ 'x-original-uri': path, ...headers });
+
+describe('rule fields, each checked both ways', () => {
+  it('access public: 200 with no identity headers, with or without a token', async () => {
+    expect((await ask('/healthz')).status).toBe(200);
+    const withToken = await ask('/healthz', bearer(await userToken()));
+    expect(withToken.status).toBe(200);
+    expect(identityHeaderNames(withToken)).toEqual([]);
+    expect(reason(await ask('/elsewhere'))).toBe('credentials_missing');
+  });
+
+  it('access deny: 403 route_denied even for an admin', async () => {
+    const response = await ask('/closed/x', bearer(await userToken({ [CLAIMS.roles]: ['admin'] })));
+    expect([response.status, reason(response)]).toEqual([403, 'route_denied']);
+  });
+
+  it('roles any_of: one of the roles is enough, none is a 403 missing_role', async () => {
+    expect(reason(await ask('/admin/x', bearer(await userToken({ [CLAIMS.roles]: ['editor'] }))))).toBe('missing_role');
+    expect((await ask('/admin/x', bearer(await userToken({ [CLAIMS.roles]: ['owner'] })))).status).toBe(200);
+  });
+
+  it('roles all_of: every role is needed', async () => {
+    expect(reason(await ask('/billing/x', bearer(await userToken({ [CLAIMS.roles]: ['finance'] }))))).toBe('missing_role');
+    expect((await ask('/billing/x', bearer(await userToken({ [CLAIMS.roles]: ['approver', 'finance'] })))).status).toBe(200);
+  });
+
+  it('require_verified: an unverified user gets 403 unverified_user', async () => {
+    expect(reason(await ask('/verified/x', bearer(await userToken({ [CLAIMS.verified]: false }))))).toBe('unverified_user');
+    expect((await ask('/verified/x', bearer(await userToken()))).status).toBe(200);
+    expect((await ask('/elsewhere', bearer(await userToken({ [CLAIMS.verified]: false })))).status).toBe(200);
+  });
+
+  it('deny_anonymous: an anonymous user gets 403 anonymous_user, but only there', async () => {
+    const anonymous = await userToken({ [CLAIMS.anonymous]: true });
+    expect(reason(await ask('/members/x', bearer(anonymous)))).toBe('anonymous_user');
+    expect((await ask('/elsewhere', bearer(anonymous))).status).toBe(200);
+  });
+
+  it('hosts: exact names (port ignored) and *.subdomain patterns', async () => {
+    const token = await userToken();
+    expect(reason(await ask('/x', { ...bearer(token), 'x-original-host': 'internal.example.test:8443' }))).toBe('route_denied');
+    expect((await ask('/x', { 'x-original-host': 'a.b.public.example.test' })).status).toBe(200);
+    expect(reason(await ask('/x', { 'x-original-host': 'public.example.test' }))).toBe('credentials_missing');
+  });
+
+  it('methods: the rule applies to the listed methods only', async () => {
+    const token = await userToken();
+    expect(reason(await ask('/api/x', { ...bearer(token), 'x-original-method': 'DELETE' }))).toBe('missing_role');
+    expect((await ask('/api/x', { ...bearer(token), 'x-original-method': 'GET' })).status).toBe(200);
+  });
+
+  it('allow_cors_preflight: a real preflight passes without credentials, where allowed', async () => {
+    const preflight = { 'x-original-method': 'OPTIONS', origin: 'https://spa.example.test', 'access-control-request-method': 'POST' };
+    const passed = await ask('/api/x', preflight);
+    expect(passed.status).toBe(200);
+    expect(identityHeaderNames(passed)).toEqual([]);
+    expect(reason(await ask('/api/x', { 'x-original-method': 'OPTIONS' }))).toBe('credentials_missing');
+    expect(reason(await ask('/elsewhere', preflight))).toBe('credentials_missing');
+  });
+
+  it('max_auth_age: an old login gets the RFC 9470 challenge', async () => {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const response = await ask('/fresh/x', bearer(await userToken({ auth_time: nowSeconds - 3600 })));
+    expect([response.status, reason(response)]).toEqual([401, 'auth_too_old']);
+    expect(response.headers.get('www-authenticate')).toMatch(/error="insufficient_user_authentication".*max_age="300"/);
+    expect((await ask('/fresh/x', bearer(await userToken({ auth_time: nowSeconds - 10 })))).status).toBe(200);
+  });
+
+  it('logs which rule decided', async () => {
+    gate.decisions.length = 0;
+    await ask('/admin/x');
+    expect(gate.decisions.at(-1)).toMatchObject({ rule: 'admin', code: 'credentials_missing' });
+  });
+});
+
+describe('matching', () => {
+  it('takes the first matching rule: /admin/reports is admin-only although "reports" would make it public', async () => {
+    expect(reason(await ask('/admin/reports'))).toBe('credentials_missing');
+    expect((await ask('/reports')).status).toBe(200);
+  });
+
+  it('matches the path the app will route, however it is spelled', async () => {
+    for (const path of ['/healthz/../admin/x', '/%61dmin/x', '//admin/x', '/reports/..%2Fadmin/x', '/healthz\\..\\admin\\x', '/./admin/x', '/%2e%2e/admin/x']) {
+      expect(reason(await ask(path)), path).toBe('credentials_missing');
+      expect(gate.decisions.at(-1)?.rule, path).toBe('admin');
+    }
+  });
+
+  it('ignores the query string and compares paths case-sensitively unless ignore_path_case', () => {
+    const request = (path: string) => ({ protocol: 'nginx' as const, method: 'GET', proto: 'https' as const, host: 'a.test', uri: path, path });
+    const strict = createRuleMatcher(parsePolicy('rules: [{ name: admin, match: { path_prefix: /admin/ } }]', 'p.yaml'));
+    const relaxed = createRuleMatcher(parsePolicy('ignore_path_case: true\nrules: [{ name: admin, match: { path_regex: "^/admin/" } }]', 'p.yaml'));
+    expect(strict(request('/ADMIN/x')).index).toBe(-1);
+    expect(relaxed(request('/ADMIN/x')).index).toBe(0);
+    expect(strict({ ...request('/admin/x'), uri: '/admin/x?y=/other' }).index).toBe(0);
+  });
+});
+
+describe('the rule mode reaches the authenticator', () => {
+  it('passes mode: resolver from the matched rule, and no mode elsewhere', async () => {
+    const seen: Array<AuthenticateOptions | undefined> = [];
+    const identity: Identity = { userId: 'u', anonymous: false, verified: true, canReauthenticate: true, roles: [], amr: [], authenticatedAt: 1, extraHeaders: [] };
+    const authenticator: Authenticator = {
+      async authenticate(_request, _credentials, options) {
+        seen.push(options);
+        return { identity, headers: identityHeaders(identity), via: 'jwt' };
+      },
+    };
+    const policy = parsePolicy('rules: [{ match: { path_prefix: /sessions/ }, mode: resolver }]', 'p.yaml');
+    const app = new Hono().all('/auth', createAuthRoute({
+      authenticator,
+      credentials: { maxTokenBytes: 8192, cookiePrefix: '' },
+      realm: 'test',
+      requirementsFor: createRequirementLookup({ policy, idTokensEnabled: false }),
+      authorize: createAuthorizer({ clockSkewSeconds: 0, idTokens: undefined }),
+      idTokenHeader: 'x-authgear-id-token',
+      login: undefined,
+      now: Date.now,
+    }));
+    await app.request('/auth', { headers: { host: 'a.test', 'x-original-uri': '/sessions/1' } });
+    await app.request('/auth', { headers: { host: 'a.test', 'x-original-uri': '/other' } });
+    expect(seen).toEqual([{ mode: 'resolver' }, undefined]);
+  });
+});
