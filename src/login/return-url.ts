@@ -3,9 +3,9 @@ import type { OriginalRequest } from '../original-request.js';
 
 /**
  * The only URLs a browser is ever sent back to after login: absolute http(s) URLs on an
- * allowed host, without userinfo. Everything that browsers or URL parsers might read
- * differently (backslashes, control characters, whitespace, `https:host` without slashes)
- * is refused before parsing, so what is checked is what the browser will follow.
+ * allowed host, without userinfo. The URL is parsed as a browser parses it (WHATWG: `\` is
+ * `/`, tabs and newlines vanish) and what is returned is its serialization, so the URL that
+ * was checked is exactly the one the browser follows.
  */
 export interface ReturnUrlPolicy {
   /** The request's own URL, if it may be returned to. */
@@ -15,22 +15,16 @@ export interface ReturnUrlPolicy {
 }
 
 const MAX_RETURN_URL = 2048;
-const PLAIN = /^https?:\/\/[\x21-\x5b\x5d-\x7e]+$/i;
 
 export function createReturnUrlPolicy(allowedHosts: readonly string[]): ReturnUrlPolicy {
   const hostAllowed = createHostTest(allowedHosts);
 
   function check(candidate: string): string | undefined {
-    if (candidate.length > MAX_RETURN_URL || !PLAIN.test(candidate)) return undefined;
-    let url: URL;
-    try {
-      url = new URL(candidate);
-    } catch {
-      return undefined;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+    if (candidate.length > MAX_RETURN_URL) return undefined;
+    const url = URL.canParse(candidate) ? new URL(candidate) : undefined;
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
     if (url.username || url.password || !hostAllowed(url.hostname)) return undefined;
-    return url.href;
+    return url.href.length > MAX_RETURN_URL ? undefined : url.href;
   }
 
   return {
