@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Identity } from '../src/identity.js';
+import { createAuthorizer } from '../src/policy/authorize.js';
+import { DEFAULT_REQUIREMENTS } from '../src/policy/requirements.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 
@@ -128,5 +131,15 @@ describe('freshness from an Authgear ID token', () => {
     expect(reason(await ask(token))).toBe('reauthentication_impossible');
     const allowed = await gate.auth({ ...bearer(await withLoginAt(now())), 'x-id-token': token }, `${ROUTE}&when_cannot_reauthenticate=allow`);
     expect(allowed.status).toBe(200);
+  });
+});
+
+describe('authorize without an ID token verifier', () => {
+  it('refuses (policy_invalid) rather than pass a route that needs ID tokens', async () => {
+    const authorize = createAuthorizer({ clockSkewSeconds: 0, idTokens: undefined });
+    const identity: Identity = { userId: 'u', anonymous: false, verified: true, canReauthenticate: true, roles: [], amr: [], authenticatedAt: START, extraHeaders: [] };
+    const requirements = { ...DEFAULT_REQUIREMENTS, maxAuthAge: 60, freshnessFrom: 'id_token' as const };
+    await expect(Promise.resolve(authorize(identity, requirements, START * 1000, 'x.y.z'))).rejects.toMatchObject({ code: 'policy_invalid' });
+    expect(authorize(identity, { ...requirements, freshnessFrom: 'session' }, START * 1000)).toBeUndefined();
   });
 });

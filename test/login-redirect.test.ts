@@ -83,6 +83,8 @@ describe('browsers are sent to Authgear to log in', () => {
     const editor = await authgear.accessToken({ claims: { [CLAIMS.roles]: ['editor'] } });
     const forbidden = await ask({ ...forwardAuth('/admin/'), ...bearer(editor) }, '/auth?roles=admin');
     expect([forbidden.status, forbidden.headers.has('location')]).toEqual([403, false]);
+    const malformed = await ask({ ...forwardAuth('/orders'), authorization: 'Bearer a b' });
+    expect([malformed.status, reason(malformed), malformed.headers.has('location')]).toEqual([401, 'credentials_malformed', false]);
     const unconfigured = await withoutLogin.app.request('/auth', { headers: forwardAuth('/orders') });
     expect([unconfigured.status, unconfigured.headers.has('location')]).toEqual([401, false]);
   });
@@ -90,6 +92,21 @@ describe('browsers are sent to Authgear to log in', () => {
   it('never offers to come back to a host off the allow-list', async () => {
     const response = await ask(forwardAuth('/orders', { 'x-forwarded-host': 'evil.test' }));
     expect([response.status, response.headers.has('location')]).toEqual([401, false]);
+  });
+});
+
+describe('the authorize endpoint', () => {
+  it('comes from discovery, but only ever on the Authgear origin', async () => {
+    const other = await startAuthgearStandIn();
+    for (const [discovered, expected] of [[`${other.origin}/custom/authorize`, `${other.origin}/custom/authorize`], ['https://evil.test/authorize', `${other.origin}/oauth2/authorize`]]) {
+      other.discoveryOverrides = { authorization_endpoint: discovered };
+      const login = await startTestGate(other, { CLIENT_IDS: 'web', LOGIN_REDIRECT_URI: CALLBACK });
+      const response = await login.app.request('/auth', { headers: { host: 'gate.internal', ...forwardAuth('/x') } });
+      const location = new URL(response.headers.get('location')!);
+      expect(location.origin + location.pathname).toBe(expected);
+      await login.close();
+    }
+    await other.close();
   });
 });
 

@@ -161,9 +161,10 @@ describe('matching', () => {
   it('ignores the query string and compares paths case-sensitively unless ignore_path_case', () => {
     const request = (path: string) => ({ protocol: 'nginx' as const, method: 'GET', proto: 'https' as const, host: 'a.test', uri: path, path });
     const strict = createRuleMatcher(parsePolicy('rules: [{ name: admin, match: { path_prefix: /admin/ } }]', 'p.yaml'));
-    const relaxed = createRuleMatcher(parsePolicy('ignore_path_case: true\nrules: [{ name: admin, match: { path_regex: "^/admin/" } }]', 'p.yaml'));
+    const relaxed = createRuleMatcher(parsePolicy('ignore_path_case: true\nrules: [{ name: admin, match: { path_regex: "^/Admin/" } }, { name: b, match: { path_prefix: /Billing/ } }]', 'p.yaml'));
     expect(strict(request('/ADMIN/x')).index).toBe(-1);
     expect(relaxed(request('/ADMIN/x')).index).toBe(0);
+    expect(relaxed(request('/billing/x')).index).toBe(1);
     expect(strict({ ...request('/admin/x'), uri: '/admin/x?y=/other' }).index).toBe(0);
   });
 });

@@ -20,7 +20,6 @@ export function createReturnUrlPolicy(allowedHosts: readonly string[]): ReturnUr
   const hostAllowed = createHostTest(allowedHosts);
 
   function check(candidate: string): string | undefined {
-    if (candidate.length > MAX_RETURN_URL) return undefined;
     const url = URL.canParse(candidate) ? new URL(candidate) : undefined;
     if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
     if (url.username || url.password || !hostAllowed(url.hostname)) return undefined;

@@ -57,7 +57,8 @@ export function createAuthorizer(options: AuthorizerOptions): Authorize {
   }
 
   async function idTokenEvidence(idToken: string | undefined, userId: string, maxAge: number): Promise<FreshnessEvidence> {
-    if (!options.idTokens) throw new Denial('policy_invalid', 'freshness_from id_token needs CLIENT_IDS');
+    // The requirement lookup and the config refuse such routes already; this is the last line.
+    if (!options.idTokens) throw new Denial('policy_invalid', 'no ID token verifier is configured');
     if (!idToken) throw new Denial('id_token_required', 'this route needs a fresh Authgear ID token', { maxAge });
     let verified;
     try {

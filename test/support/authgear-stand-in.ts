@@ -40,6 +40,8 @@ export interface AuthgearStandIn {
   accessToken(options?: TokenOptions): Promise<string>;
   /** An ID token as Authgear issues it to `clientId` (default 'test-client'): typ JWT, aud the client, 5 min. */
   idToken(options?: TokenOptions & { clientId?: string }): Promise<string>;
+  /** Fields laid over the discovery document (e.g. another authorization_endpoint). */
+  discoveryOverrides: Record<string, unknown>;
   /** Unix seconds "now" of the issued tokens; follow a test's fake clock with this. */
   setClock(nowSeconds: () => number): void;
   /** 'up', 'error' (500s) or 'down' (connections reset); delayMs slows every answer. */
@@ -105,6 +107,7 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string } = 
       end_session_endpoint: `${standIn.origin}/oauth2/end_session`,
       jwks_uri: `${standIn.origin}/oauth2/jwks`,
       id_token_signing_alg_values_supported: ['RS256'],
+      ...standIn.discoveryOverrides,
     });
   handlers.set('/.well-known/openid-configuration', discovery);
   handlers.set('/.well-known/oauth-authorization-server', discovery);
@@ -142,6 +145,7 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string } = 
     counts,
     server,
     handlers,
+    discoveryOverrides: {},
     count: (path) => counts.get(path) ?? 0,
     async rotate({ dropOld = false } = {}) {
       const key = await generateSigningKey();
