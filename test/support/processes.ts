@@ -114,7 +114,8 @@ export async function startCaddy(options: { gatePort: number; appPort: number })
   const text = readFileSync(join(REPO, 'caddy/Caddyfile'), 'utf8')
     .replaceAll('127.0.0.1:8080', `127.0.0.1:${options.gatePort}`)
     .replaceAll('127.0.0.1:3000', `127.0.0.1:${options.appPort}`)
-    .replace(':8000 {', `http://127.0.0.1:${port} {`);
+    // Any Host (tests send the app's public name), but on loopback only.
+    .replace(':8000 {', `http://:${port} {\n\tbind 127.0.0.1`);
   const file = join(home, 'Caddyfile');
   writeFileSync(file, text);
   const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data') };

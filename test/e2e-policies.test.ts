@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { httpGet, startCaddy, startEchoUpstream, startGateProcess, startNginx, type Spawned } from './support/processes.js';
+
+// The shipped nginx and Caddy configs, unchanged but for ports, with the login settings on.
+const APP = 'app.example.test';
+const CALLBACK = `http://${APP}/_authgear/callback`;
+const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+let authgear: AuthgearStandIn;
+let app: Awaited<ReturnType<typeof startEchoUpstream>>;
+let gate: Spawned & { port: number };
+const gateways: Record<string, Spawned & { url: string }> = {};
+
+beforeAll(async () => {
+  authgear = await startAuthgearStandIn();
+  app = await startEchoUpstream();
+  gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, CLIENT_IDS: 'web-client', LOGIN_REDIRECT_URI: CALLBACK });
+  gateways.nginx = await startNginx({ gatePort: gate.port, appPort: app.port });
+  gateways.caddy = await startCaddy({ gatePort: gate.port, appPort: app.port });
+});
+afterAll(async () => {
+  for (const gateway of Object.values(gateways)) await gateway.stop();
+  await gate?.stop();
+  await app?.close();
+  await authgear?.close();
+});
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const seen = (body: string) => JSON.parse(body) as { url: string; headers: Record<string, string> };
+const token = (claims: Record<string, unknown>) => authgear.accessToken({ claims }).then((value) => ({ authorization: `Bearer ${value}` }));
+
+describe.each(['nginx', 'caddy'])('route requirements through real %s', (name) => {
+  const get = (path: string, headers: Record<string, string> = {}) => httpGet(`${gateways[name]!.url}${path}`, { host: APP, ...headers });
+
+  it('gives the admin location its own requirement (roles=admin reaches the auth request)', async () => {
+    const admin = await get('/admin/users', await token({ sub: 'root', [CLAIMS.roles]: ['admin'] }));
+    expect(admin.status).toBe(200);
+    expect(seen(admin.body).headers['x-authgear-user-id']).toBe('root');
+    expect((await get('/admin/users', await token({ [CLAIMS.roles]: ['editor'] }))).status).toBe(403);
+    expect((await get('/api/x', await token({ [CLAIMS.roles]: ['editor'] }))).status).toBe(200);
+  });
+
+  it('asks the sensitive location for a login within 5 minutes (RFC 9470)', async () => {
+    expect((await get('/account/settings', await token({ auth_time: nowSeconds() - 10 }))).status).toBe(200);
+    const stale = await get('/account/settings', await token({ auth_time: nowSeconds() - 3600 }));
+    expect(stale.status).toBe(401);
+    expect(stale.headers['www-authenticate']).toMatch(/error="insufficient_user_authentication".*max_age="300"/);
+    expect(stale.headers.location).toBeUndefined();
+  });
+
+  it('never lets the client\'s own query string act as requirements', async () => {
+    expect((await get('/orders?access=public')).status).toBe(401);
+    expect((await get('/admin/users?roles=editor', await token({ [CLAIMS.roles]: ['editor'] }))).status).toBe(403);
+  });
+
+  it('sends a browser without a session to Authgear\'s login page, carrying where it was going', async () => {
+    const answer = await get('/orders?page=2', { accept: BROWSER });
+    expect(answer.status).toBe(302);
+    const location = new URL(answer.headers.location!);
+    expect(location.origin + location.pathname).toBe(`${authgear.origin}/oauth2/authorize`);
+    expect(location.searchParams.get('client_id')).toBe('web-client');
+    expect(location.searchParams.get('redirect_uri')).toBe(CALLBACK);
+    expect(location.searchParams.get('response_type')).toBe('none');
+    expect(location.searchParams.get('state')).toBe(`http://${APP}/orders?page=2`);
+  });
+
+  it('asks Authgear for a fresh login (max_age=300) when a browser\'s login is too old', async () => {
+    const answer = await get('/account/settings', { accept: BROWSER, ...(await token({ auth_time: nowSeconds() - 3600 })) });
+    expect(answer.status).toBe(302);
+    expect(new URL(answer.headers.location!).searchParams.get('max_age')).toBe('300');
+  });
+
+  it('brings the browser back from the callback, to allowed hosts only', async () => {
+    const back = await get(`/_authgear/callback?state=${encodeURIComponent(`http://${APP}/orders?page=2`)}`, { accept: BROWSER });
+    expect([back.status, back.headers.location]).toEqual([302, `http://${APP}/orders?page=2`]);
+    for (const state of ['//evil.test', 'https://evil.test/', `https://${APP}@evil.test/`, '/%5Cevil.test']) {
+      const refused = await get(`/_authgear/callback?state=${encodeURIComponent(state)}`, { accept: BROWSER });
+      expect([refused.status, refused.headers.location], state).toEqual([401, undefined]);
+    }
+  });
+});
