@@ -1,30 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { httpGet, startCaddy, startEchoUpstream, startGateProcess, startNginx, type Spawned } from './support/processes.js';
+import { CLAIMS, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { seenByApp as seen, startGatewayStack, type GatewayStack } from './support/gateway-stack.js';
+import { httpGet } from './support/processes.js';
 
+let stack: GatewayStack;
 let authgear: AuthgearStandIn;
-let app: Awaited<ReturnType<typeof startEchoUpstream>>;
-let gate: Spawned & { port: number };
-const gateways: Record<string, Spawned & { url: string }> = {};
+let gateways: GatewayStack['gateways'];
 
 beforeAll(async () => {
-  authgear = await startAuthgearStandIn();
-  app = await startEchoUpstream();
-  gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin });
-  gateways.nginx = await startNginx({ gatePort: gate.port, appPort: app.port });
-  gateways.caddy = await startCaddy({ gatePort: gate.port, appPort: app.port });
+  stack = await startGatewayStack();
+  ({ authgear, gateways } = stack);
 });
 afterAll(async () => {
-  for (const gateway of Object.values(gateways)) await gateway.stop();
-  await gate?.stop();
-  await app?.close();
-  await authgear?.close();
+  await stack?.stop();
 });
 
-const seen = (body: string) => JSON.parse(body) as { url: string; headers: Record<string, string> };
-
-describe.each(['nginx', 'caddy'])('through real %s', (name) => {
-  const url = (path: string) => `${gateways[name]!.url}${path}`;
+describe.each(['nginx', 'caddy'] as const)('through real %s', (name) => {
+  const url = (path: string) => `${gateways[name].url}${path}`;
 
   it('lets a valid token through with the identity headers, replacing client-sent ones', async () => {
     const token = await authgear.accessToken({ claims: { sub: 'user-42', [CLAIMS.roles]: ['editor'] } });

@@ -1,37 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { httpGet, startCaddy, startEchoUpstream, startGateProcess, startNginx, type Spawned } from './support/processes.js';
+import { CLAIMS, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { seenByApp as seen, startGatewayStack, type GatewayStack } from './support/gateway-stack.js';
+import { httpGet } from './support/processes.js';
 
 // The shipped nginx and Caddy configs, unchanged but for ports, with the login settings on.
 const APP = 'app.example.test';
 const CALLBACK = `http://${APP}/_authgear/callback`;
 const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
+let stack: GatewayStack;
 let authgear: AuthgearStandIn;
-let app: Awaited<ReturnType<typeof startEchoUpstream>>;
-let gate: Spawned & { port: number };
-const gateways: Record<string, Spawned & { url: string }> = {};
+let gateways: GatewayStack['gateways'];
 
 beforeAll(async () => {
-  authgear = await startAuthgearStandIn();
-  app = await startEchoUpstream();
-  gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, CLIENT_IDS: 'web-client', LOGIN_REDIRECT_URI: CALLBACK });
-  gateways.nginx = await startNginx({ gatePort: gate.port, appPort: app.port });
-  gateways.caddy = await startCaddy({ gatePort: gate.port, appPort: app.port });
+  stack = await startGatewayStack({ CLIENT_IDS: 'web-client', LOGIN_REDIRECT_URI: CALLBACK });
+  ({ authgear, gateways } = stack);
 });
 afterAll(async () => {
-  for (const gateway of Object.values(gateways)) await gateway.stop();
-  await gate?.stop();
-  await app?.close();
-  await authgear?.close();
+  await stack?.stop();
 });
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const seen = (body: string) => JSON.parse(body) as { url: string; headers: Record<string, string> };
 const token = (claims: Record<string, unknown>) => authgear.accessToken({ claims }).then((value) => ({ authorization: `Bearer ${value}` }));
 
-describe.each(['nginx', 'caddy'])('route requirements through real %s', (name) => {
-  const get = (path: string, headers: Record<string, string> = {}) => httpGet(`${gateways[name]!.url}${path}`, { host: APP, ...headers });
+describe.each(['nginx', 'caddy'] as const)('route requirements through real %s', (name) => {
+  const get = (path: string, headers: Record<string, string> = {}) => httpGet(`${gateways[name].url}${path}`, { host: APP, ...headers });
 
   it('gives the admin location its own requirement (roles=admin reaches the auth request)', async () => {
     const admin = await get('/admin/users', await token({ sub: 'root', [CLAIMS.roles]: ['admin'] }));
