@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prefersHtml } from '../src/http/accept.js';
 import { createReturnUrlPolicy } from '../src/login/return-url.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
@@ -166,20 +165,5 @@ describe('open-redirect attempts', () => {
       }),
       { numRuns: 5000 },
     );
-  });
-});
-
-describe('Accept: which requests are browsers', () => {
-  it.each([
-    [BROWSER, true],
-    ['text/html', true],
-    ['application/xhtml+xml;q=0.9, application/json;q=0.5', true],
-    ['*/*', false],
-    ['application/json', false],
-    ['application/json, text/html', false],
-    ['text/html;q=0, */*', false],
-    [undefined, false],
-  ])('%s -> %s', (accept, expected) => {
-    expect(prefersHtml(accept)).toBe(expected);
   });
 });

@@ -1,14 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthenticateOptions, Authenticator } from '../src/authenticator.js';
-import { createAuthRoute } from '../src/http/auth-route.js';
-import { identityHeaders, type Identity } from '../src/identity.js';
-import { createAuthorizer } from '../src/policy/authorize.js';
 import { createRuleMatcher } from '../src/policy/matcher.js';
 import { parsePolicy } from '../src/policy/policy-file.js';
-import { createRequirementLookup } from '../src/policy/route-requirements.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 import { tempDir } from './support/processes.js';
@@ -166,32 +160,5 @@ describe('matching', () => {
     expect(relaxed(request('/ADMIN/x')).index).toBe(0);
     expect(relaxed(request('/billing/x')).index).toBe(1);
     expect(strict({ ...request('/admin/x'), uri: '/admin/x?y=/other' }).index).toBe(0);
-  });
-});
-
-describe('the rule mode reaches the authenticator', () => {
-  it('passes mode: resolver from the matched rule, and no mode elsewhere', async () => {
-    const seen: Array<AuthenticateOptions | undefined> = [];
-    const identity: Identity = { userId: 'u', anonymous: false, verified: true, canReauthenticate: true, roles: [], amr: [], authenticatedAt: 1, extraHeaders: [] };
-    const authenticator: Authenticator = {
-      async authenticate(_request, _credentials, options) {
-        seen.push(options);
-        return { identity, headers: identityHeaders(identity), via: 'jwt' };
-      },
-    };
-    const policy = parsePolicy('rules: [{ match: { path_prefix: /sessions/ }, mode: resolver }]', 'p.yaml');
-    const app = new Hono().all('/auth', createAuthRoute({
-      authenticator,
-      credentials: { maxTokenBytes: 8192, cookiePrefix: '' },
-      realm: 'test',
-      requirementsFor: createRequirementLookup({ policy, idTokensEnabled: false }),
-      authorize: createAuthorizer({ clockSkewSeconds: 0, idTokens: undefined }),
-      idTokenHeader: 'x-authgear-id-token',
-      login: undefined,
-      now: Date.now,
-    }));
-    await app.request('/auth', { headers: { host: 'a.test', 'x-original-uri': '/sessions/1' } });
-    await app.request('/auth', { headers: { host: 'a.test', 'x-original-uri': '/other' } });
-    expect(seen).toEqual([{ mode: 'resolver' }, undefined]);
   });
 });
