@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,19 +123,23 @@ describe('the requirement lookup', () => {
 
 describe('the shipped gateway examples', () => {
   const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
-  const nginxQueries = [...read('nginx/nginx.conf').matchAll(/set \$authgear_gate_query "([^"]*)";/g)].map((match) => match[1]!);
+  const nginxQueries = readdirSync(join(REPO, 'nginx'))
+    .filter((name) => name.endsWith('.conf'))
+    .flatMap((name) => [...read(`nginx/${name}`).matchAll(/set \$authgear_gate_query "([^"]*)";/g)].map((match) => match[1]!));
   const caddyQueries = [...read('caddy/Caddyfile').matchAll(/import authgear_gate \S+ \/auth\?(\S*)/g)].map((match) => match[1]!);
   const traefikAddresses = [
-    ...Object.values(parseYaml(read('traefik/dynamic.yml')).http.middlewares as Record<string, { forwardAuth: { address: string } }>).map((m) => m.forwardAuth.address),
-    ...parseAllDocuments(read('traefik/middleware.yaml')).map((document) => (document.toJS() as { spec: { forwardAuth: { address: string } } }).spec.forwardAuth.address),
-  ];
+    ...Object.values(parseYaml(read('traefik/dynamic.yml')).http.middlewares as Record<string, { forwardAuth?: { address: string } }>),
+    ...parseAllDocuments(read('traefik/middleware.yaml')).map((document) => (document.toJS() as { spec: { forwardAuth?: { address: string } } }).spec),
+  ].flatMap((middleware) => (middleware.forwardAuth ? [middleware.forwardAuth.address] : []));
 
   it('ask for a 5-minute login on a sensitive route and for admins on an admin route, in valid queries', () => {
+    expect(nginxQueries.length).toBeGreaterThanOrEqual(4);
     for (const queries of [nginxQueries, caddyQueries, traefikAddresses.map((address) => new URL(address).search.slice(1))]) {
       const parsed = queries.map((query) => parseQueryRequirements(query));
       expect(parsed).toContainEqual({ max_auth_age: 300 });
       expect(parsed).toContainEqual({ roles: { any_of: ['admin'] } });
     }
+    expect(traefikAddresses).toHaveLength(6);
   });
 
   it('give Caddy an explicit query on every auth URL, so the client\'s query is never forwarded', () => {

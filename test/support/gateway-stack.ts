@@ -1,9 +1,14 @@
 import { startAuthgearStandIn, type AuthgearStandIn } from './authgear-stand-in.js';
 import { startCaddy, startEchoUpstream, startGateProcess, startNginx, type Spawned } from './processes.js';
 
+type Gateway = Spawned & { url: string };
+
 export interface GatewayStack {
   authgear: AuthgearStandIn;
-  gateways: Record<'nginx' | 'caddy', Spawned & { url: string }>;
+  /** nginx running nginx/nginx.conf, Caddy running caddy/Caddyfile. */
+  gateways: Record<'nginx' | 'caddy', Gateway>;
+  /** Another real nginx in front of the same sidecar, running another shipped nginx/*.conf. */
+  startNginx(config: string): Promise<Gateway>;
   stop(): Promise<void>;
 }
 
@@ -15,26 +20,25 @@ export async function startGatewayStack(gateEnv: Record<string, string> = {}): P
   const authgear = await startAuthgearStandIn();
   const app = await startEchoUpstream();
   const started: Array<{ stop(): Promise<unknown> }> = [];
-  try {
-    const gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, ...gateEnv });
-    started.push(gate);
-    const nginx = await startNginx({ gatePort: gate.port, appPort: app.port });
-    started.push(nginx);
-    const caddy = await startCaddy({ gatePort: gate.port, appPort: app.port });
-    started.push(caddy);
-    return {
-      authgear,
-      gateways: { nginx, caddy },
-      async stop() {
-        for (const process of started.reverse()) await process.stop();
-        await app.close();
-        await authgear.close();
-      },
-    };
-  } catch (error) {
+  async function stop() {
     for (const process of started.reverse()) await process.stop();
     await app.close();
     await authgear.close();
+  }
+  try {
+    const gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, ...gateEnv });
+    started.push(gate);
+    const nginxFor = async (config?: string) => {
+      const nginx = await startNginx({ gatePort: gate.port, appPort: app.port, ...(config ? { config } : {}) });
+      started.push(nginx);
+      return nginx;
+    };
+    const nginx = await nginxFor();
+    const caddy = await startCaddy({ gatePort: gate.port, appPort: app.port });
+    started.push(caddy);
+    return { authgear, gateways: { nginx, caddy }, startNginx: nginxFor, stop };
+  } catch (error) {
+    await stop();
     throw error;
   }
 }
