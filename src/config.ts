@@ -31,6 +31,9 @@ const list = <T extends z.ZodType<unknown, string>>(item: T) =>
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const redisUrl = z.url().refine((value) => /^rediss?:\/\//.test(value), 'must be redis:// or rediss:// (TLS)');
+const COOKIE_PREFIX = /^[A-Za-z0-9_.-]{0,64}$/;
+
 const HEADER_NAME = /^x-[a-z0-9][a-z0-9-]*$/;
 const claimHeaders = z.string().transform((value, ctx) => {
   const mapping: Array<{ claim: string; header: string }> = [];
@@ -65,6 +68,24 @@ export const SETTINGS = {
   maxTokenBytes: { env: 'MAX_TOKEN_BYTES', schema: integer(256, 65536).default(8192), doc: 'Longer bearer tokens or cookies are refused with token_too_large.' },
   upstreamTimeoutMs: { env: 'UPSTREAM_TIMEOUT_MS', schema: integer(50, 30_000).default(2000), doc: 'Timeout of each call to Authgear (discovery, JWKS).' },
   claimHeaders: { env: 'CLAIM_HEADERS', schema: claimHeaders.default([]), doc: 'Extra claims to pass as headers: claim=x-header pairs, comma-separated (e.g. https://myapp.example/tenant=x-user-tenant).' },
+  authMode: { env: 'AUTH_MODE', schema: z.enum(['auto', 'jwt', 'resolver']).default('auto'), doc: 'auto: a JWT bearer is verified here, anything else goes to the resolver; jwt: local only; resolver: everything, for exact revocation.' },
+  cookiePrefix: { env: 'AUTHGEAR_COOKIE_PREFIX', schema: z.string().regex(COOKIE_PREFIX).default(''), doc: 'Prefix of the Authgear cookie names (session, app_session, app_access_token), as configured in Authgear.' },
+  resolverUrl: { env: 'RESOLVER_URL', schema: baseUrl.optional(), doc: 'Where to reach /_resolver/resolve (e.g. the in-cluster resolver Service). Requests carry Host of the public endpoint. Default: AUTHGEAR_INTERNAL_URL, else the endpoint.' },
+  resolverTimeoutMs: { env: 'RESOLVER_TIMEOUT_MS', schema: integer(50, 10_000).default(1000), doc: 'Timeout of each resolver call; past it the answer is 503 resolver_unavailable (or a stale answer, see RESOLVER_SERVE_STALE_SECONDS).' },
+  resolverPositiveTtlSeconds: { env: 'RESOLVER_POSITIVE_TTL_SECONDS', schema: integer(0, 3600).default(30), doc: 'How long a valid session answer is reused (across replicas with Redis): the longest a revoked session keeps working. 0 asks Authgear every time.' },
+  resolverNegativeTtlSeconds: { env: 'RESOLVER_NEGATIVE_TTL_SECONDS', schema: integer(0, 3600).default(10), doc: 'How long a refusal (invalid session or token) is reused. 0 disables.' },
+  resolverLocalTtlSeconds: { env: 'RESOLVER_LOCAL_TTL_SECONDS', schema: integer(0, 3600).default(5), doc: 'With Redis: how long an answer is also kept in process, in front of Redis (never beyond its own TTL).' },
+  resolverServeStaleSeconds: { env: 'RESOLVER_SERVE_STALE_SECONDS', schema: integer(0, 3600).default(0), doc: 'While the resolver fails, reuse the last valid answer for the same credentials for up to this long past its TTL. 0 (default): fail closed at once.' },
+  resolverCacheMaxEntries: { env: 'RESOLVER_CACHE_MAX_ENTRIES', schema: integer(1, 10_000_000).default(100_000), doc: 'Resolver answers kept in process (keyed by SHA-256 of the credentials).' },
+  redisUrl: { env: 'REDIS_URL', schema: redisUrl.optional(), doc: 'Redis shared by every replica (resolver answers, JWKS), e.g. redis://:password@redis:6379/0. Default: in-process cache only.' },
+  redisSentinelUrls: { env: 'REDIS_SENTINEL_URLS', schema: list(redisUrl).optional(), doc: 'Comma-separated Sentinel addresses (redis://host:26379); use with REDIS_SENTINEL_MASTER instead of REDIS_URL.' },
+  redisSentinelMaster: { env: 'REDIS_SENTINEL_MASTER', schema: z.string().min(1).optional(), doc: 'Name of the master the Sentinels watch.' },
+  redisSentinelPassword: { env: 'REDIS_SENTINEL_PASSWORD', schema: z.string().min(1).optional(), doc: 'Password of the Sentinels themselves, if they require one.' },
+  redisClusterUrls: { env: 'REDIS_CLUSTER_URLS', schema: list(redisUrl).optional(), doc: 'Comma-separated Redis Cluster seed nodes (redis://host:6379); instead of REDIS_URL.' },
+  redisUsername: { env: 'REDIS_USERNAME', schema: z.string().min(1).optional(), doc: 'ACL user for Sentinel-managed or Cluster nodes (with REDIS_URL, put it in the URL).' },
+  redisPassword: { env: 'REDIS_PASSWORD', schema: z.string().min(1).optional(), doc: 'Password for Sentinel-managed or Cluster nodes (with REDIS_URL, put it in the URL).' },
+  redisKeyPrefix: { env: 'REDIS_KEY_PREFIX', schema: z.string().max(100).default('authgear-gate:'), doc: 'Prefix of every key this service writes.' },
+  redisTimeoutMs: { env: 'REDIS_TIMEOUT_MS', schema: integer(10, 10_000).default(250), doc: 'Budget of each Redis command; past it the answer comes from Authgear instead.' },
   realm: { env: 'REALM', schema: z.string().regex(/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,100}$/).default('authgear-gate'), doc: 'realm of the WWW-Authenticate challenge.' },
   policyFile: { env: 'POLICY_FILE', schema: z.string().min(1).optional(), doc: 'YAML or JSON file of route rules (host, path, method; roles, freshness, ...). Default: every route needs a signed-in user.' },
   clientIds: { env: 'CLIENT_IDS', schema: list(z.string().min(1)).default([]), doc: 'Comma-separated Authgear client ids: the accepted aud of ID tokens; the first one is used for browser login.' },
@@ -121,7 +142,7 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
       problems.push(...error.problems);
     }
   }
-  problems.push(...crossProblems(parsed, policy));
+  problems.push(...crossProblems(parsed, policy), ...redisProblems(parsed as Partial<Parsed>));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = parsed as Parsed;
   return {
@@ -130,4 +151,20 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     returnToHosts: config.returnToHosts ?? (config.loginRedirectUri ? [new URL(config.loginRedirectUri).hostname] : []),
     policy,
   };
+}
+
+/** Settings that are only wrong together: one Redis topology, and what each one needs. */
+function redisProblems(config: Partial<Parsed>): string[] {
+  const problems: string[] = [];
+  const topologies = [
+    config.redisUrl && 'REDIS_URL',
+    config.redisSentinelUrls && 'REDIS_SENTINEL_URLS',
+    config.redisClusterUrls && 'REDIS_CLUSTER_URLS',
+  ].filter(Boolean);
+  if (topologies.length > 1) problems.push(`${topologies.join(', ')}: set only one Redis topology`);
+  if (config.redisSentinelUrls && !config.redisSentinelMaster) problems.push('REDIS_SENTINEL_MASTER: required with REDIS_SENTINEL_URLS');
+  if (config.redisSentinelMaster && !config.redisSentinelUrls) problems.push('REDIS_SENTINEL_URLS: required with REDIS_SENTINEL_MASTER');
+  if (config.redisSentinelUrls?.length === 0) problems.push('REDIS_SENTINEL_URLS: no address given');
+  if (config.redisClusterUrls?.length === 0) problems.push('REDIS_CLUSTER_URLS: no address given');
+  return problems;
 }
