@@ -8,7 +8,7 @@ export interface ReadinessReport {
 
 export interface AppOptions {
   authRoute: Handler;
-  readiness: () => ReadinessReport;
+  readiness: () => ReadinessReport | Promise<ReadinessReport>;
   /** Prometheus text; absent when metrics are served on their own port. */
   metricsRoute?: Handler;
 }
@@ -18,8 +18,8 @@ export function createApp(options: AppOptions): Hono {
   // Gateways send GET, but some keep the original method: accept them all.
   app.all('/auth', options.authRoute);
   app.get('/healthz', (c) => c.text('ok'));
-  app.get('/readyz', (c) => {
-    const report = options.readiness();
+  app.get('/readyz', async (c) => {
+    const report = await options.readiness();
     return c.json(report, report.ready ? 200 : 503);
   });
   if (options.metricsRoute) app.get('/metrics', options.metricsRoute);

@@ -1,9 +1,15 @@
 import { looksLikeJwt, type Credentials } from './credentials.js';
 import { Denial } from './errors.js';
-import type { Identity } from './identity.js';
+import { identityHeaders, type Identity } from './identity.js';
 import type { AccessTokenVerifier } from './jwt/access-token-verifier.js';
 import type { OriginalRequest } from './original-request.js';
+import type { CachedResolver } from './resolver/cached-resolver.js';
 
+/**
+ * auto: a JWT bearer is verified here, a session cookie or opaque token goes to Authgear's
+ * resolver; jwt: local verification only; resolver: everything goes to the resolver, which
+ * alone sees a logout or a disabled user before the JWT expires.
+ */
 export type AuthMode = 'jwt' | 'resolver' | 'auto';
 
 export interface Authentication {
@@ -11,11 +17,11 @@ export interface Authentication {
   /** The 200 answer's identity headers. */
   headers: ReadonlyArray<readonly [string, string]>;
   /** How the answer was reached, for metrics and logs. */
-  via: 'jwt';
+  via: 'jwt' | 'resolver' | 'resolver_stale';
 }
 
 export interface AuthenticateOptions {
-  /** The route's mode (policy rule or auth URL query); undefined: the authenticator's default. */
+  /** The route's mode (policy rule or auth URL query); undefined: the configured AUTH_MODE. */
   mode?: AuthMode;
 }
 
@@ -24,14 +30,41 @@ export interface Authenticator {
   authenticate(request: OriginalRequest, credentials: Credentials, options?: AuthenticateOptions): Promise<Authentication>;
 }
 
-/** Verifies JWT access tokens only, so every mode comes down to the same check here. */
-export function createAuthenticator(deps: { accessTokens: AccessTokenVerifier }): Authenticator {
+export interface AuthenticatorDependencies {
+  accessTokens: AccessTokenVerifier;
+  sessions: CachedResolver;
+  mode: AuthMode;
+}
+
+export function createAuthenticator(deps: AuthenticatorDependencies): Authenticator {
+  async function verifyLocally(token: string): Promise<Authentication> {
+    const verified = await deps.accessTokens.verify(token);
+    return { identity: verified.identity, headers: verified.headers, via: 'jwt' };
+  }
+
+  async function resolve(credentials: Credentials): Promise<Authentication> {
+    const { answer, stale } = await deps.sessions.resolve(credentials);
+    if (!answer.valid) {
+      throw new Denial('session_invalid', 'Authgear did not accept the session or token', {
+        headers: answer.setCookies.map((line) => ['set-cookie', line] as const),
+      });
+    }
+    return { identity: answer.identity, headers: identityHeaders(answer.identity), via: stale ? 'resolver_stale' : 'resolver' };
+  }
+
   return {
-    async authenticate(_request, credentials) {
-      if (credentials.bearer === undefined) throw new Denial('credentials_missing', 'no bearer token');
-      if (!looksLikeJwt(credentials.bearer)) throw new Denial('token_malformed', 'bearer token is not a JWT');
-      const verified = await deps.accessTokens.verify(credentials.bearer);
-      return { identity: verified.identity, headers: verified.headers, via: 'jwt' };
+    async authenticate(_request, credentials, options = {}) {
+      const mode = options.mode ?? deps.mode;
+      const { bearer } = credentials;
+      if (mode !== 'resolver' && bearer !== undefined && looksLikeJwt(bearer)) return verifyLocally(bearer);
+      if (mode === 'jwt') {
+        if (bearer === undefined) throw new Denial('credentials_missing', 'no bearer token');
+        throw new Denial('token_malformed', 'bearer token is not a JWT');
+      }
+      if (bearer === undefined && credentials.cookies.length === 0) {
+        throw new Denial('credentials_missing', 'no bearer token or Authgear session cookie');
+      }
+      return resolve(credentials);
     },
   };
 }

@@ -10,7 +10,7 @@ export interface Credentials {
 
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const AUTHGEAR_COOKIES = ['app_session', 'app_access_token', 'session'] as const;
+export const AUTHGEAR_COOKIES = ['app_session', 'app_access_token', 'session'] as const;
 
 export function looksLikeJwt(token: string): boolean {
   return JWT_SHAPE.test(token);

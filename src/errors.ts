@@ -57,6 +57,8 @@ export interface DenialOptions {
   cause?: unknown;
   /** Set when a more recent authentication would help: the freshness bound, in seconds (RFC 9470 max_age). */
   maxAge?: number;
+  /** Extra answer headers, e.g. the resolver's Set-Cookie clearing a dead session. */
+  headers?: ReadonlyArray<readonly [string, string]>;
 }
 
 /** The request is not allowed through; `status` says whether to challenge, forbid or back off. */
@@ -65,10 +67,12 @@ export class Denial extends GateError {
   declare readonly code: DenialCode;
   readonly status: DenialStatus;
   readonly maxAge: number | undefined;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
   constructor(code: DenialCode, message: string, options?: DenialOptions) {
     super(code, message, options);
     this.status = DENIAL_STATUS[code];
     this.maxAge = options?.maxAge;
+    this.headers = options?.headers ?? [];
   }
 }
 

@@ -1,6 +1,8 @@
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
 import { createAuthenticator } from './authenticator.js';
+import type { Cache, CacheObserver } from './cache/cache.js';
+import { createSharedCache } from './cache/shared-cache.js';
 import type { Config } from './config.js';
 import { createAuthRoute, type DecisionEvent } from './http/auth-route.js';
 import { createAccessTokenVerifier } from './jwt/access-token-verifier.js';
@@ -13,6 +15,8 @@ import { createLoginRedirect, type LoginRedirect } from './login/login-redirect.
 import { createReturnUrlPolicy } from './login/return-url.js';
 import { createAuthorizer } from './policy/authorize.js';
 import { createRequirementLookup } from './policy/route-requirements.js';
+import { shareKeySetLoads } from './oidc/shared-key-set.js';
+import { createSessions } from './resolver/sessions.js';
 import { createUpstreamClient } from './upstream/http-client.js';
 
 export interface GateDependencies {
@@ -20,6 +24,8 @@ export interface GateDependencies {
   /** Wall clock in ms; tests pass a fake one. */
   now?: () => number;
   onDecision?: (event: DecisionEvent) => void;
+  /** Cache lookups, serve-stale and Redis errors, for metrics. */
+  cacheObserver?: CacheObserver;
 }
 
 export interface Gate {
@@ -56,15 +62,41 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     timeoutMs: config.upstreamTimeoutMs,
   });
 
+  const observer: CacheObserver = {
+    ...deps.cacheObserver,
+    onRedisError(operation, error) {
+      deps.cacheObserver?.onRedisError?.(operation, error);
+      // Command failures are only counted (each one fell back to Authgear); a lost
+      // connection is logged, at most once per reconnect attempt.
+      if (operation === 'connection') logger.warn({ error: describeError(error) }, 'redis connection failed');
+    },
+  };
+  const shared = createSharedCache(config, observer);
+
   let metadata: ProviderMetadata | undefined;
+  const fetchKeySet = async () => {
+    metadata ??= await fetchProviderMetadata(authgear, config.authgearEndpoint);
+    return fetchJwks(authgear, metadata.jwksPath);
+  };
   const keyStore = createKeyStore({
     now,
     refreshAfterMs: config.jwksRefreshSeconds * 1000,
     missCooldownMs: config.jwksMissCooldownSeconds * 1000,
-    async loadKeySet() {
-      metadata ??= await fetchProviderMetadata(authgear, config.authgearEndpoint);
-      return fetchJwks(authgear, metadata.jwksPath);
-    },
+    // In process there is nothing to share; with Redis one replica fetches for all.
+    loadKeySet:
+      shared.kind === 'memory'
+        ? fetchKeySet
+        : shareKeySetLoads({
+            load: fetchKeySet,
+            cache: shared,
+            key: `jwks:${config.authgearEndpoint}`,
+            now,
+            reuseForMs: (config.jwksRefreshSeconds * 1000) / 2,
+            missCooldownMs: config.jwksMissCooldownSeconds * 1000,
+            keepForMs: config.jwksRefreshSeconds * 1000 * 12,
+            waitForPeerMs: config.upstreamTimeoutMs * 2 + 1000,
+            observer,
+          }),
     onLoadError: (reason, error) => logger.warn({ reason, error: describeError(error) }, 'could not load signing keys'),
   });
 
@@ -92,10 +124,12 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
         })
       : undefined;
 
+  const sessions = createSessions(config, { shared, now, observer });
+
   const logDecision = createDecisionLogger(logger);
   const authRoute = createAuthRoute({
-    authenticator: createAuthenticator({ accessTokens }),
-    credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: '' },
+    authenticator: createAuthenticator({ accessTokens, sessions, mode: config.authMode }),
+    credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
     realm: config.realm,
     gateway: config.gateway,
     requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined }),
@@ -111,15 +145,28 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
 
   const app = createApp({
     authRoute,
-    readiness: () => ({ ready: keyStore.isReady(), checks: { keys: keyStore.isReady() ? 'ok' : 'not loaded' } }),
+    // A cache outage slows us down but answers keep coming: report it, stay ready.
+    readiness: async () => ({
+      ready: keyStore.isReady(),
+      checks: { keys: keyStore.isReady() ? 'ok' : 'not loaded', ...(shared.kind === 'redis' ? { redis: await cacheState(shared) } : {}) },
+    }),
   });
 
   return {
     app,
     keyStore,
-    start: (signal) => keyStore.start(signal),
+    async start(signal) {
+      // Connect first, so the first key load can come from a peer rather than Authgear.
+      await shared.ping().catch((error: unknown) => logger.warn({ error: describeError(error) }, 'redis is not reachable yet'));
+      await keyStore.start(signal);
+    },
     async close() {
       authgear.close();
+      sessions.close();
+      await shared.close();
     },
   };
 }
+
+const cacheState = (cache: Cache): Promise<string> =>
+  cache.ping().then(() => 'ok', (error: unknown) => `unavailable: ${describeError(error)?.message ?? 'unknown error'}`);

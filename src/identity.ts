@@ -91,3 +91,33 @@ export function identityHeaders(identity: Identity): Array<readonly [string, str
   if (identity.authenticatedAt !== undefined) headers.push([HEADER.authenticatedAt, String(identity.authenticatedAt)]);
   return headers.concat(identity.extraHeaders);
 }
+
+const BOOLEAN = { true: true, false: false } as const;
+const UNIX_SECONDS = /^[1-9][0-9]{0,11}$/;
+
+/**
+ * Reads the identity Authgear's resolver sent in its headers (the answer of a valid session).
+ * Anything off-contract throws: the caller treats it as a resolver failure, never as a user.
+ */
+export function identityFromResolverHeaders(header: (name: string) => string | undefined): Identity {
+  const userId = header(HEADER.userId);
+  if (!userId) throw new Error(`resolver answer has no ${HEADER.userId}`);
+  const flag = (name: string): boolean => {
+    const value = BOOLEAN[(header(name) ?? '') as keyof typeof BOOLEAN];
+    if (value === undefined) throw new Error(`resolver answer has no true/false ${name}`);
+    return value;
+  };
+  const authenticatedAt = header(HEADER.authenticatedAt);
+  if (authenticatedAt !== undefined && !UNIX_SECONDS.test(authenticatedAt)) throw new Error(`resolver answer has a malformed ${HEADER.authenticatedAt}`);
+  const split = (value: string | undefined, separator: string) => (value ?? '').split(separator).map((part) => part.trim()).filter(Boolean);
+  return {
+    userId,
+    anonymous: flag(HEADER.anonymous),
+    verified: flag(HEADER.verified),
+    canReauthenticate: flag(HEADER.canReauthenticate),
+    roles: split(header(HEADER.roles), ','),
+    amr: split(header(HEADER.amr), ' '),
+    authenticatedAt: authenticatedAt === undefined ? undefined : Number(authenticatedAt),
+    extraHeaders: [],
+  };
+}

@@ -83,7 +83,8 @@ export function createAuthRoute(options: AuthRouteOptions): Handler {
     }
 
     function answer(result: Answer, code: string, via?: Authentication['via'], error?: unknown) {
-      for (const [name, value] of result.headers) c.header(name, value);
+      // Appended: a refusal may carry several Set-Cookie lines.
+      for (const [name, value] of result.headers) c.header(name, value, { append: true });
       if (result.status !== 200) {
         c.header(REASON_HEADER, code);
         c.header('cache-control', 'no-store');

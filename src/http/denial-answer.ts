@@ -43,6 +43,7 @@ export function denialAnswer(denial: Denial, request: OriginalRequest | undefine
   const challenge = challengeFor(denial, options.realm);
   if (challenge) headers.push(['www-authenticate', challenge]);
   if (denial.status === 503) headers.push(['retry-after', '5']);
+  headers.push(...denial.headers);
   if (options.login && request && denial.status === 401 && !NOT_FIXED_BY_LOGIN.has(denial.code) && prefersHtml(accept)) {
     const location = options.login.loginUrl(request, denial.maxAge);
     if (location !== undefined) {

@@ -2,11 +2,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createResolverStandIn, type SessionStore } from './resolver-stand-in.js';
+
+export type { CredentialKind, SessionStore, StandInUser } from './resolver-stand-in.js';
 
 /**
  * A local Authgear, faithful to ../shared/authgear-and-gateways.md: discovery, JWKS without
- * Cache-Control, 307 for a foreign Host, RS256 keys with UUID kids, and tokens shaped like
- * Authgear's. It counts every request so tests can assert what reached "Authgear".
+ * Cache-Control, 307 for a foreign Host, RS256 keys with UUID kids, tokens shaped like
+ * Authgear's, and /_resolver/resolve over a session store the tests control (`sessions`).
+ * It counts every request so tests can assert what reached "Authgear".
  */
 export interface SigningKey {
   kid: string;
@@ -34,6 +38,8 @@ export interface AuthgearStandIn {
   keys: SigningKey[];
   counts: Map<string, number>;
   count(path: string): number;
+  /** Users and credentials /_resolver/resolve knows; `sessions.requests` holds what it was sent. */
+  sessions: SessionStore;
   /** Publishes a new first (signing) key; the old ones stay published unless `dropOld`. */
   rotate(options?: { dropOld?: boolean }): Promise<SigningKey>;
   newUnpublishedKey(): Promise<SigningKey>;
@@ -64,7 +70,9 @@ export async function generateSigningKey(alg = 'RS256'): Promise<SigningKey> {
   return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, use: 'sig', alg } };
 }
 
-export async function startAuthgearStandIn(options: { publicOrigin?: string } = {}): Promise<AuthgearStandIn> {
+export const RESOLVE_PATH = '/_resolver/resolve';
+
+export async function startAuthgearStandIn(options: { publicOrigin?: string; cookiePrefix?: string } = {}): Promise<AuthgearStandIn> {
   const keys: SigningKey[] = [await generateSigningKey()];
   const counts = new Map<string, number>();
   let state: 'up' | 'error' | 'down' = 'up';
@@ -78,6 +86,8 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string } = 
     if (state === 'down') return void req.socket.destroy();
     const answer = () => {
       if (state === 'error') return void res.writeHead(500).end();
+      // The resolver picks the project by Host itself (404 for an unknown one), no redirect.
+      if (path === RESOLVE_PATH) return resolver.handle(req, res);
       if (req.headers.host !== new URL(standIn.origin).host) {
         return void res.writeHead(307, { location: standIn.origin + (req.url ?? '/') }).end();
       }
@@ -112,6 +122,11 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string } = 
   handlers.set('/.well-known/openid-configuration', discovery);
   handlers.set('/.well-known/oauth-authorization-server', discovery);
   handlers.set('/oauth2/jwks', (_req, res) => json(res, { keys: keys.map((key) => key.publicJwk) }));
+  const resolver = createResolverStandIn({
+    origin: () => standIn.origin,
+    keys: () => ({ keys: keys.map((key) => key.publicJwk) }),
+    cookiePrefix: options.cookiePrefix ?? '',
+  });
 
   async function sign(
     typ: string,
@@ -143,6 +158,7 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string } = 
     port,
     keys,
     counts,
+    sessions: resolver.sessions,
     server,
     handlers,
     discoveryOverrides: {},

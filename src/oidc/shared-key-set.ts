@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { z } from 'zod';
+import type { Cache, CacheObserver } from '../cache/cache.js';
+import { signingKeysOnly } from './fetch-jwks.js';
+import type { KeySetLoadReason } from './key-store.js';
+
+export interface SharedKeySetOptions {
+  /** Fetches the key set from Authgear. */
+  load: (reason: KeySetLoadReason) => Promise<JSONWebKeySet>;
+  cache: Cache;
+  /** Cache key of this project's key set. */
+  key: string;
+  now: () => number;
+  /** A start-up or refresh reuses a shared set younger than this instead of fetching. */
+  reuseForMs: number;
+  /** An unknown kid reuses a shared set younger than this: a peer has just looked. */
+  missCooldownMs: number;
+  /** How long a set stays shared; a replica starting while Authgear is down falls back to it. */
+  keepForMs: number;
+  /** How long to wait for the peer holding the fetch lock before fetching anyway. */
+  waitForPeerMs: number;
+  pollMs?: number;
+  observer?: CacheObserver;
+}
+
+interface SharedKeySet {
+  jwks: JSONWebKeySet;
+  fetchedAt: number;
+}
+
+const Stored = z.object({ fetchedAt: z.number(), jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Wraps the key store's loader so replicas share one key set through the cache: one replica
+ * fetches (holding a short lock), the others read what it stored. A set read from the
+ * cache is filtered and parsed like one from Authgear. Any cache failure means "fetch it
+ * yourself": sharing saves calls, it is never needed for an answer.
+ */
+export function shareKeySetLoads(options: SharedKeySetOptions): (reason: KeySetLoadReason) => Promise<JSONWebKeySet> {
+  const { cache, now } = options;
+  const lockKey = `${options.key}:lock`;
+  let newestSeen = -Infinity;
+
+  async function read(): Promise<SharedKeySet | undefined> {
+    try {
+      const text = await cache.get(options.key);
+      const parsed = text === undefined ? undefined : Stored.safeParse(JSON.parse(text));
+      const shared = parsed?.success ? { fetchedAt: parsed.data.fetchedAt, jwks: signingKeysOnly(parsed.data.jwks as JSONWebKeySet) } : undefined;
+      if (shared) createLocalJWKSet(shared.jwks);
+      options.observer?.onCacheLookup?.('keys', cache.kind, shared && shared.jwks.keys.length > 0 ? 'hit' : 'miss');
+      return shared && shared.jwks.keys.length > 0 ? shared : undefined;
+    } catch {
+      options.observer?.onCacheLookup?.('keys', cache.kind, 'error');
+      return undefined;
+    }
+  }
+
+  function adopt(shared: SharedKeySet): JSONWebKeySet {
+    newestSeen = Math.max(newestSeen, shared.fetchedAt);
+    return shared.jwks;
+  }
+
+  function reusable(shared: SharedKeySet, reason: KeySetLoadReason): boolean {
+    const age = now() - shared.fetchedAt;
+    if (reason === 'unknown_kid') return shared.fetchedAt > newestSeen || age < options.missCooldownMs;
+    return age < options.reuseForMs;
+  }
+
+  async function peerResult(after: number): Promise<SharedKeySet | undefined> {
+    const deadline = Date.now() + options.waitForPeerMs;
+    while (Date.now() < deadline) {
+      await sleep(options.pollMs ?? 50);
+      const shared = await read();
+      if (shared && shared.fetchedAt > after) return shared;
+    }
+    return undefined;
+  }
+
+  return async function loadSharedKeySet(reason) {
+    const shared = await read();
+    if (shared && reusable(shared, reason)) return adopt(shared);
+    const owner = randomUUID();
+    const locked = await cache.add(lockKey, owner, options.waitForPeerMs).catch(() => undefined);
+    if (locked === false) {
+      const fromPeer = await peerResult(shared?.fetchedAt ?? -Infinity);
+      if (fromPeer) return adopt(fromPeer);
+    }
+    try {
+      const jwks = await options.load(reason);
+      const fetched = { jwks, fetchedAt: now() };
+      await cache.set(options.key, JSON.stringify(fetched), options.keepForMs).catch(() => undefined);
+      return adopt(fetched);
+    } catch (error) {
+      if (reason === 'startup' && shared) return adopt(shared);
+      throw error;
+    } finally {
+      if (locked) await cache.del(lockKey).catch(() => undefined);
+    }
+  };
+}

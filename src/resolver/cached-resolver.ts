@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Cache, CacheObserver } from '../cache/cache.js';
+import { createSingleFlight } from '../cache/single-flight.js';
+import type { Credentials } from '../credentials.js';
+import { Denial } from '../errors.js';
+import { decodeStoredAnswer, encodeStoredAnswer, type ResolverAnswer, type StoredAnswer } from './resolver-answer.js';
+import type { SessionResolver } from './resolver-client.js';
+
+export interface CachedResolverOptions {
+  resolver: SessionResolver;
+  /** Where answers are shared: the process (memory) or every replica (Redis). */
+  shared: Cache;
+  /** Public origin: part of every key, so projects sharing a Redis never see each other's answers. */
+  namespace: string;
+  positiveTtlMs: number;
+  negativeTtlMs: number;
+  /** With a remote shared cache: how long answers are also kept in process. */
+  localTtlMs: number;
+  localMaxEntries: number;
+  /** How long past its TTL a valid answer may stand in for a failing resolver; 0 = never. */
+  serveStaleMs: number;
+  now: () => number;
+  observer?: CacheObserver;
+}
+
+export interface Resolution {
+  answer: ResolverAnswer;
+  /** The resolver failed and this is the last valid answer, past its TTL. */
+  stale: boolean;
+}
+
+export interface CachedResolver {
+  /** Rejects with Denial resolver_unavailable when neither Authgear nor the cache can answer. */
+  resolve(credentials: Credentials): Promise<Resolution>;
+}
+
+interface LocalEntry {
+  stored: StoredAnswer;
+  localUntil: number;
+}
+
+/** SHA-256 of everything the resolver is sent: the key never contains a token or a cookie. */
+export function credentialKey(namespace: string, credentials: Credentials): string {
+  const hash = createHash('sha256').update(namespace).update('\n').update(credentials.bearer ?? '');
+  for (const { name, value } of credentials.cookies) hash.update(`\n${name}=${value}`);
+  return `resolve:${hash.digest('base64url')}`;
+}
+
+/**
+ * Resolver answers through two tiers (in-process LRU, then the shared cache) and one flight
+ * per key. An answer is only reused while fresh; past that it is kept for serve-stale alone.
+ */
+export function createCachedResolver(options: CachedResolverOptions): CachedResolver {
+  const { shared, now, observer } = options;
+  const local =
+    shared.kind === 'memory' ? undefined : new LRUCache<string, LocalEntry>({ max: options.localMaxEntries });
+  const singleFlight = createSingleFlight<Resolution>();
+  // While the shared cache fails, the local tier holds answers for their full TTL instead.
+  let sharedHealthy = true;
+
+  async function readShared(key: string): Promise<StoredAnswer | undefined> {
+    try {
+      const text = await shared.get(key);
+      sharedHealthy = true;
+      const stored = text === undefined ? undefined : decodeStoredAnswer(text);
+      observer?.onCacheLookup?.('resolver', shared.kind, stored ? 'hit' : 'miss');
+      return stored;
+    } catch {
+      sharedHealthy = false;
+      observer?.onCacheLookup?.('resolver', shared.kind, 'error');
+      return undefined;
+    }
+  }
+
+  function remember(key: string, stored: StoredAnswer, keepMs: number): void {
+    if (!local || keepMs <= 0) return;
+    const localUntil = sharedHealthy ? Math.min(now() + options.localTtlMs, stored.freshUntil) : stored.freshUntil;
+    local.set(key, { stored, localUntil }, { ttl: keepMs });
+  }
+
+  function store(key: string, answer: ResolverAnswer, at: number): void {
+    const ttlMs = answer.valid ? options.positiveTtlMs : options.negativeTtlMs;
+    const keepMs = ttlMs + (answer.valid ? options.serveStaleMs : 0);
+    if (keepMs <= 0) return;
+    const stored = { answer, freshUntil: at + ttlMs };
+    remember(key, stored, keepMs);
+    shared.set(key, encodeStoredAnswer(stored), keepMs).then(
+      () => { sharedHealthy = true; },
+      () => { sharedHealthy = false; },
+    );
+  }
+
+  function staleFallback(candidates: Array<StoredAnswer | undefined>, error: unknown): Resolution {
+    const at = now();
+    const usable = candidates
+      .filter((stored): stored is StoredAnswer => stored?.answer.valid === true && at < stored.freshUntil + options.serveStaleMs)
+      .sort((a, b) => b.freshUntil - a.freshUntil)[0];
+    if (options.serveStaleMs <= 0 || !usable) throw new Denial('resolver_unavailable', 'the resolver did not answer', { cause: error });
+    observer?.onServeStale?.();
+    return { answer: usable.answer, stale: true };
+  }
+
+  async function lookUpThenResolve(key: string, credentials: Credentials, known: StoredAnswer | undefined): Promise<Resolution> {
+    const fromShared = await readShared(key);
+    if (fromShared && now() < fromShared.freshUntil) {
+      remember(key, fromShared, fromShared.freshUntil - now() + (fromShared.answer.valid ? options.serveStaleMs : 0));
+      return { answer: fromShared.answer, stale: false };
+    }
+    const askedAt = now();
+    let answer: ResolverAnswer;
+    try {
+      answer = await options.resolver.resolve(credentials);
+    } catch (error) {
+      return staleFallback([known, fromShared], error);
+    }
+    store(key, answer, askedAt);
+    return { answer, stale: false };
+  }
+
+  return {
+    resolve(credentials) {
+      const key = credentialKey(options.namespace, credentials);
+      const cached = local?.get(key);
+      if (local) {
+        const fresh = cached !== undefined && now() < cached.localUntil;
+        observer?.onCacheLookup?.('resolver', 'memory', fresh ? 'hit' : 'miss');
+        if (fresh) return Promise.resolve({ answer: cached.stored.answer, stale: false });
+      }
+      return singleFlight(key, () => lookUpThenResolve(key, credentials, cached?.stored));
+    },
+  };
+}
