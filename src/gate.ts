@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
-import { createAuthenticator } from './authenticator.js';
+import { createAuthenticator, type Authenticator } from './authenticator.js';
 import type { Cache, CacheObserver } from './cache/cache.js';
 import { createSharedCache } from './cache/shared-cache.js';
 import type { Config } from './config.js';
@@ -31,6 +31,7 @@ export interface GateDependencies {
 export interface Gate {
   app: Hono;
   keyStore: KeyStore;
+  authenticator: Authenticator;
   /** Loads discovery and keys (retrying); the app answers 503 until it is done. */
   start(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
@@ -126,9 +127,10 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
 
   const sessions = createSessions(config, { shared, now, observer });
 
+  const authenticator = createAuthenticator({ accessTokens, sessions, mode: config.authMode });
   const logDecision = createDecisionLogger(logger);
   const authRoute = createAuthRoute({
-    authenticator: createAuthenticator({ accessTokens, sessions, mode: config.authMode }),
+    authenticator,
     credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
     realm: config.realm,
     gateway: config.gateway,
@@ -155,6 +157,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
   return {
     app,
     keyStore,
+    authenticator,
     async start(signal) {
       // Connect first, so the first key load can come from a peer rather than Authgear.
       await shared.ping().catch((error: unknown) => logger.warn({ error: describeError(error) }, 'redis is not reachable yet'));

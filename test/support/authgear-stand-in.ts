@@ -87,7 +87,7 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string; coo
     const answer = () => {
       if (state === 'error') return void res.writeHead(500).end();
       // The resolver picks the project by Host itself (404 for an unknown one), no redirect.
-      if (path === RESOLVE_PATH) return resolver.handle(req, res);
+      if (path === RESOLVE_PATH && !handlers.has(path)) return resolver.handle(req, res);
       if (req.headers.host !== new URL(standIn.origin).host) {
         return void res.writeHead(307, { location: standIn.origin + (req.url ?? '/') }).end();
       }

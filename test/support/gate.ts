@@ -1,3 +1,4 @@
+import type { CacheObserver } from '../../src/cache/cache.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createGate, type Gate } from '../../src/gate.js';
 import type { DecisionEvent } from '../../src/http/auth-route.js';
@@ -15,7 +16,7 @@ export interface TestGate extends Gate {
 export async function startTestGate(
   authgear: AuthgearStandIn,
   env: Record<string, string> = {},
-  options: { now?: () => number; start?: boolean } = {},
+  options: { now?: () => number; start?: boolean; cacheObserver?: CacheObserver } = {},
 ): Promise<TestGate> {
   const config = loadConfig({
     AUTHGEAR_ENDPOINT: authgear.origin,
@@ -27,6 +28,7 @@ export async function startTestGate(
   const gate = createGate(config, {
     logger: createLogger(config.logLevel),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.cacheObserver ? { cacheObserver: options.cacheObserver } : {}),
     onDecision: (event) => decisions.push(event),
   });
   if (options.start !== false) await gate.start();

@@ -1,0 +1,134 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CacheObserver } from '../src/cache/cache.js';
+import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import { redisCli, startRedis, type RedisServer } from './support/redis.js';
+
+/** In-process gates on a real Redis, watched through the cache observer. */
+let authgear: AuthgearStandIn;
+let redis: RedisServer;
+let nowMs: number;
+let events: string[];
+const gates: TestGate[] = [];
+
+const observer: CacheObserver = {
+  onCacheLookup: (cache, layer, outcome) => void events.push(`${cache} ${layer} ${outcome}`),
+  onRedisError: (operation) => void events.push(`redis error ${operation}`),
+  onServeStale: () => void events.push('stale'),
+};
+
+async function gateWith(env: Record<string, string> = {}, now = () => nowMs): Promise<TestGate> {
+  const gate = await startTestGate(authgear, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `t${Math.random()}:`, ...env }, { now, cacheObserver: observer });
+  gates.push(gate);
+  return gate;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis.stop());
+beforeEach(async () => {
+  nowMs = Date.now();
+  events = [];
+  authgear = await startAuthgearStandIn();
+});
+afterEach(async () => {
+  redis.process.kill('SIGCONT');
+  for (const gate of gates.splice(0)) await gate.close();
+  await authgear.close();
+});
+
+const calls = () => authgear.count(RESOLVE_PATH);
+const count = (event: string) => events.filter((seen) => seen === event).length;
+const session = (value: string) => ({ cookie: `session=${value}` });
+
+describe('the in-process tier in front of Redis', () => {
+  it('answers a cached JWT without touching Redis, even when Redis hangs', async () => {
+    const gate = await gateWith();
+    const token = await authgear.accessToken();
+    expect((await gate.auth(bearer(token))).status).toBe(200);
+    redis.process.kill('SIGSTOP');
+    events = [];
+    for (let index = 0; index < 20; index++) expect((await gate.auth(bearer(token))).status).toBe(200);
+    expect(events).toEqual([]);
+  });
+
+  it('answers a repeated session for its local TTL, then from Redis, and only then from Authgear', async () => {
+    const gate = await gateWith({ RESOLVER_LOCAL_TTL_SECONDS: '5' });
+    const { value } = authgear.sessions.issue('session');
+    events = [];
+    await gate.auth(session(value));
+    expect(events).toEqual(['resolver memory miss', 'resolver redis miss']);
+    events = [];
+    nowMs += 4_000;
+    await gate.auth(session(value));
+    expect(events).toEqual(['resolver memory hit']);
+    events = [];
+    nowMs += 2_000;
+    expect((await gate.auth(session(value))).status).toBe(200);
+    expect(events).toEqual(['resolver memory miss', 'resolver redis hit']);
+    expect(calls()).toBe(1);
+  });
+
+  it('treats an unreadable Redis entry as a miss', async () => {
+    const prefix = `garbage${Math.random()}:`;
+    const gate = await gateWith({ REDIS_KEY_PREFIX: prefix });
+    const { value, user } = authgear.sessions.issue('session');
+    await gate.auth(session(value));
+    const [key] = (await redisCli(redis.port, '--scan', '--pattern', `${prefix}resolve:*`))!.split('\n');
+    await redisCli(redis.port, 'set', key!, '{"freshUntil":99999999999999,"answer":{"valid":true,"identity":{"userId":"admin"}}}');
+    nowMs += 6_000;
+    expect((await gate.auth(session(value))).headers.get('x-authgear-user-id')).toBe(user.id);
+    expect(calls()).toBe(2);
+  });
+});
+
+describe('when Redis hangs', () => {
+  it('answers from Authgear after the Redis timeout, counts the error, and stays ready', async () => {
+    const gate = await gateWith({ REDIS_TIMEOUT_MS: '100' });
+    redis.process.kill('SIGSTOP');
+    const { value, user } = authgear.sessions.issue('session');
+    expect((await gate.auth(session(value))).headers.get('x-authgear-user-id')).toBe(user.id);
+    expect(count('redis error get')).toBe(1);
+    expect(count('resolver redis error')).toBe(1);
+    const readiness = await gate.app.request('/readyz');
+    expect(readiness.status).toBe(200);
+    expect((await readiness.json()).checks.redis).toMatch(/^unavailable: .*timed out/);
+    redis.process.kill('SIGCONT');
+    expect((await (await gate.app.request('/readyz')).json()).checks.redis).toBe('ok');
+  });
+
+  it('keeps what it resolved in process for the full TTL, since it cannot share it', async () => {
+    const gate = await gateWith({ REDIS_TIMEOUT_MS: '100' });
+    redis.process.kill('SIGSTOP');
+    const { value } = authgear.sessions.issue('session');
+    await gate.auth(session(value));
+    nowMs += 20_000;
+    expect((await gate.auth(session(value))).status).toBe(200);
+    expect(calls()).toBe(1);
+    authgear.sessions.revoke(value);
+    nowMs += 11_000;
+    expect((await gate.auth(session(value))).status).toBe(401);
+  });
+});
+
+describe('signing keys shared through Redis', () => {
+  it('are read from Redis by a replica starting while Authgear is down, even past their reuse age', async () => {
+    const prefix = `keys${Math.random()}:`;
+    await gateWith({ REDIS_KEY_PREFIX: prefix });
+    expect(authgear.count('/oauth2/jwks')).toBe(1);
+    authgear.setState('down');
+    const late = await gateWith({ REDIS_KEY_PREFIX: prefix }, () => nowMs + 200_000);
+    expect(late.keyStore.isReady()).toBe(true);
+    expect((await late.auth(bearer(await authgear.accessToken()))).status).toBe(200);
+  });
+
+  it('are fetched from Authgear when what Redis holds is not a key set', async () => {
+    const prefix = `badkeys${Math.random()}:`;
+    await redisCli(redis.port, 'set', `${prefix}jwks:${authgear.origin}`, JSON.stringify({ fetchedAt: nowMs, reason: 'startup', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }));
+    const gate = await gateWith({ REDIS_KEY_PREFIX: prefix });
+    expect(authgear.count('/oauth2/jwks')).toBe(1);
+    expect(count('keys redis miss')).toBe(1);
+    expect((await gate.auth(bearer(await authgear.accessToken()))).status).toBe(200);
+  });
+});
