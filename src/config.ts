@@ -168,3 +168,21 @@ function redisProblems(config: Partial<Parsed>): string[] {
   if (config.redisClusterUrls?.length === 0) problems.push('REDIS_CLUSTER_URLS: no address given');
   return problems;
 }
+
+const maskUrl = (url: string): string => {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+};
+
+/** The configuration as it may be printed (--check-config): passwords masked, in URLs too. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  return {
+    ...config,
+    ...(config.redisUrl ? { redisUrl: maskUrl(config.redisUrl) } : {}),
+    ...(config.redisSentinelUrls ? { redisSentinelUrls: config.redisSentinelUrls.map(maskUrl) } : {}),
+    ...(config.redisClusterUrls ? { redisClusterUrls: config.redisClusterUrls.map(maskUrl) } : {}),
+    ...(config.redisPassword ? { redisPassword: '***' } : {}),
+    ...(config.redisSentinelPassword ? { redisSentinelPassword: '***' } : {}),
+  };
+}

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ReadinessReport } from '../src/app.js';
 import type { CacheObserver } from '../src/cache/cache.js';
 import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
@@ -93,9 +94,9 @@ describe('when Redis hangs', () => {
     expect(count('resolver redis error')).toBe(1);
     const readiness = await gate.app.request('/readyz');
     expect(readiness.status).toBe(200);
-    expect((await readiness.json()).checks.redis).toMatch(/^unavailable: .*timed out/);
+    expect(((await readiness.json()) as ReadinessReport).checks.redis).toMatch(/^unavailable: .*timed out/);
     redis.process.kill('SIGCONT');
-    expect((await (await gate.app.request('/readyz')).json()).checks.redis).toBe('ok');
+    expect(((await (await gate.app.request('/readyz')).json()) as ReadinessReport).checks.redis).toBe('ok');
   });
 
   it('keeps what it resolved in process for the full TTL, since it cannot share it', async () => {
