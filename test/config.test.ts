@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, SETTINGS } from '../src/config.js';
+import { loadConfig, redactConfig, SETTINGS } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import { REPO } from './support/processes.js';
 
@@ -87,5 +87,54 @@ describe('the process', () => {
     const failure = await run(process.execPath, [server], { env: { PATH: process.env.PATH } }).catch((error: { code: number; stderr: string }) => error);
     expect((failure as { code: number }).code).toBe(2);
     expect((failure as { stderr: string }).stderr).toContain('AUTHGEAR_ENDPOINT');
+  });
+});
+
+const ENDPOINT = { AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud' };
+
+describe('resolver and Redis configuration', () => {
+  it('defaults to auto mode, no Redis, no serve-stale, and revocation within a minute', () => {
+    const config = loadConfig(ENDPOINT);
+    expect(config.authMode).toBe('auto');
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.resolverServeStaleSeconds).toBe(0);
+    expect(config.resolverPositiveTtlSeconds).toBeLessThanOrEqual(60);
+    expect(config.resolverNegativeTtlSeconds).toBeLessThanOrEqual(config.resolverPositiveTtlSeconds);
+    expect(config.resolverLocalTtlSeconds).toBeLessThan(config.resolverPositiveTtlSeconds);
+    expect(config.cookiePrefix).toBe('');
+  });
+
+  it('accepts each Redis topology on its own', () => {
+    expect(problemsOf({ ...ENDPOINT, REDIS_URL: 'rediss://:secret@redis.internal:6380/2' })).toEqual([]);
+    expect(problemsOf({ ...ENDPOINT, REDIS_SENTINEL_URLS: 'redis://s1:26379, redis://s2:26379', REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([]);
+    expect(loadConfig({ ...ENDPOINT, REDIS_CLUSTER_URLS: 'redis://n1:6379,redis://n2:6379' }).redisClusterUrls).toEqual(['redis://n1:6379', 'redis://n2:6379']);
+  });
+
+  it('refuses two topologies, a Sentinel setup missing half, and non-Redis URLs, listing every problem', () => {
+    const problems = problemsOf({ ...ENDPOINT,
+      PORT: '0',
+      REDIS_URL: 'http://redis.internal:6379',
+      REDIS_CLUSTER_URLS: 'redis://n1:6379',
+      REDIS_SENTINEL_URLS: 'redis://s1:26379',
+      AUTH_MODE: 'session',
+      RESOLVER_SERVE_STALE_SECONDS: '86400',
+    });
+    expect(problems.map((problem) => problem.split(':')[0])).toEqual(
+      expect.arrayContaining(['PORT', 'REDIS_URL', 'AUTH_MODE', 'RESOLVER_SERVE_STALE_SECONDS', 'REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_URLS, REDIS_CLUSTER_URLS']),
+    );
+    expect(problemsOf({ ...ENDPOINT, REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual(['REDIS_SENTINEL_URLS: required with REDIS_SENTINEL_MASTER']);
+    expect(problemsOf({ ...ENDPOINT, AUTHGEAR_COOKIE_PREFIX: 'bad prefix;' })).toHaveLength(1);
+  });
+
+  it('masks Redis passwords wherever they are when the configuration is printed', () => {
+    const printed = JSON.stringify(redactConfig(loadConfig({
+      ...ENDPOINT,
+      REDIS_SENTINEL_URLS: 'redis://:sentinel-url-secret@s1:26379',
+      REDIS_SENTINEL_MASTER: 'mymaster',
+      REDIS_PASSWORD: 'node-secret',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    })));
+    expect(printed).not.toMatch(/secret/);
+    expect(JSON.stringify(redactConfig(loadConfig({ ...ENDPOINT, REDIS_URL: 'redis://user:url-secret@r:6379/1' })))).toContain('redis://user:***@r:6379/1');
   });
 });
