@@ -93,7 +93,6 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
             key: `jwks:${config.authgearEndpoint}`,
             now,
             reuseForMs: (config.jwksRefreshSeconds * 1000) / 2,
-            missCooldownMs: config.jwksMissCooldownSeconds * 1000,
             keepForMs: config.jwksRefreshSeconds * 1000 * 12,
             waitForPeerMs: config.upstreamTimeoutMs * 2 + 1000,
             observer,

@@ -4,6 +4,7 @@ import type { CacheObserver } from '../src/cache/cache.js';
 import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 import { redisCli, startRedis, type RedisServer } from './support/redis.js';
+import { waitFor } from './support/wait-for.js';
 
 /** In-process gates on a real Redis, watched through the cache observer. */
 let authgear: AuthgearStandIn;
@@ -84,6 +85,21 @@ describe('the in-process tier in front of Redis', () => {
   });
 });
 
+describe('when Redis is not there at all', () => {
+  it('starts, becomes ready and answers JWTs and sessions on its own, reporting Redis down', async () => {
+    const nowhere = await startRedis();
+    await nowhere.stop();
+    const gate = await gateWith({ REDIS_URL: nowhere.url });
+    expect(gate.keyStore.isReady()).toBe(true);
+    expect((await gate.auth(bearer(await authgear.accessToken()))).status).toBe(200);
+    const { value, user } = authgear.sessions.issue('session');
+    expect((await gate.auth(session(value))).headers.get('x-authgear-user-id')).toBe(user.id);
+    const readiness = await gate.app.request('/readyz');
+    expect(readiness.status).toBe(200);
+    expect(((await readiness.json()) as ReadinessReport).checks.redis).toMatch(/^unavailable/);
+  });
+});
+
 describe('when Redis hangs', () => {
   it('answers from Authgear after the Redis timeout, counts the error, and stays ready', async () => {
     const gate = await gateWith({ REDIS_TIMEOUT_MS: '100' });
@@ -126,10 +142,49 @@ describe('signing keys shared through Redis', () => {
 
   it('are fetched from Authgear when what Redis holds is not a key set', async () => {
     const prefix = `badkeys${Math.random()}:`;
-    await redisCli(redis.port, 'set', `${prefix}jwks:${authgear.origin}`, JSON.stringify({ fetchedAt: nowMs, reason: 'startup', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }));
+    await redisCli(redis.port, 'set', `${prefix}jwks:${authgear.origin}`, JSON.stringify({ fetchedAt: nowMs, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }));
     const gate = await gateWith({ REDIS_KEY_PREFIX: prefix });
     expect(authgear.count('/oauth2/jwks')).toBe(1);
     expect(count('keys redis miss')).toBe(1);
     expect((await gate.auth(bearer(await authgear.accessToken()))).status).toBe(200);
+  });
+
+  it('are chased once for all replicas when unknown kids arrive, and refreshed once for all', async () => {
+    const prefix = `flood${Math.random()}:`;
+    const [a, b] = [await gateWith({ REDIS_KEY_PREFIX: prefix }), await gateWith({ REDIS_KEY_PREFIX: prefix })];
+    expect(authgear.count('/oauth2/jwks')).toBe(1);
+    const stranger = await authgear.newUnpublishedKey();
+    const randomKid = () => authgear.accessToken({ key: { ...stranger, kid: crypto.randomUUID() } });
+    nowMs += 1_000;
+    expect((await a.auth(bearer(await randomKid()))).status).toBe(401);
+    expect(authgear.count('/oauth2/jwks')).toBe(2);
+    expect((await b.auth(bearer(await randomKid()))).status).toBe(401);
+    expect(authgear.count('/oauth2/jwks')).toBe(2);
+
+    nowMs += 301_000;
+    const token = await authgear.accessToken({ now: Math.floor(nowMs / 1000) });
+    await a.auth(bearer(token));
+    await waitFor(() => authgear.count('/oauth2/jwks') === 3, 10_000, 'replica a to refresh');
+    events = [];
+    await b.auth(bearer(await authgear.accessToken({ now: Math.floor(nowMs / 1000) })));
+    await waitFor(() => count('keys redis hit') === 1, 10_000, 'replica b to refresh from redis');
+    // had it fetched anyway, the local stand-in would have been asked within milliseconds
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(authgear.count('/oauth2/jwks')).toBe(3);
+  });
+});
+
+describe('two projects sharing one Redis', () => {
+  it('never see each other\'s answers for the same cookie value', async () => {
+    const other = await startAuthgearStandIn();
+    const prefix = `shared${Math.random()}:`;
+    const mine = await gateWith({ REDIS_KEY_PREFIX: prefix });
+    const theirs = await startTestGate(other, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix });
+    gates.push(theirs);
+    const { value } = authgear.sessions.issue('session');
+    expect((await mine.auth(session(value))).status).toBe(200);
+    expect((await theirs.auth(session(value))).headers.get('x-authgear-gate-reason')).toBe('session_invalid');
+    expect(other.count(RESOLVE_PATH)).toBe(1);
+    await other.close();
   });
 });

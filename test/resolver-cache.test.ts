@@ -97,10 +97,17 @@ describe('a failing resolver', () => {
 
   it('is a 503 when its answer is off-contract or not a 200 (e.g. an unknown Host)', async () => {
     const gate = await gateWith();
+    const complete = {
+      'x-authgear-session-valid': 'true', 'x-authgear-user-id': 'u1', 'x-authgear-user-anonymous': 'false',
+      'x-authgear-user-verified': 'true', 'x-authgear-user-can-reauthenticate': 'true', 'x-authgear-session-amr': '',
+    };
+    authgear.handlers.set(RESOLVE_PATH, (_req, res) => res.writeHead(200, { ...complete, 'content-length': 0 }).end());
+    expect((await gate.auth(session('complete'))).headers.get('x-authgear-user-id')).toBe('u1');
     const answers: Array<[number, Record<string, string>]> = [
       [200, { 'x-authgear-session-valid': 'true' }],
       [200, { 'x-authgear-session-valid': 'yes' }],
       [200, { 'x-authgear-session-valid': 'true', 'x-authgear-user-id': 'u1', 'x-authgear-user-anonymous': 'maybe' }],
+      [200, { ...complete, 'x-authgear-session-authenticated-at': 'yesterday' }],
       [404, {}],
       [307, { location: 'https://elsewhere.example' }],
     ];

@@ -75,6 +75,19 @@ describe('auto mode (the default)', () => {
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
 
+  it("passes back only Set-Cookie lines for Authgear's own cookies", async () => {
+    const custom = await startAuthgearStandIn();
+    custom.handlers.set(RESOLVE_PATH, (_req, res) => res.writeHead(200, {
+      'x-authgear-session-valid': 'false',
+      'set-cookie': ['session=; Path=/; Max-Age=0', 'tracking=evil; Path=/', 'app_session=; Path=/; Max-Age=0'],
+      'content-length': 0,
+    }).end());
+    const gate = await startTestGate(custom);
+    expect((await gate.auth({ cookie: 'session=dead' })).headers.getSetCookie()).toEqual(['session=; Path=/; Max-Age=0', 'app_session=; Path=/; Max-Age=0']);
+    await gate.close();
+    await custom.close();
+  });
+
   it('refuses an unknown opaque token and a disabled user, without Set-Cookie', async () => {
     const unknown = await gate.auth(bearer('opaque-token-authgear-never-issued'));
     expect([unknown.status, reason(unknown), unknown.headers.getSetCookie()]).toEqual([401, 'session_invalid', []]);

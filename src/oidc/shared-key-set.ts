@@ -14,8 +14,6 @@ export interface SharedKeySetOptions {
   now: () => number;
   /** A start-up or refresh reuses a shared set younger than this instead of fetching. */
   reuseForMs: number;
-  /** An unknown kid reuses a set a peer fetched for an unknown kid less than this ago. */
-  missCooldownMs: number;
   /** How long a set stays shared; a replica starting while Authgear is down falls back to it. */
   keepForMs: number;
   /** How long to wait for the peer holding the fetch lock before fetching anyway. */
@@ -27,14 +25,9 @@ export interface SharedKeySetOptions {
 interface SharedKeySet {
   jwks: JSONWebKeySet;
   fetchedAt: number;
-  reason: KeySetLoadReason;
 }
 
-const Stored = z.object({
-  fetchedAt: z.number(),
-  reason: z.enum(['startup', 'refresh', 'unknown_kid']),
-  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }),
-});
+const Stored = z.object({ fetchedAt: z.number(), jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -53,7 +46,7 @@ export function shareKeySetLoads(options: SharedKeySetOptions): (reason: KeySetL
     try {
       const text = await cache.get(options.key);
       const parsed = text === undefined ? undefined : Stored.safeParse(JSON.parse(text));
-      const shared = parsed?.success ? { ...parsed.data, jwks: signingKeysOnly(parsed.data.jwks as JSONWebKeySet) } : undefined;
+      const shared = parsed?.success ? { fetchedAt: parsed.data.fetchedAt, jwks: signingKeysOnly(parsed.data.jwks as JSONWebKeySet) } : undefined;
       if (shared) createLocalJWKSet(shared.jwks);
       options.observer?.onCacheLookup?.('keys', cache.kind, shared && shared.jwks.keys.length > 0 ? 'hit' : 'miss');
       return shared && shared.jwks.keys.length > 0 ? shared : undefined;
@@ -70,9 +63,8 @@ export function shareKeySetLoads(options: SharedKeySetOptions): (reason: KeySetL
 
   function reusable(shared: SharedKeySet, reason: KeySetLoadReason): boolean {
     const age = now() - shared.fetchedAt;
-    // A newer set than ours may hold the kid; a peer that just chased an unknown kid makes a
-    // flood of random kids cost one fetch for all replicas, not one each.
-    if (reason === 'unknown_kid') return shared.fetchedAt > newestSeen || (shared.reason === 'unknown_kid' && age < options.missCooldownMs);
+    // A set newer than ours may hold the kid (a peer met it first); ours does not.
+    if (reason === 'unknown_kid') return shared.fetchedAt > newestSeen;
     return age < options.reuseForMs;
   }
 
@@ -97,7 +89,7 @@ export function shareKeySetLoads(options: SharedKeySetOptions): (reason: KeySetL
     }
     try {
       const jwks = await options.load(reason);
-      const fetched = { jwks, fetchedAt: now(), reason };
+      const fetched = { jwks, fetchedAt: now() };
       await cache.set(options.key, JSON.stringify(fetched), options.keepForMs).catch(() => undefined);
       return adopt(fetched);
     } catch (error) {
