@@ -20,7 +20,8 @@ const observer: CacheObserver = {
 };
 
 async function gateWith(env: Record<string, string> = {}, now = () => nowMs): Promise<TestGate> {
-  const gate = await startTestGate(authgear, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `t${Math.random()}:`, ...env }, { now, cacheObserver: observer });
+  // A generous Redis budget: a busy test machine must not turn a slow answer into a fallback.
+  const gate = await startTestGate(authgear, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `t${Math.random()}:`, REDIS_TIMEOUT_MS: '2000', ...env }, { now, cacheObserver: observer });
   gates.push(gate);
   return gate;
 }

@@ -15,7 +15,7 @@ const NEGATIVE_TTL_SECONDS = 3;
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
   redis = await startRedis();
-  const env = { AUTHGEAR_ENDPOINT: authgear.origin, REDIS_URL: redis.url, RESOLVER_NEGATIVE_TTL_SECONDS: String(NEGATIVE_TTL_SECONDS) };
+  const env = { AUTHGEAR_ENDPOINT: authgear.origin, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '2000', RESOLVER_NEGATIVE_TTL_SECONDS: String(NEGATIVE_TTL_SECONDS) };
   // Started together: the fetch lock, not start-up order, makes one of them fetch.
   replicas = await Promise.all([startGateProcess(env), startGateProcess(env)]);
 });
