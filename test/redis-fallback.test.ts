@@ -146,7 +146,7 @@ describe('signing keys shared through Redis', () => {
     await redisCli(redis.port, 'set', `${prefix}jwks:${authgear.origin}`, JSON.stringify({ fetchedAt: nowMs, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }));
     const gate = await gateWith({ REDIS_KEY_PREFIX: prefix });
     expect(authgear.count('/oauth2/jwks')).toBe(1);
-    expect(count('keys redis miss')).toBe(1);
+    expect([count('keys redis hit'), count('keys redis miss') > 0]).toEqual([0, true]);
     expect((await gate.auth(bearer(await authgear.accessToken()))).status).toBe(200);
   });
 

@@ -35,8 +35,9 @@ const readiness = async (replica: number) => JSON.parse((await httpGet(`${replic
 
 describe('replicas sharing one Redis', () => {
   it('fetch discovery and the JWKS once for both', async () => {
-    expect(authgear.count('/oauth2/jwks')).toBe(1);
-    expect(authgear.count('/.well-known/openid-configuration')).toBe(1);
+    const logs = replicas.map((replica) => replica.output()).join('\n');
+    expect(authgear.count('/oauth2/jwks'), logs).toBe(1);
+    expect(authgear.count('/.well-known/openid-configuration'), logs).toBe(1);
     const token = await authgear.accessToken();
     expect([(await auth(0, { authorization: `Bearer ${token}` })).status, (await auth(1, { authorization: `Bearer ${token}` })).status]).toEqual([200, 200]);
   });

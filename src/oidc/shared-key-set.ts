@@ -81,13 +81,15 @@ export function shareKeySetLoads(options: SharedKeySetOptions): (reason: KeySetL
   return async function loadSharedKeySet(reason) {
     const shared = await read();
     if (shared && reusable(shared, reason)) return adopt(shared);
-    const owner = randomUUID();
-    const locked = await cache.add(lockKey, owner, options.waitForPeerMs).catch(() => undefined);
+    const locked = await cache.add(lockKey, randomUUID(), options.waitForPeerMs).catch(() => undefined);
     if (locked === false) {
       const fromPeer = await peerResult(shared?.fetchedAt ?? -Infinity);
       if (fromPeer) return adopt(fromPeer);
     }
     try {
+      // A peer may have stored a set and released the lock between our read and our lock.
+      const storedMeanwhile = locked ? await read() : undefined;
+      if (storedMeanwhile && reusable(storedMeanwhile, reason)) return adopt(storedMeanwhile);
       const jwks = await options.load(reason);
       const fetched = { jwks, fetchedAt: now() };
       await cache.set(options.key, JSON.stringify(fetched), options.keepForMs).catch(() => undefined);
