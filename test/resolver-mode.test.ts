@@ -134,6 +134,14 @@ describe('resolver mode', () => {
     await Promise.all([exact.close(), fresh.close()]);
   });
 
+  it('is what a route asking for it gets (mode=resolver on the auth URL), the other routes staying local', async () => {
+    const jti = crypto.randomUUID();
+    const token = await authgear.accessToken({ claims: { jti } });
+    authgear.sessions.revoke(jti);
+    expect(reason(await gate.auth(bearer(token), '/auth?mode=resolver'))).toBe('session_invalid');
+    expect((await gate.auth(bearer(token))).status).toBe(200);
+  });
+
   it('can be chosen per request, whatever the configured mode', async () => {
     const jti = crypto.randomUUID();
     const token = await authgear.accessToken({ claims: { jti } });
