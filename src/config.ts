@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import { hostPattern } from './host-patterns.js';
+import { redisProblems } from './cache/redis-settings.js';
 import { IDENTITY_HEADER_NAMES } from './identity.js';
 import { loadPolicyFile, type Policy } from './policy/policy-file.js';
 
@@ -150,39 +151,5 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     acceptedAudiences: config.acceptedAudiences ?? [config.authgearEndpoint],
     returnToHosts: config.returnToHosts ?? (config.loginRedirectUri ? [new URL(config.loginRedirectUri).hostname] : []),
     policy,
-  };
-}
-
-/** Settings that are only wrong together: one Redis topology, and what each one needs. */
-function redisProblems(config: Partial<Parsed>): string[] {
-  const problems: string[] = [];
-  const topologies = [
-    config.redisUrl && 'REDIS_URL',
-    config.redisSentinelUrls && 'REDIS_SENTINEL_URLS',
-    config.redisClusterUrls && 'REDIS_CLUSTER_URLS',
-  ].filter(Boolean);
-  if (topologies.length > 1) problems.push(`${topologies.join(', ')}: set only one Redis topology`);
-  if (config.redisSentinelUrls && !config.redisSentinelMaster) problems.push('REDIS_SENTINEL_MASTER: required with REDIS_SENTINEL_URLS');
-  if (config.redisSentinelMaster && !config.redisSentinelUrls) problems.push('REDIS_SENTINEL_URLS: required with REDIS_SENTINEL_MASTER');
-  if (config.redisSentinelUrls?.length === 0) problems.push('REDIS_SENTINEL_URLS: no address given');
-  if (config.redisClusterUrls?.length === 0) problems.push('REDIS_CLUSTER_URLS: no address given');
-  return problems;
-}
-
-const maskUrl = (url: string): string => {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-};
-
-/** The configuration as it may be printed (--check-config): passwords masked, in URLs too. */
-export function redactConfig(config: Config): Record<string, unknown> {
-  return {
-    ...config,
-    ...(config.redisUrl ? { redisUrl: maskUrl(config.redisUrl) } : {}),
-    ...(config.redisSentinelUrls ? { redisSentinelUrls: config.redisSentinelUrls.map(maskUrl) } : {}),
-    ...(config.redisClusterUrls ? { redisClusterUrls: config.redisClusterUrls.map(maskUrl) } : {}),
-    ...(config.redisPassword ? { redisPassword: '***' } : {}),
-    ...(config.redisSentinelPassword ? { redisSentinelPassword: '***' } : {}),
   };
 }

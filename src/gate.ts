@@ -1,8 +1,8 @@
 import type { Hono } from 'hono';
 import { createApp } from './app.js';
 import { createAuthenticator, type Authenticator } from './authenticator.js';
-import type { Cache, CacheObserver } from './cache/cache.js';
-import { createSharedCache } from './cache/shared-cache.js';
+import type { CacheObserver } from './cache/cache.js';
+import { createSharing } from './cache/sharing.js';
 import type { Config } from './config.js';
 import { createAuthRoute, type DecisionEvent } from './http/auth-route.js';
 import { createAccessTokenVerifier } from './jwt/access-token-verifier.js';
@@ -15,7 +15,6 @@ import { createLoginRedirect, type LoginRedirect } from './login/login-redirect.
 import { createReturnUrlPolicy } from './login/return-url.js';
 import { createAuthorizer } from './policy/authorize.js';
 import { createRequirementLookup } from './policy/route-requirements.js';
-import { shareKeySetLoads } from './oidc/shared-key-set.js';
 import { createSessions } from './resolver/sessions.js';
 import { createUpstreamClient } from './upstream/http-client.js';
 
@@ -63,16 +62,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     timeoutMs: config.upstreamTimeoutMs,
   });
 
-  const observer: CacheObserver = {
-    ...deps.cacheObserver,
-    onRedisError(operation, error) {
-      deps.cacheObserver?.onRedisError?.(operation, error);
-      // Command failures are only counted (each one fell back to Authgear); a lost
-      // connection is logged, at most once per reconnect attempt.
-      if (operation === 'connection') logger.warn({ error: describeError(error) }, 'redis connection failed');
-    },
-  };
-  const shared = createSharedCache(config, observer);
+  const sharing = createSharing(config, { logger, now, ...(deps.cacheObserver ? { observer: deps.cacheObserver } : {}) });
 
   let metadata: ProviderMetadata | undefined;
   const fetchKeySet = async () => {
@@ -83,20 +73,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     now,
     refreshAfterMs: config.jwksRefreshSeconds * 1000,
     missCooldownMs: config.jwksMissCooldownSeconds * 1000,
-    // In process there is nothing to share; with Redis one replica fetches for all.
-    loadKeySet:
-      shared.kind === 'memory'
-        ? fetchKeySet
-        : shareKeySetLoads({
-            load: fetchKeySet,
-            cache: shared,
-            key: `jwks:${config.authgearEndpoint}`,
-            now,
-            reuseForMs: (config.jwksRefreshSeconds * 1000) / 2,
-            keepForMs: config.jwksRefreshSeconds * 1000 * 12,
-            waitForPeerMs: config.upstreamTimeoutMs * 2 + 1000,
-            observer,
-          }),
+    loadKeySet: sharing.keySetLoader(fetchKeySet),
     onLoadError: (reason, error) => logger.warn({ reason, error: describeError(error) }, 'could not load signing keys'),
   });
 
@@ -124,7 +101,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
         })
       : undefined;
 
-  const sessions = createSessions(config, { shared, now, observer });
+  const sessions = createSessions(config, { shared: sharing.cache, now, observer: sharing.observer });
 
   const authenticator = createAuthenticator({ accessTokens, sessions, mode: config.authMode });
   const logDecision = createDecisionLogger(logger);
@@ -149,7 +126,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     // A cache outage slows us down but answers keep coming: report it, stay ready.
     readiness: async () => ({
       ready: keyStore.isReady(),
-      checks: { keys: keyStore.isReady() ? 'ok' : 'not loaded', ...(shared.kind === 'redis' ? { redis: await cacheState(shared) } : {}) },
+      checks: { keys: keyStore.isReady() ? 'ok' : 'not loaded', ...(await sharing.checks()) },
     }),
   });
 
@@ -158,17 +135,13 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     keyStore,
     authenticator,
     async start(signal) {
-      // Connect first, so the first key load can come from a peer rather than Authgear.
-      await shared.ping().catch((error: unknown) => logger.warn({ error: describeError(error) }, 'redis is not reachable yet'));
+      await sharing.connect();
       await keyStore.start(signal);
     },
     async close() {
       authgear.close();
       sessions.close();
-      await shared.close();
+      await sharing.close();
     },
   };
 }
-
-const cacheState = (cache: Cache): Promise<string> =>
-  cache.ping().then(() => 'ok', (error: unknown) => `unavailable: ${describeError(error)?.message ?? 'unknown error'}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The only module with process side effects: environment, listening socket, signals, exit.
 import { serve } from '@hono/node-server';
-import { loadConfig, redactConfig, type Config } from './config.js';
+import { maskRedisSecrets } from './cache/redis-settings.js';
+import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { createGate } from './gate.js';
 import { createLogger } from './logging.js';
@@ -20,7 +21,7 @@ function readConfig(): Config {
 
 const config = readConfig();
 if (process.argv.includes('--check-config')) {
-  process.stdout.write(`configuration is valid\n${JSON.stringify(redactConfig(config), null, 2)}\n`);
+  process.stdout.write(`configuration is valid\n${JSON.stringify(maskRedisSecrets(config), null, 2)}\n`);
   process.exit(0);
 }
 

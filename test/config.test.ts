@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactConfig, SETTINGS } from '../src/config.js';
+import { maskRedisSecrets } from '../src/cache/redis-settings.js';
+import { loadConfig, SETTINGS } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import { REPO } from './support/processes.js';
 
@@ -127,7 +128,7 @@ describe('resolver and Redis configuration', () => {
   });
 
   it('masks Redis passwords wherever they are when the configuration is printed', () => {
-    const printed = JSON.stringify(redactConfig(loadConfig({
+    const printed = JSON.stringify(maskRedisSecrets(loadConfig({
       ...ENDPOINT,
       REDIS_SENTINEL_URLS: 'redis://:sentinel-url-secret@s1:26379',
       REDIS_SENTINEL_MASTER: 'mymaster',
@@ -135,6 +136,6 @@ describe('resolver and Redis configuration', () => {
       REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
     })));
     expect(printed).not.toMatch(/secret/);
-    expect(JSON.stringify(redactConfig(loadConfig({ ...ENDPOINT, REDIS_URL: 'redis://user:url-secret@r:6379/1' })))).toContain('redis://user:***@r:6379/1');
+    expect(JSON.stringify(maskRedisSecrets(loadConfig({ ...ENDPOINT, REDIS_URL: 'redis://user:url-secret@r:6379/1' })))).toContain('redis://user:***@r:6379/1');
   });
 });

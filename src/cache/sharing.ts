@@ -1,0 +1,90 @@
+import type { JSONWebKeySet } from 'jose';
+import type { Config } from '../config.js';
+import { describeError, type Logger } from '../logging.js';
+import type { KeySetLoadReason } from '../oidc/key-store.js';
+import { shareKeySetLoads } from '../oidc/shared-key-set.js';
+import type { Cache, CacheObserver } from './cache.js';
+import { createMemoryCache } from './memory-cache.js';
+import { createRedisCache } from './redis-cache.js';
+import { createRedisClient } from './redis-client.js';
+
+type KeySetLoader = (reason: KeySetLoadReason) => Promise<JSONWebKeySet>;
+
+/** What replicas share: through Redis when one is configured, else nothing leaves the process. */
+export interface Sharing {
+  cache: Cache;
+  /** The caller's observer, plus logging of lost Redis connections. */
+  observer: CacheObserver;
+  /** The key store's loader: as given in process, one fetch for all replicas with Redis. */
+  keySetLoader(fetch: KeySetLoader): KeySetLoader;
+  /** /readyz entries: Redis's state, which never makes the service unready. */
+  checks(): Promise<Record<string, string>>;
+  /** Opens the Redis connection (bounded), so the first key load can come from a peer. */
+  connect(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Redis when a topology is configured, otherwise the in-process cache (the embedded default). */
+function createSharedCache(config: Config, observer: CacheObserver): Cache {
+  const connectTimeoutMs = Math.max(1000, config.redisTimeoutMs * 4);
+  const client = createRedisClient({
+    url: config.redisUrl,
+    sentinelUrls: config.redisSentinelUrls,
+    sentinelMaster: config.redisSentinelMaster,
+    sentinelPassword: config.redisSentinelPassword,
+    clusterUrls: config.redisClusterUrls,
+    username: config.redisUsername,
+    password: config.redisPassword,
+    connectTimeoutMs,
+  });
+  if (!client) return createMemoryCache({ maxEntries: config.resolverCacheMaxEntries });
+  return createRedisCache({
+    client,
+    keyPrefix: config.redisKeyPrefix,
+    timeoutMs: config.redisTimeoutMs,
+    connectTimeoutMs,
+    ...(observer.onRedisError ? { onError: observer.onRedisError } : {}),
+  });
+}
+
+export function createSharing(config: Config, deps: { logger: Logger; now: () => number; observer?: CacheObserver }): Sharing {
+  const { logger, now } = deps;
+  const observer: CacheObserver = {
+    ...deps.observer,
+    onRedisError(operation, error) {
+      deps.observer?.onRedisError?.(operation, error);
+      // Command failures are only counted (each one fell back to Authgear); a lost
+      // connection is logged, at most once per reconnect attempt.
+      if (operation === 'connection') logger.warn({ error: describeError(error) }, 'redis connection failed');
+    },
+  };
+  const cache = createSharedCache(config, observer);
+  const remote = cache.kind === 'redis';
+
+  return {
+    cache,
+    observer,
+    keySetLoader: (fetch) =>
+      !remote
+        ? fetch
+        : shareKeySetLoads({
+            load: fetch,
+            cache,
+            key: `jwks:${config.authgearEndpoint}`,
+            now,
+            reuseForMs: (config.jwksRefreshSeconds * 1000) / 2,
+            keepForMs: config.jwksRefreshSeconds * 1000 * 12,
+            waitForPeerMs: config.upstreamTimeoutMs * 2 + 1000,
+            observer,
+          }),
+    async checks(): Promise<Record<string, string>> {
+      if (!remote) return {};
+      const state = await cache.ping().then(() => 'ok', (error: unknown) => `unavailable: ${describeError(error)?.message ?? 'unknown error'}`);
+      return { redis: state };
+    },
+    async connect() {
+      if (remote) await cache.ping().catch((error: unknown) => logger.warn({ error: describeError(error) }, 'redis is not reachable yet'));
+    },
+    close: () => cache.close(),
+  };
+}
