@@ -64,10 +64,13 @@ export const SETTINGS = {
   allowedAlgorithms: { env: 'ALLOWED_ALGORITHMS', schema: list(z.enum(SIGNING_ALGORITHMS)).pipe(z.array(z.enum(SIGNING_ALGORITHMS)).min(1)).default(['RS256']), doc: 'Comma-separated JWS algorithms accepted. Asymmetric only; HS* and none can never be enabled.' },
   clockSkewSeconds: { env: 'CLOCK_SKEW_SECONDS', schema: integer(0, 300).default(30), doc: 'Tolerance for exp/nbf/auth_time comparisons, at most 300.' },
   jwksRefreshSeconds: { env: 'JWKS_REFRESH_SECONDS', schema: integer(10, 86400).default(300), doc: 'Age after which the key set is refreshed in the background (Authgear sends no Cache-Control).' },
-  jwksMissCooldownSeconds: { env: 'JWKS_MISS_COOLDOWN_SECONDS', schema: integer(1, 3600).default(30), doc: 'Minimum time between key set refetches caused by an unknown kid.' },
+  jwksMissCooldownSeconds: { env: 'JWKS_MISS_COOLDOWN_SECONDS', schema: integer(1, 3600).default(30), doc: 'Minimum time between key set refetches caused by an unknown kid, and between retries of a failed background refresh.' },
   tokenCacheMaxEntries: { env: 'TOKEN_CACHE_MAX_ENTRIES', schema: integer(0, 10_000_000).default(100_000), doc: 'Verified tokens kept in process (by SHA-256) until their exp; 0 disables.' },
   maxTokenBytes: { env: 'MAX_TOKEN_BYTES', schema: integer(256, 65536).default(8192), doc: 'Longer bearer tokens or cookies are refused with token_too_large.' },
-  upstreamTimeoutMs: { env: 'UPSTREAM_TIMEOUT_MS', schema: integer(50, 30_000).default(2000), doc: 'Timeout of each call to Authgear (discovery, JWKS).' },
+  upstreamTimeoutMs: { env: 'UPSTREAM_TIMEOUT_MS', schema: integer(50, 30_000).default(2000), doc: 'Deadline of each call to Authgear (discovery, JWKS, resolver), time waiting for a free slot included.' },
+  upstreamMaxInFlight: { env: 'UPSTREAM_MAX_IN_FLIGHT', schema: integer(1, 1024).default(32), doc: 'Calls to Authgear in flight at once; more wait in a bounded queue.' },
+  upstreamMaxQueued: { env: 'UPSTREAM_MAX_QUEUED', schema: integer(0, 100_000).default(256), doc: 'Calls allowed to wait for a slot; beyond that a call fails at once (fail closed, 503), so an outage cannot pile up work.' },
+  maxHeaderBytes: { env: 'MAX_HEADER_BYTES', schema: integer(4096, 262_144).default(32_768), doc: 'Largest request head (all headers) accepted; Node answers 431 beyond it. Must exceed MAX_TOKEN_BYTES.' },
   claimHeaders: { env: 'CLAIM_HEADERS', schema: claimHeaders.default([]), doc: 'Extra claims to pass as headers: claim=x-header pairs, comma-separated (e.g. https://myapp.example/tenant=x-user-tenant).' },
   authMode: { env: 'AUTH_MODE', schema: z.enum(['auto', 'jwt', 'resolver']).default('auto'), doc: 'auto: a JWT bearer is verified here, anything else goes to the resolver; jwt: local only; resolver: everything, for exact revocation.' },
   cookiePrefix: { env: 'AUTHGEAR_COOKIE_PREFIX', schema: z.string().regex(COOKIE_PREFIX).default(''), doc: 'Prefix of the Authgear cookie names (session, app_session, app_access_token), as configured in Authgear.' },
@@ -94,6 +97,9 @@ export const SETTINGS = {
   loginRedirectUri: { env: 'LOGIN_REDIRECT_URI', schema: z.url({ protocol: /^https?$/ }).refine((value) => !value.includes('#'), 'must not have a fragment').optional(), doc: 'Redirect URI registered in Authgear for the first client id; setting it sends browsers to Authgear\'s login page instead of a bare 401.' },
   returnToHosts: { env: 'RETURN_TO_HOSTS', schema: list(hostPattern).optional(), doc: 'Comma-separated hosts (or *.example.com) a browser may be sent back to after login. Default: the host of LOGIN_REDIRECT_URI.' },
   logLevel: { env: 'LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), doc: 'Log level; allows are logged at debug.' },
+  metricsPort: { env: 'METRICS_PORT', schema: integer(1, 65535).optional(), doc: 'When set, /metrics is served on this port only (not on PORT).' },
+  shutdownTimeoutSeconds: { env: 'SHUTDOWN_TIMEOUT_SECONDS', schema: integer(1, 600).default(20), doc: 'After SIGTERM/SIGINT, the process exits within this time (keep it below the Kubernetes termination grace period).' },
+  shutdownDelaySeconds: { env: 'SHUTDOWN_DELAY_SECONDS', schema: integer(0, 300).default(0), doc: 'After SIGTERM, keep serving this long with /readyz at 503 so endpoints are removed before the listener closes. Counts towards the timeout.' },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -143,7 +149,7 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
       problems.push(...error.problems);
     }
   }
-  problems.push(...crossProblems(parsed, policy), ...redisProblems(parsed as Partial<Parsed>));
+  problems.push(...crossProblems(parsed, policy), ...redisProblems(parsed as Partial<Parsed>), ...limitProblems(parsed));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = parsed as Parsed;
   return {
@@ -152,4 +158,18 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     returnToHosts: config.returnToHosts ?? (config.loginRedirectUri ? [new URL(config.loginRedirectUri).hostname] : []),
     policy,
   };
+}
+
+/** Limits that must fit each other; only settings that parsed on their own are compared. */
+function limitProblems(config: Partial<Parsed>): string[] {
+  const problems: string[] = [];
+  const { maxHeaderBytes, maxTokenBytes, shutdownDelaySeconds, shutdownTimeoutSeconds, metricsPort, port } = config;
+  if (maxHeaderBytes !== undefined && maxTokenBytes !== undefined && maxHeaderBytes <= maxTokenBytes + 1024) {
+    problems.push(`MAX_HEADER_BYTES: must exceed MAX_TOKEN_BYTES by at least 1024, or a token of allowed size could never arrive`);
+  }
+  if (shutdownDelaySeconds !== undefined && shutdownTimeoutSeconds !== undefined && shutdownDelaySeconds >= shutdownTimeoutSeconds) {
+    problems.push('SHUTDOWN_DELAY_SECONDS: must be shorter than SHUTDOWN_TIMEOUT_SECONDS, or draining never gets a chance');
+  }
+  if (metricsPort !== undefined && metricsPort === port) problems.push('METRICS_PORT: must differ from PORT');
+  return problems;
 }

@@ -5,9 +5,11 @@ import type { CacheObserver } from './cache/cache.js';
 import { createSharing } from './cache/sharing.js';
 import type { Config } from './config.js';
 import { createAuthRoute, type DecisionEvent } from './http/auth-route.js';
+import { createMetricsRoute } from './http/metrics-route.js';
 import { createAccessTokenVerifier } from './jwt/access-token-verifier.js';
 import { createIdTokenVerifier } from './jwt/id-token-verifier.js';
-import { createDecisionLogger, describeError, type Logger } from './logging.js';
+import { createDecisionLogger, createUpstreamFailureLogger, describeError, type Logger } from './logging.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { fetchProviderMetadata, type ProviderMetadata } from './oidc/discovery.js';
 import { fetchJwks } from './oidc/fetch-jwks.js';
 import { createKeyStore, type KeyStore } from './oidc/key-store.js';
@@ -25,14 +27,19 @@ export interface GateDependencies {
   onDecision?: (event: DecisionEvent) => void;
   /** Cache lookups, serve-stale and Redis errors, for metrics. */
   cacheObserver?: CacheObserver;
+  /** Default: a fresh registry without process metrics (the server passes one with them). */
+  metrics?: Metrics;
 }
 
 export interface Gate {
   app: Hono;
   keyStore: KeyStore;
   authenticator: Authenticator;
+  metrics: Metrics;
   /** Loads discovery and keys (retrying); the app answers 503 until it is done. */
   start(signal?: AbortSignal): Promise<void>;
+  /** Shutdown has begun: /readyz answers 503 from now on, /auth keeps answering. */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -56,10 +63,21 @@ function loginRedirect(config: Config, metadata: () => ProviderMetadata | undefi
 export function createGate(config: Config, deps: GateDependencies): Gate {
   const now = deps.now ?? Date.now;
   const { logger } = deps;
+  const metrics = deps.metrics ?? createMetrics();
+  const logUpstreamFailure = createUpstreamFailureLogger(logger);
   const authgear = createUpstreamClient({
     baseUrl: config.authgearInternalUrl ?? config.authgearEndpoint,
     publicOrigin: config.authgearEndpoint,
     timeoutMs: config.upstreamTimeoutMs,
+    maxInFlight: config.upstreamMaxInFlight,
+    maxQueued: config.upstreamMaxQueued,
+    observer: {
+      onCall(call) {
+        metrics.upstreamCall(call);
+        logUpstreamFailure(call);
+      },
+      onLoad: metrics.upstreamLoad,
+    },
   });
 
   const sharing = createSharing(config, { logger, now, ...(deps.cacheObserver ? { observer: deps.cacheObserver } : {}) });
@@ -74,7 +92,12 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     refreshAfterMs: config.jwksRefreshSeconds * 1000,
     missCooldownMs: config.jwksMissCooldownSeconds * 1000,
     loadKeySet: sharing.keySetLoader(fetchKeySet),
-    onLoadError: (reason, error) => logger.warn({ reason, error: describeError(error) }, 'could not load signing keys'),
+    onLoad: (reason) => metrics.jwksFetch(reason, 'success'),
+    onLoadError(reason, error) {
+      metrics.jwksFetch(reason, 'failure');
+      logger.warn({ reason, error: describeError(error) }, 'could not load signing keys');
+    },
+    onStaleUse: () => metrics.serveStale('keys'),
   });
 
   const accessTokens = createAccessTokenVerifier({
@@ -86,6 +109,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     claimHeaders: config.claimHeaders,
     cacheMaxEntries: config.tokenCacheMaxEntries,
     now,
+    onCacheLookup: (outcome) => metrics.cacheLookup('token', 'memory', outcome),
   });
 
   const idTokens =
@@ -116,27 +140,35 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     login: loginRedirect(config, () => metadata),
     now,
     onDecision: (event) => {
+      metrics.decision(event);
       logDecision(event);
       deps.onDecision?.(event);
     },
   });
 
+  let draining = false;
   const app = createApp({
     authRoute,
     // A cache outage slows us down but answers keep coming: report it, stay ready.
-    readiness: async () => ({
-      ready: keyStore.isReady(),
-      checks: { keys: keyStore.isReady() ? 'ok' : 'not loaded', ...(await sharing.checks()) },
-    }),
+    async readiness() {
+      const checks: Record<string, string> = { keys: keyStore.isReady() ? 'ok' : 'not loaded', ...(await sharing.checks()) };
+      if (draining) checks.shutdown = 'draining';
+      return { ready: keyStore.isReady() && !draining, checks };
+    },
+    ...(config.metricsPort === undefined ? { metricsRoute: createMetricsRoute(metrics) } : {}),
   });
 
   return {
     app,
     keyStore,
     authenticator,
+    metrics,
     async start(signal) {
       await sharing.connect();
       await keyStore.start(signal);
+    },
+    drain() {
+      draining = true;
     },
     async close() {
       authgear.close();

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { DecisionEvent } from './http/auth-route.js';
+import type { UpstreamCall } from './upstream/http-client.js';
 
 export type { Logger };
 
+// Nothing logs headers today; should someone add them, these never reach a log line.
+const SECRET_PATHS = ['authorization', 'cookie', '*.authorization', '*.cookie', 'headers.authorization', 'headers.cookie', '*.headers.authorization', '*.headers.cookie', 'token', '*.token'];
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level, base: { service: 'authgear-gate' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return pino(
+    { level, base: { service: 'authgear-gate' }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: SECRET_PATHS, censor: '[redacted]' } },
+    destination,
+  );
 }
 
 /** What an error may show in a log: its code and message, never a request's headers. */
@@ -43,6 +50,27 @@ export function createDecisionLogger(logger: Logger): (event: DecisionEvent) => 
         ...(loud ? { error: describeError(event.error) } : {}),
       },
       event.allowed ? 'allowed' : 'denied',
+    );
+  };
+}
+
+/**
+ * One line per failed call to Authgear. Calls are shared between requests (one JWKS refetch
+ * serves a burst), so the line has no request id; each affected request logs its own line
+ * with its request id and this error.
+ */
+export function createUpstreamFailureLogger(logger: Logger): (call: UpstreamCall) => void {
+  return function logUpstreamFailure(call) {
+    if (call.outcome === 'success') return;
+    logger.warn(
+      {
+        upstream: call.upstream,
+        outcome: call.outcome,
+        status: call.status,
+        latencyMs: Math.round(call.durationMs * 1000) / 1000,
+        error: describeError(call.error),
+      },
+      'upstream call failed',
     );
   };
 }

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// The only module with process side effects: environment, listening socket, signals, exit.
+// The only module with process side effects: environment, listening sockets, signals, exit.
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { maskRedisSecrets } from './cache/redis-settings.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { createGate } from './gate.js';
+import { createMetricsApp } from './http/metrics-route.js';
 import { createLogger } from './logging.js';
+import { createMetrics } from './metrics/metrics.js';
+import { closeHttpServer, createShutdown } from './shutdown.js';
 
 function readConfig(): Config {
   try {
@@ -26,29 +30,42 @@ if (process.argv.includes('--check-config')) {
 }
 
 const logger = createLogger(config.logLevel);
-const gate = createGate(config, { logger });
+const metrics = createMetrics({ processMetrics: true });
+const gate = createGate(config, { logger, metrics });
 const startup = new AbortController();
 void gate.start(startup.signal).then(() => {
   if (gate.keyStore.isReady()) logger.info('signing keys loaded, ready');
 });
 
-const server = serve({ fetch: gate.app.fetch, port: config.port, hostname: config.listenHost }, (info) =>
-  logger.info({ port: info.port, address: info.address }, 'listening'),
-);
-
-let stopping = false;
-function shutdown(signal: string) {
-  if (stopping) {
-    logger.warn({ signal }, 'second signal, exiting now');
+function listen(name: string, fetch: (request: Request) => Response | Promise<Response>, port: number): Server {
+  // maxHeaderSize: Node answers 431 itself to a larger request head, before any of our code.
+  const server = serve({ fetch, port, hostname: config.listenHost, serverOptions: { maxHeaderSize: config.maxHeaderBytes } }, (info) =>
+    logger.info({ listener: name, port: info.port, address: info.address }, 'listening'),
+  ) as Server;
+  server.on('error', (error) => {
+    logger.fatal({ listener: name, port, error: error.message }, 'cannot listen');
     process.exit(1);
-  }
-  stopping = true;
-  logger.info({ signal }, 'shutting down');
-  startup.abort();
-  server.close(() => {
-    void gate.close().then(() => process.exit(0));
   });
-  setTimeout(() => process.exit(1), 10_000).unref();
+  return server;
 }
+
+const servers = [listen('auth', gate.app.fetch, config.port)];
+if (config.metricsPort !== undefined) servers.push(listen('metrics', createMetricsApp(metrics).fetch, config.metricsPort));
+
+const shutdown = createShutdown({
+  logger,
+  delayMs: config.shutdownDelaySeconds * 1000,
+  timeoutMs: config.shutdownTimeoutSeconds * 1000,
+  exit: (code) => process.exit(code),
+  steps: {
+    drain() {
+      startup.abort();
+      gate.drain();
+    },
+    closeListeners: () => Promise.all(servers.map(closeHttpServer)),
+    closeClients: () => gate.close(),
+    forceClose: () => servers.forEach((server) => server.closeAllConnections()),
+  },
+});
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

@@ -23,6 +23,7 @@ export interface AccessTokenVerifierOptions {
   claimHeaders: ReadonlyArray<{ claim: string; header: string }>;
   cacheMaxEntries: number;
   now: () => number;
+  onCacheLookup?: (outcome: 'hit' | 'miss') => void;
 }
 
 export interface AccessTokenVerifier {
@@ -43,9 +44,13 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const now = options.now();
     const cached = cache?.get(digest);
     if (cached) {
-      if (cached.expiresAt > now) return cached;
+      if (cached.expiresAt > now) {
+        options.onCacheLookup?.('hit');
+        return cached;
+      }
       cache!.delete(digest);
     }
+    if (cache) options.onCacheLookup?.('miss');
     let payload;
     try {
       ({ payload } = await jwtVerify(token, options.getKey, {

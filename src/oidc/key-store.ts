@@ -9,11 +9,14 @@ export interface KeyStoreOptions {
   now: () => number;
   /** Age (ms) after which keys are refreshed in the background while still being used. */
   refreshAfterMs: number;
-  /** Minimum time (ms) between reloads triggered by a kid we do not know. */
+  /** Minimum time (ms) between reloads triggered by a kid we do not know, or retries of a failed refresh. */
   missCooldownMs: number;
   /** Backoff bounds (ms) of the startup retry loop. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  onLoad?: (reason: KeySetLoadReason) => void;
+  /** A token was checked against keys whose last refresh failed (Authgear unreachable). */
+  onStaleUse?: () => void;
   onLoadError?: (reason: KeySetLoadReason, error: unknown) => void;
 }
 
@@ -40,12 +43,27 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   let loaded: LoadedKeys | undefined;
   let inFlight: Promise<LoadedKeys> | undefined;
   let lastMissReloadAt = -Infinity;
+  let lastRefreshAt = -Infinity;
+  let refreshFailing = false;
 
-  // One load at a time: a burst of unknown kids or refreshes shares a single request.
+  // One load at a time: a burst of unknown kids or refreshes shares a single request, and
+  // each load is reported once, whoever waits for it.
   function reload(reason: KeySetLoadReason): Promise<LoadedKeys> {
     inFlight ??= options
       .loadKeySet(reason)
-      .then((jwks) => (loaded = { resolve: createLocalJWKSet(jwks), loadedAt: options.now() }))
+      .then(
+        (jwks) => {
+          loaded = { resolve: createLocalJWKSet(jwks), loadedAt: options.now() };
+          refreshFailing = false;
+          options.onLoad?.(reason);
+          return loaded;
+        },
+        (error: unknown) => {
+          if (reason === 'refresh') refreshFailing = true;
+          options.onLoadError?.(reason, error);
+          throw error;
+        },
+      )
       .finally(() => { inFlight = undefined; });
     return inFlight;
   }
@@ -55,8 +73,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     while (!loaded && !signal?.aborted) {
       try {
         await reload('startup');
-      } catch (error) {
-        options.onLoadError?.('startup', error);
+      } catch {
         await sleep(delay * (0.5 + Math.random() / 2), signal);
         delay = Math.min(delay * 2, options.retryMaxMs ?? 30_000);
       }
@@ -67,16 +84,19 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     const current = loaded;
     if (!current) throw new Denial('keys_unavailable', 'signing keys are not loaded yet');
     const now = options.now();
-    if (now - current.loadedAt >= options.refreshAfterMs && !inFlight) {
-      reload('refresh').catch((error: unknown) => options.onLoadError?.('refresh', error));
+    // While Authgear is down, a failed refresh is retried once per cooldown, not per request.
+    if (now - current.loadedAt >= options.refreshAfterMs && now - lastRefreshAt >= options.missCooldownMs && !inFlight) {
+      lastRefreshAt = now;
+      // Already reported by reload; the keys we have keep working meanwhile.
+      reload('refresh').catch(() => undefined);
     }
+    if (refreshFailing) options.onStaleUse?.();
     try {
       return await current.resolve(header, token);
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey) || now - lastMissReloadAt < options.missCooldownMs) throw error;
       lastMissReloadAt = now;
-      const fresh = await reload('unknown_kid').catch((loadError: unknown) => {
-        options.onLoadError?.('unknown_kid', loadError);
+      const fresh = await reload('unknown_kid').catch(() => {
         throw error;
       });
       return fresh.resolve(header, token);

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { UpstreamError } from '../errors.js';
+import { createConcurrencyLimit, LimitExceeded } from './concurrency-limit.js';
 
 export interface UpstreamResponse {
   status: number;
@@ -14,8 +15,27 @@ export interface UpstreamRequest {
   headers?: Record<string, string>;
 }
 
+export type UpstreamName = UpstreamError['upstream'];
+
+/** How a call ended: an answer (2xx or not), or why there was none. */
+export type UpstreamOutcome = 'success' | 'http_error' | 'timeout' | 'network_error' | 'too_large' | 'overloaded';
+
+export interface UpstreamCall {
+  upstream: UpstreamName;
+  outcome: UpstreamOutcome;
+  /** From the call, queueing for a slot included. */
+  durationMs: number;
+  status: number | undefined;
+  error: UpstreamError | undefined;
+}
+
+export interface UpstreamObserver {
+  onCall?(call: UpstreamCall): void;
+  onLoad?(inFlight: number, queued: number): void;
+}
+
 export interface UpstreamClient {
-  request(upstream: UpstreamError['upstream'], request: UpstreamRequest): Promise<UpstreamResponse>;
+  request(upstream: UpstreamName, request: UpstreamRequest): Promise<UpstreamResponse>;
   close(): void;
 }
 
@@ -24,9 +44,18 @@ export interface UpstreamClientOptions {
   baseUrl: string;
   /** The public origin: Authgear picks the project by Host and redirects any other. */
   publicOrigin: string;
+  /** Deadline of a whole call, waiting for a slot included. */
   timeoutMs: number;
-  maxSockets?: number;
+  maxInFlight?: number;
+  maxQueued?: number;
   maxBodyBytes?: number;
+  observer?: UpstreamObserver;
+}
+
+class CallFailure extends UpstreamError {
+  constructor(upstream: UpstreamName, readonly outcome: UpstreamOutcome, message: string, cause?: unknown) {
+    super(upstream, message, { cause });
+  }
 }
 
 /**
@@ -37,13 +66,16 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const base = new URL(options.baseUrl);
   const publicUrl = new URL(options.publicOrigin);
   const transport = base.protocol === 'https:' ? https : http;
-  const agent = new transport.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64, maxFreeSockets: 16 });
+  const maxInFlight = options.maxInFlight ?? 32;
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: maxInFlight, maxFreeSockets: Math.min(maxInFlight, 16) });
+  const limit = createConcurrencyLimit({ maxInFlight, maxQueued: options.maxQueued ?? 256, onChange: options.observer?.onLoad });
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const basePath = base.pathname.replace(/\/+$/, '');
 
-  function request(upstream: UpstreamError['upstream'], req: UpstreamRequest): Promise<UpstreamResponse> {
+  function exchange(upstream: UpstreamName, req: UpstreamRequest, timeoutMs: number): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
-      const fail = (message: string, cause?: unknown) => reject(new UpstreamError(upstream, message, { cause }));
+      let timedOut = false;
+      const fail = (outcome: UpstreamOutcome, message: string, cause?: unknown) => reject(new CallFailure(upstream, outcome, message, cause));
       const outgoing = transport.request(
         {
           agent,
@@ -54,7 +86,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           path: basePath + req.path,
           servername: publicUrl.hostname,
           headers: { ...req.headers, host: publicUrl.host, 'x-forwarded-proto': publicUrl.protocol.slice(0, -1) },
-          timeout: options.timeoutMs,
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -63,22 +94,49 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             size += chunk.length;
             if (size > maxBodyBytes) {
               response.destroy();
-              fail(`${upstream} answer is larger than ${maxBodyBytes} bytes`);
+              fail('too_large', `${upstream} answer is larger than ${maxBodyBytes} bytes`);
             } else chunks.push(chunk);
           });
-          response.on('error', (error) => fail(`${upstream} answer broke off`, error));
+          response.on('error', (error) => fail(timedOut ? 'timeout' : 'network_error', `${upstream} answer broke off`, error));
           response.on('end', () =>
             resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
           );
         },
       );
-      // The socket timeout only covers idleness; the deadline bounds the whole exchange.
-      const deadline = setTimeout(() => outgoing.destroy(new Error(`timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
+      // One deadline for the whole exchange: connect, send, wait and read.
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        outgoing.destroy(new Error(`timed out after ${options.timeoutMs} ms`));
+      }, timeoutMs);
       outgoing.on('close', () => clearTimeout(deadline));
-      outgoing.on('timeout', () => outgoing.destroy(new Error(`timed out after ${options.timeoutMs} ms`)));
-      outgoing.on('error', (error) => fail(`${upstream} request failed: ${error.message}`, error));
+      outgoing.on('error', (error) => fail(timedOut ? 'timeout' : 'network_error', `${upstream} request failed: ${error.message}`, error));
       outgoing.end();
     });
+  }
+
+  async function request(upstream: UpstreamName, req: UpstreamRequest): Promise<UpstreamResponse> {
+    const started = performance.now();
+    const report = (outcome: UpstreamOutcome, status?: number, error?: UpstreamError) =>
+      options.observer?.onCall?.({ upstream, outcome, durationMs: performance.now() - started, status, error });
+    let release: () => void;
+    try {
+      release = await limit.acquire(options.timeoutMs);
+    } catch (error) {
+      const outcome = error instanceof LimitExceeded && error.refusal === 'queue_timeout' ? 'timeout' : 'overloaded';
+      const failure = new CallFailure(upstream, outcome, `${upstream} not called: ${(error as Error).message}`, error);
+      report(outcome, undefined, failure);
+      throw failure;
+    }
+    try {
+      const response = await exchange(upstream, req, Math.max(1, options.timeoutMs - (performance.now() - started)));
+      report(response.status >= 200 && response.status < 300 ? 'success' : 'http_error', response.status);
+      return response;
+    } catch (error) {
+      if (error instanceof CallFailure) report(error.outcome, undefined, error);
+      throw error;
+    } finally {
+      release();
+    }
   }
 
   return { request, close: () => agent.destroy() };
