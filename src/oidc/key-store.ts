@@ -94,8 +94,13 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     try {
       return await current.resolve(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || now - lastMissReloadAt < options.missCooldownMs) throw error;
-      lastMissReloadAt = now;
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      // Keys were reloaded while we looked: check against those before asking again.
+      if (loaded && loaded !== current) return loaded.resolve(header, token);
+      // During a rotation a burst of new-kid tokens arrives at once: all of them wait for the
+      // one reload in flight; only starting a new reload is rate-limited.
+      if (!inFlight && now - lastMissReloadAt < options.missCooldownMs) throw error;
+      if (!inFlight) lastMissReloadAt = now;
       const fresh = await reload('unknown_kid').catch(() => {
         throw error;
       });

@@ -40,6 +40,9 @@ export interface AuthgearStandIn {
   count(path: string): number;
   /** Users and credentials /_resolver/resolve knows; `sessions.requests` holds what it was sent. */
   sessions: SessionStore;
+  /** Requests being answered now, and the most ever at once. */
+  inFlight(): number;
+  maxInFlight(): number;
   /** Publishes a new first (signing) key; the old ones stay published unless `dropOld`. */
   rotate(options?: { dropOld?: boolean }): Promise<SigningKey>;
   newUnpublishedKey(): Promise<SigningKey>;
@@ -77,6 +80,8 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string; coo
   const counts = new Map<string, number>();
   let state: 'up' | 'error' | 'down' = 'up';
   let delayMs = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   let clock = () => Math.floor(Date.now() / 1000);
   const handlers = new Map<string, (req: http.IncomingMessage, res: http.ServerResponse) => void>();
 
@@ -84,6 +89,9 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string; coo
     const path = (req.url ?? '/').split('?')[0]!;
     counts.set(path, (counts.get(path) ?? 0) + 1);
     if (state === 'down') return void req.socket.destroy();
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => { inFlight--; });
     const answer = () => {
       if (state === 'error') return void res.writeHead(500).end();
       // The resolver picks the project by Host itself (404 for an unknown one), no redirect.
@@ -163,6 +171,8 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string; coo
     handlers,
     discoveryOverrides: {},
     count: (path) => counts.get(path) ?? 0,
+    inFlight: () => inFlight,
+    maxInFlight: () => maxInFlight,
     async rotate({ dropOld = false } = {}) {
       const key = await generateSigningKey();
       if (dropOld) keys.splice(0, keys.length);

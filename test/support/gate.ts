@@ -2,7 +2,7 @@ import type { CacheObserver } from '../../src/cache/cache.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createGate, type Gate } from '../../src/gate.js';
 import type { DecisionEvent } from '../../src/http/auth-route.js';
-import { createLogger } from '../../src/logging.js';
+import { createLogger, type Logger } from '../../src/logging.js';
 import type { AuthgearStandIn } from './authgear-stand-in.js';
 
 export interface TestGate extends Gate {
@@ -16,7 +16,7 @@ export interface TestGate extends Gate {
 export async function startTestGate(
   authgear: AuthgearStandIn,
   env: Record<string, string> = {},
-  options: { now?: () => number; start?: boolean; cacheObserver?: CacheObserver } = {},
+  options: { now?: () => number; start?: boolean; cacheObserver?: CacheObserver; logger?: Logger } = {},
 ): Promise<TestGate> {
   const config = loadConfig({
     AUTHGEAR_ENDPOINT: authgear.origin,
@@ -26,7 +26,7 @@ export async function startTestGate(
   });
   const decisions: DecisionEvent[] = [];
   const gate = createGate(config, {
-    logger: createLogger(config.logLevel),
+    logger: options.logger ?? createLogger(config.logLevel),
     ...(options.now ? { now: options.now } : {}),
     ...(options.cacheObserver ? { cacheObserver: options.cacheObserver } : {}),
     onDecision: (event) => decisions.push(event),
