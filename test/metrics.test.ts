@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics } from '../src/metrics/metrics.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import { httpGet, startGateProcess } from './support/processes.js';
+import { KNOWN_LINT_FINDINGS, parseSamples, promtoolCheck, valueOf } from './support/prometheus.js';
+import { waitFor } from './support/wait-for.js';
+
+let authgear: AuthgearStandIn;
+let gate: TestGate;
+let nowMs: number;
+
+beforeAll(async () => {
+  nowMs = Date.now();
+  authgear = await startAuthgearStandIn();
+  authgear.setClock(() => Math.floor(nowMs / 1000));
+  gate = await startTestGate(authgear, { JWKS_MISS_COOLDOWN_SECONDS: '10', JWKS_REFRESH_SECONDS: '60' }, { now: () => nowMs });
+});
+afterAll(async () => {
+  await gate.close();
+  await authgear.close();
+});
+
+const scrape = async () => {
+  const response = await gate.app.request('/metrics');
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return response.text();
+};
+
+/** How much each listed sample moved while `traffic` ran. */
+async function deltas(traffic: () => Promise<void>, watched: Array<[string, Record<string, string>]>): Promise<number[]> {
+  const before = await scrape();
+  await traffic();
+  const after = await scrape();
+  return watched.map(([name, labels]) => valueOf(after, name, labels) - valueOf(before, name, labels));
+}
+
+describe('metrics after known traffic', () => {
+  it('counts allows and denials by result, reason and via, with sub-millisecond latency buckets', async () => {
+    const token = await authgear.accessToken();
+    const moved = await deltas(
+      async () => {
+        for (let i = 0; i < 3; i++) expect((await gate.auth(bearer(token))).status).toBe(200);
+        for (let i = 0; i < 2; i++) expect((await gate.auth()).status).toBe(401);
+        expect((await gate.auth(bearer(await authgear.accessToken({ expiresIn: -3600 })))).status).toBe(401);
+      },
+      [
+        ['authgear_gate_decisions_total', { result: 'allow', reason: 'allowed', via: 'jwt' }],
+        ['authgear_gate_decisions_total', { result: 'deny', reason: 'credentials_missing', via: 'none' }],
+        ['authgear_gate_decisions_total', { result: 'deny', reason: 'token_expired', via: 'none' }],
+        ['authgear_gate_decision_duration_seconds_count', { result: 'allow', via: 'jwt' }],
+        ['authgear_gate_decision_duration_seconds_count', { result: 'deny', via: 'none' }],
+        ['authgear_gate_cache_lookups_total', { cache: 'token', layer: 'memory', outcome: 'hit' }],
+        ['authgear_gate_cache_lookups_total', { cache: 'token', layer: 'memory', outcome: 'miss' }],
+      ],
+    );
+    // 3 allows of one token: 1 miss then 2 hits; the expired token is one more miss.
+    expect(moved).toEqual([3, 2, 1, 3, 3, 2, 2]);
+    const text = await scrape();
+    const buckets = parseSamples(text).filter((s) => s.name === 'authgear_gate_decision_duration_seconds_bucket' && s.labels.result === 'allow');
+    expect(buckets.map((s) => s.labels.le)).toEqual(expect.arrayContaining(['0.00005', '0.0001', '0.00025', '0.0005', '0.001', '1', '+Inf']));
+  });
+
+  it('counts key loads and Authgear calls by reason and outcome, including failures', async () => {
+    const startup = await scrape();
+    expect(valueOf(startup, 'authgear_gate_jwks_fetches_total', { reason: 'startup', outcome: 'success' })).toBe(1);
+    expect(valueOf(startup, 'authgear_gate_upstream_duration_seconds_count', { upstream: 'discovery', outcome: 'success' })).toBe(1);
+
+    await authgear.rotate();
+    const rotated = await deltas(
+      async () => { expect((await gate.auth(bearer(await authgear.accessToken()))).status).toBe(200); },
+      [
+        ['authgear_gate_jwks_fetches_total', { reason: 'unknown_kid', outcome: 'success' }],
+        ['authgear_gate_upstream_duration_seconds_count', { upstream: 'jwks', outcome: 'success' }],
+      ],
+    );
+    expect(rotated).toEqual([1, 1]);
+
+    authgear.setState('down');
+    await authgear.rotate();
+    nowMs += 11_000;
+    const failed = await deltas(
+      async () => {
+        const response = await gate.auth(bearer(await authgear.accessToken()));
+        expect(response.headers.get('x-authgear-gate-reason')).toBe('unknown_key');
+      },
+      [
+        ['authgear_gate_jwks_fetches_total', { reason: 'unknown_kid', outcome: 'failure' }],
+        ['authgear_gate_upstream_errors_total', { upstream: 'jwks', outcome: 'network_error' }],
+        ['authgear_gate_decisions_total', { result: 'deny', reason: 'unknown_key', via: 'none' }],
+      ],
+    );
+    expect(failed).toEqual([1, 1, 1]);
+  });
+
+  it('counts answers given with keys whose refresh failed (serve-stale)', async () => {
+    authgear.setState('down');
+    nowMs += 61_000;
+    const token = await authgear.accessToken({ key: authgear.keys[1]! });
+    const before = await scrape();
+    expect((await gate.auth(bearer(token))).status).toBe(200);
+    await waitFor(async () => valueOf(await scrape(), 'authgear_gate_jwks_fetches_total', { reason: 'refresh', outcome: 'failure' }) === 1);
+    expect((await gate.auth(bearer(await authgear.accessToken({ key: authgear.keys[1]! })))).status).toBe(200);
+    const after = await scrape();
+    expect(valueOf(after, 'authgear_gate_stale_answers_total', { source: 'keys' }) - valueOf(before, 'authgear_gate_stale_answers_total', { source: 'keys' })).toBe(1);
+    authgear.setState('up');
+  });
+
+  it('counts a fail-closed 503 as unavailable', async () => {
+    const down = await startAuthgearStandIn();
+    down.setState('down');
+    const waiting = await startTestGate(down, {}, { start: false });
+    expect((await waiting.auth(bearer(await down.accessToken()))).status).toBe(503);
+    const text = await (await waiting.app.request('/metrics')).text();
+    expect(valueOf(text, 'authgear_gate_decisions_total', { result: 'unavailable', reason: 'keys_unavailable', via: 'none' })).toBe(1);
+    await waiting.close();
+    await down.close();
+  });
+
+  it('never turns request data into a label value', async () => {
+    const token = await authgear.accessToken({ claims: { sub: 'user-zq81c' } });
+    await gate.auth({ ...bearer(token), 'x-original-uri': '/path-zq81c?q=zq81c', 'x-request-id': 'req-zq81c' });
+    await gate.auth({ authorization: 'Bearer zq81c.zq81c.zq81c' });
+    expect(await scrape()).not.toContain('zq81c');
+  });
+});
+
+describe('the metrics API for resolver and Redis callers', () => {
+  it('exposes every method with bounded labels; unknown values become "other"', async () => {
+    const metrics = createMetrics();
+    metrics.cacheLookup('resolver', 'redis', 'hit');
+    metrics.cacheLookup('resolver', 'memory', 'miss');
+    metrics.serveStale('resolver');
+    metrics.redisError('get');
+    metrics.redisState('reconnecting');
+    metrics.redisState('ready');
+    metrics.upstreamCall({ upstream: 'resolver', outcome: 'timeout', durationMs: 2000 });
+    metrics.upstreamLoad(3, 7);
+    metrics.decision({ status: 200, code: 'allowed', via: 'resolver', durationMs: 1.5 });
+    // Values outside the lists, as a careless caller could pass at run time:
+    metrics.decision({ status: 401, code: 'made_up_reason', via: 'made_up_via', durationMs: 0.1 });
+    metrics.cacheLookup('resolver', 'disk' as never, 'hit');
+    const text = await metrics.text();
+    expect(valueOf(text, 'authgear_gate_cache_lookups_total', { cache: 'resolver', layer: 'redis', outcome: 'hit' })).toBe(1);
+    expect(valueOf(text, 'authgear_gate_cache_lookups_total', { cache: 'resolver', layer: 'other', outcome: 'hit' })).toBe(1);
+    expect(valueOf(text, 'authgear_gate_stale_answers_total', { source: 'resolver' })).toBe(1);
+    expect(valueOf(text, 'authgear_gate_redis_errors_total', { operation: 'get' })).toBe(1);
+    expect(valueOf(text, 'authgear_gate_redis_state', { state: 'ready' })).toBe(1);
+    expect(valueOf(text, 'authgear_gate_redis_state', { state: 'reconnecting' })).toBe(0);
+    expect(valueOf(text, 'authgear_gate_upstream_errors_total', { upstream: 'resolver', outcome: 'timeout' })).toBe(1);
+    expect(valueOf(text, 'authgear_gate_upstream_in_flight')).toBe(3);
+    expect(valueOf(text, 'authgear_gate_upstream_queued')).toBe(7);
+    expect(valueOf(text, 'authgear_gate_decisions_total', { result: 'allow', via: 'resolver' })).toBe(1);
+    expect(valueOf(text, 'authgear_gate_decisions_total', { result: 'deny', reason: 'other', via: 'other' })).toBe(1);
+    expect(text).not.toContain('made_up');
+    // Every metric populated, no process metrics: promtool has nothing to say.
+    expect(promtoolCheck(text)).toEqual({ status: 0, findings: [] });
+  });
+});
+
+describe('the real process', () => {
+  it('serves /metrics only on METRICS_PORT, with process metrics, and passes promtool check metrics', async () => {
+    const { freePort } = await import('./support/processes.js');
+    const metricsPort = await freePort();
+    const process = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, METRICS_PORT: String(metricsPort) });
+    try {
+      authgear.setState('up');
+      await httpGet(`${process.url}/auth`, { authorization: `Bearer ${await authgear.accessToken()}` });
+      await httpGet(`${process.url}/auth`);
+      expect((await httpGet(`${process.url}/metrics`)).status).toBe(404);
+      expect((await httpGet(`http://127.0.0.1:${metricsPort}/auth`)).status).toBe(404);
+      const scraped = await httpGet(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(valueOf(scraped.body, 'authgear_gate_decisions_total', { result: 'allow', reason: 'allowed', via: 'jwt' })).toBe(1);
+      expect(valueOf(scraped.body, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+      expect(valueOf(scraped.body, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
+      const check = promtoolCheck(scraped.body);
+      // 3 = lint findings only; the findings must be exactly the known, explained ones.
+      expect([0, 3]).toContain(check.status);
+      expect(check.findings.filter((finding) => !KNOWN_LINT_FINDINGS.includes(finding))).toEqual([]);
+    } finally {
+      await process.stop();
+    }
+  });
+
+  it('fails promtool on broken text, so the check above can fail', () => {
+    expect(promtoolCheck('# TYPE x counter\nx{a="1" 1\n').status).not.toBe(0);
+    expect(promtoolCheck('# HELP bad_total A gauge.\n# TYPE bad_total gauge\nbad_total 1\n')).toEqual({ status: 3, findings: ['bad_total non-counter metrics should not have "_total" suffix'] });
+  });
+});
