@@ -63,9 +63,35 @@ describe('configuration', () => {
     ]);
   });
 
-  it('documents every setting in the README table', () => {
+  it('documents every setting in the README table, and nothing else', () => {
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
     for (const setting of Object.values(SETTINGS)) expect(readme).toContain(`| \`${setting.env}\` |`);
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const documented = [...section.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((match) => match[1]);
+    expect(documented.sort()).toEqual(Object.values(SETTINGS).map((setting) => setting.env).sort());
+  });
+});
+
+describe('operational limits', () => {
+  const base = { AUTHGEAR_ENDPOINT: 'https://auth.example.test' };
+
+  it('have defaults that fit a Kubernetes grace period and Node\'s header handling', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({ shutdownTimeoutSeconds: 20, shutdownDelaySeconds: 0, maxHeaderBytes: 32768, upstreamMaxInFlight: 32, upstreamMaxQueued: 256 });
+    expect(config.metricsPort).toBeUndefined();
+  });
+
+  it('are checked against each other, every problem listed at once', () => {
+    expect(problemsOf({ ...base, MAX_TOKEN_BYTES: '16384', MAX_HEADER_BYTES: '16384', SHUTDOWN_DELAY_SECONDS: '30', SHUTDOWN_TIMEOUT_SECONDS: '20', METRICS_PORT: '8080' })).toEqual([
+      expect.stringMatching(/^MAX_HEADER_BYTES: must exceed MAX_TOKEN_BYTES/),
+      expect.stringMatching(/^SHUTDOWN_DELAY_SECONDS: must be shorter/),
+      expect.stringMatching(/^METRICS_PORT: must differ from PORT/),
+    ]);
+  });
+
+  it('refuse out-of-range values with the variable named', () => {
+    const problems = problemsOf({ ...base, UPSTREAM_MAX_IN_FLIGHT: '0', SHUTDOWN_TIMEOUT_SECONDS: 'soon', MAX_HEADER_BYTES: '100' });
+    expect(problems.map((problem) => problem.split(':')[0])).toEqual(['UPSTREAM_MAX_IN_FLIGHT', 'MAX_HEADER_BYTES', 'SHUTDOWN_TIMEOUT_SECONDS']);
   });
 });
 
