@@ -39,6 +39,8 @@ const CLAIM = {
 } as const;
 
 const MAX_HEADER_VALUE = 2048;
+// encodeURIComponent throws on a lone surrogate, which a signed claim may well contain.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * Makes any claim value safe to put in a header: visible ASCII stays, everything else
@@ -49,7 +51,7 @@ export function headerSafe(value: unknown): string {
     typeof value === 'string' ? value
     : Array.isArray(value) ? value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(',')
     : JSON.stringify(value) ?? '';
-  const safe = text.replace(/[^\x20-\x7e]|%/g, (char) => encodeURIComponent(char));
+  const safe = text.replace(LONE_SURROGATE, '\ufffd').replace(/[^\x20-\x7e]|%/gu, (char) => encodeURIComponent(char));
   return safe.length > MAX_HEADER_VALUE ? safe.slice(0, MAX_HEADER_VALUE) : safe;
 }
 
