@@ -85,3 +85,38 @@ export const originalUri = fc.oneof(
 
 export const method = fc.oneof(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'get', 'PROPFIND', '', 'G E T'), headerValue(30));
 export const host = fc.oneof(fc.constantFrom('app.example.test', 'APP.EXAMPLE.TEST:443', '[::1]:8080', '[::1', 'a,b', 'evil.example\tx', ''), headerValue(80));
+
+const rawBytes = (maxLength: number) => fc.uint8Array({ maxLength }).map((bytes) => Buffer.from(bytes).toString('latin1'));
+/** Mostly plausible, sometimes raw: all-raw requests would only ever test Node's parser. */
+const mostly = <T>(plausible: fc.Arbitrary<T>, raw: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: plausible }, { weight: 1, arbitrary: raw });
+
+/** A request as bytes on the wire: nothing here has to be valid HTTP, CR and LF included. */
+export const rawRequest = (issuer: string) =>
+  fc
+    .record({
+      method: mostly(fc.constantFrom('GET', 'POST', 'HEAD', 'OPTIONS', 'TRACE', 'PROPFIND', 'DELETE', 'get'), rawBytes(10)),
+      target: mostly(fc.constantFrom('/auth', '/auth?x=1', '/auth?%zz', 'http://127.0.0.1/auth', '/auth#x', '/auth/'), rawBytes(40).map((bytes) => `/auth?${bytes}`)),
+      version: mostly(fc.constant('HTTP/1.1'), fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 x', 'http/1.1')),
+      host: mostly(fc.constant('app.example.test'), fc.option(rawBytes(30), { nil: undefined })),
+      headers: fc.array(
+        fc.tuple(
+          fc.oneof(
+            { weight: 12, arbitrary: fc.constantFrom('Authorization', 'Cookie', 'X-Original-URI', 'X-Original-Method', 'X-Original-Host', 'X-Forwarded-Uri', 'X-Forwarded-Host', 'X-Forwarded-Method', 'X-Request-Id', 'Expect') },
+            { weight: 1, arbitrary: fc.constantFrom('Transfer-Encoding', 'Content-Length') },
+            { weight: 1, arbitrary: rawBytes(12) },
+          ),
+          mostly(
+            fc.oneof(fc.string({ maxLength: 100 }), forgedToken(issuer).map((token) => `Bearer ${token}`), fc.constantFrom('chunked', '5', '-1', '100-continue')),
+            fc.oneof(headerValue(), rawBytes(200)),
+          ),
+        ),
+        { maxLength: 5 },
+      ),
+      body: mostly(fc.constant(''), rawBytes(60)),
+    })
+    .map(({ method, target, version, host, headers, body }) =>
+      Buffer.from(
+        `${method} ${target} ${version}\r\n${host === undefined ? '' : `Host: ${host}\r\n`}${headers.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${body}`,
+        'latin1',
+      ),
+    );
