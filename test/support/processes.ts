@@ -1,12 +1,20 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { waitFor } from './wait-for.js';
 
-export const REPO = resolve(import.meta.dirname, '../..');
+/** The repository root, found from here whether this file runs from test/ or compiled (npm run soak). */
+function findRepo(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'nginx/nginx.conf'))) return dir;
+  }
+  throw new Error(`no repository root above ${from}`);
+}
+
+export const REPO = findRepo(import.meta.dirname);
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();

@@ -32,6 +32,13 @@ export function valueOf(text: string, name: string, labels: Record<string, strin
   return matching[0]?.value ?? 0;
 }
 
+/** The sum of every sample with this name whose labels include these. */
+export function sumOf(text: string, name: string, labels: Record<string, string> = {}): number {
+  return parseSamples(text)
+    .filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
+    .reduce((sum, sample) => sum + sample.value, 0);
+}
+
 /**
  * `promtool check metrics` on the text. Exit 0: clean; 3: lint findings only (printed one per
  * line); anything else: the text could not be parsed.
