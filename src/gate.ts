@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { Handler, Hono } from 'hono';
 import { createApp } from './app.js';
 import { createAuthenticator, type Authenticator } from './authenticator.js';
 import type { CacheObserver } from './cache/cache.js';
@@ -146,9 +146,18 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     },
   });
 
+  const countedAuthRoute: Handler = async (c, next) => {
+    metrics.authInFlight(1);
+    try {
+      return await authRoute(c, next);
+    } finally {
+      metrics.authInFlight(-1);
+    }
+  };
+
   let draining = false;
   const app = createApp({
-    authRoute,
+    authRoute: countedAuthRoute,
     // A cache outage slows us down but answers keep coming: report it, stay ready.
     async readiness() {
       const checks: Record<string, string> = { keys: keyStore.isReady() ? 'ok' : 'not loaded', ...(await sharing.checks()) };

@@ -58,6 +58,8 @@ describe('metrics after known traffic', () => {
     // 3 allows of one token: 1 miss then 2 hits; the expired token is one more miss.
     expect(moved).toEqual([3, 2, 1, 3, 3, 2, 2]);
     const text = await scrape();
+    // Back to zero once answered (the shutdown test shows it counting requests in flight).
+    expect(parseSamples(text).find((s) => s.name === 'authgear_gate_auth_requests_in_flight')?.value).toBe(0);
     const buckets = parseSamples(text).filter((s) => s.name === 'authgear_gate_decision_duration_seconds_bucket' && s.labels.result === 'allow');
     expect(buckets.map((s) => s.labels.le)).toEqual(expect.arrayContaining(['0.00005', '0.0001', '0.00025', '0.0005', '0.001', '1', '+Inf']));
   });

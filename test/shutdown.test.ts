@@ -2,6 +2,7 @@ import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
+import { valueOf } from './support/prometheus.js';
 import { waitFor } from './support/wait-for.js';
 
 let authgear: AuthgearStandIn;
@@ -29,6 +30,8 @@ async function slowRequestsInFlight(url: string, count: number, delayMs: number)
   const jwksBefore = authgear.count('/oauth2/jwks');
   const answers = Array.from({ length: count }, () => httpGet(`${url}/auth`, { authorization: `Bearer ${token}` }).catch((error: Error) => error));
   await waitFor(() => authgear.count('/oauth2/jwks') > jwksBefore, 10_000, 'the JWKS refetch to reach Authgear');
+  // Every request must be inside the sidecar before the signal, not still connecting.
+  await waitFor(async () => valueOf((await httpGet(`${url}/metrics`)).body, 'authgear_gate_auth_requests_in_flight') === count, 10_000, 'all requests in flight');
   return answers;
 }
 
@@ -44,7 +47,7 @@ describe('SIGTERM', () => {
     // An idle keep-alive connection, as nginx holds dozens: it must not hold the exit back.
     const agent = new http.Agent({ keepAlive: true });
     await new Promise((resolve) => http.get(`${url}/healthz`, { agent }, (res) => res.resume().on('end', resolve)));
-    expect(agent.freeSockets).not.toEqual({});
+    await waitFor(() => Object.keys(agent.freeSockets).length > 0, 5000, 'the keep-alive socket to be idle');
 
     const answers = await slowRequestsInFlight(url, 5, 1500);
     const exited = exitOf(gate!);

@@ -24,6 +24,8 @@ export interface DecisionSample {
  */
 export interface Metrics {
   decision(sample: DecisionSample): void;
+  /** +1 when an /auth request starts, -1 when it is answered. */
+  authInFlight(change: 1 | -1): void;
   cacheLookup(cache: CacheName, layer: CacheLayer, outcome: CacheOutcome): void;
   serveStale(source: StaleSource): void;
   redisError(operation: RedisOperation): void;
@@ -53,6 +55,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const prefix = 'authgear_gate_';
 
   const decisions = new Counter({ name: `${prefix}decisions_total`, help: 'Answers of /auth by result (allow, deny, redirect, unavailable), reason code and how the identity was established.', labelNames: ['result', 'reason', 'via'] as const, registers });
+  const authInFlight = new Gauge({ name: `${prefix}auth_requests_in_flight`, help: '/auth requests being decided now.', registers });
   const decisionSeconds = new Histogram({ name: `${prefix}decision_duration_seconds`, help: 'Time to answer /auth, from request to decision.', labelNames: ['result', 'via'] as const, buckets: DECISION_BUCKETS, registers });
   const cacheLookups = new Counter({ name: `${prefix}cache_lookups_total`, help: 'Cache lookups by cache, layer (memory, redis) and outcome.', labelNames: ['cache', 'layer', 'outcome'] as const, registers });
   const staleAnswers = new Counter({ name: `${prefix}stale_answers_total`, help: 'Answers served from stale data because Authgear could not be reached.', labelNames: ['source'] as const, registers });
@@ -82,6 +85,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       child.count.inc();
       child.seconds.observe(sample.durationMs / 1000);
     },
+    authInFlight: (change) => authInFlight.inc(change),
     cacheLookup: (cache, layer, outcome) =>
       cacheLookups.inc({ cache: oneOf(cache, ['token', 'resolver', 'jwks']), layer: oneOf(layer, ['memory', 'redis']), outcome: oneOf(outcome, ['hit', 'miss', 'error']) }),
     serveStale: (source) => staleAnswers.inc({ source: oneOf(source, ['resolver', 'keys']) }),
