@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamCall } from '../upstream/http-client.js';
-import { decisionLabels, oneOf, type DecisionLabels } from './labels.js';
+import { decisionLabels, oneOf } from './labels.js';
 
 export type CacheName = 'token' | 'resolver' | 'jwks';
 export type CacheLayer = 'memory' | 'redis';
@@ -67,23 +67,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const upstreamQueued = new Gauge({ name: `${prefix}upstream_queued`, help: 'Calls to Authgear waiting for a free slot now.', registers });
   const jwksFetches = new Counter({ name: `${prefix}jwks_fetches_total`, help: 'Key set loads (discovery + JWKS) by reason and outcome.', labelNames: ['reason', 'outcome'] as const, registers });
 
-  // Label children cached per combination: a decision is two Map lookups, not two label hashes.
-  const decisionChildren = new Map<string, { count: Counter.Internal; seconds: Histogram.Internal<'result' | 'via'> }>();
-  function decisionChild(labels: DecisionLabels) {
-    const key = `${labels.result}|${labels.reason}|${labels.via}`;
-    let child = decisionChildren.get(key);
-    if (!child) {
-      child = { count: decisions.labels(labels), seconds: decisionSeconds.labels({ result: labels.result, via: labels.via }) };
-      decisionChildren.set(key, child);
-    }
-    return child;
-  }
-
   return {
     decision(sample) {
-      const child = decisionChild(decisionLabels(sample));
-      child.count.inc();
-      child.seconds.observe(sample.durationMs / 1000);
+      const labels = decisionLabels(sample);
+      decisions.inc(labels);
+      decisionSeconds.observe({ result: labels.result, via: labels.via }, sample.durationMs / 1000);
     },
     authInFlight: (change) => authInFlight.inc(change),
     cacheLookup: (cache, layer, outcome) =>
