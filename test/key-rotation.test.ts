@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { generateSigningKey, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -56,6 +56,38 @@ describe('signing keys', () => {
     expect(authgear.count('/oauth2/jwks')).toBe(2);
     nowMs += 31_000;
     await gate.auth(bearer(tokens[0]!));
+    expect(authgear.count('/oauth2/jwks')).toBe(3);
+  });
+
+  it('lets a burst of tokens of a new key wait for the one refetch in flight, all allowed', async () => {
+    await authgear.rotate();
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => authgear.accessToken()));
+    authgear.setState('up', 300);
+    const answers = await Promise.all(tokens.map((token) => gate.auth(bearer(token))));
+    expect(answers.map((answer) => answer.status)).toEqual(tokens.map(() => 200));
+    expect(authgear.count('/oauth2/jwks')).toBe(2);
+  });
+
+  it('reloads again when the reload a new kid waited for was fetched before the key was published', async () => {
+    const next = await generateSigningKey();
+    const newToken = await authgear.accessToken({ key: next, now: Math.floor((nowMs + 301_000) / 1000) });
+    let release!: () => void;
+    let hold: Promise<void> | undefined = new Promise((resolve) => { release = resolve; });
+    authgear.handlers.set('/oauth2/jwks', (_req, res) => {
+      const snapshot = JSON.stringify({ keys: authgear.keys.map((key) => key.publicJwk) });
+      const wait = hold ?? Promise.resolve();
+      hold = undefined;
+      void wait.then(() => res.writeHead(200, { 'content-type': 'application/json' }).end(snapshot));
+    });
+    nowMs += 301_000;
+    // This request starts a background refresh; Authgear answers it from the old key set, late.
+    expect((await gate.auth(bearer(await authgear.accessToken({ now: Math.floor(nowMs / 1000) })))).status).toBe(200);
+    await waitFor(() => authgear.count('/oauth2/jwks') === 2);
+    authgear.keys.unshift(next);
+    const pending = gate.auth(bearer(newToken));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    expect((await pending).status).toBe(200);
     expect(authgear.count('/oauth2/jwks')).toBe(3);
   });
 

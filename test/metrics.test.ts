@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics } from '../src/metrics/metrics.js';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { httpGet, startGateProcess } from './support/processes.js';
-import { KNOWN_LINT_FINDINGS, parseSamples, promtoolCheck, valueOf } from './support/prometheus.js';
+import { parseSamples, valueOf } from './support/prometheus.js';
 import { waitFor } from './support/wait-for.js';
 
 let authgear: AuthgearStandIn;
@@ -125,69 +123,5 @@ describe('metrics after known traffic', () => {
     await gate.auth({ ...bearer(token), 'x-original-uri': '/path-zq81c?q=zq81c', 'x-request-id': 'req-zq81c' });
     await gate.auth({ authorization: 'Bearer zq81c.zq81c.zq81c' });
     expect(await scrape()).not.toContain('zq81c');
-  });
-});
-
-describe('the metrics API for resolver and Redis callers', () => {
-  it('exposes every method with bounded labels; unknown values become "other"', async () => {
-    const metrics = createMetrics();
-    metrics.cacheLookup('resolver', 'redis', 'hit');
-    metrics.cacheLookup('resolver', 'memory', 'miss');
-    metrics.serveStale('resolver');
-    metrics.redisError('get');
-    metrics.redisState('reconnecting');
-    metrics.redisState('ready');
-    metrics.upstreamCall({ upstream: 'resolver', outcome: 'timeout', durationMs: 2000 });
-    metrics.upstreamLoad(3, 7);
-    metrics.decision({ status: 200, code: 'allowed', via: 'resolver', durationMs: 1.5 });
-    // Values outside the lists, as a careless caller could pass at run time:
-    metrics.decision({ status: 401, code: 'made_up_reason', via: 'made_up_via', durationMs: 0.1 });
-    metrics.cacheLookup('resolver', 'disk' as never, 'hit');
-    const text = await metrics.text();
-    expect(valueOf(text, 'authgear_gate_cache_lookups_total', { cache: 'resolver', layer: 'redis', outcome: 'hit' })).toBe(1);
-    expect(valueOf(text, 'authgear_gate_cache_lookups_total', { cache: 'resolver', layer: 'other', outcome: 'hit' })).toBe(1);
-    expect(valueOf(text, 'authgear_gate_stale_answers_total', { source: 'resolver' })).toBe(1);
-    expect(valueOf(text, 'authgear_gate_redis_errors_total', { operation: 'get' })).toBe(1);
-    expect(valueOf(text, 'authgear_gate_redis_state', { state: 'ready' })).toBe(1);
-    expect(valueOf(text, 'authgear_gate_redis_state', { state: 'reconnecting' })).toBe(0);
-    expect(valueOf(text, 'authgear_gate_upstream_errors_total', { upstream: 'resolver', outcome: 'timeout' })).toBe(1);
-    expect(valueOf(text, 'authgear_gate_upstream_in_flight')).toBe(3);
-    expect(valueOf(text, 'authgear_gate_upstream_queued')).toBe(7);
-    expect(valueOf(text, 'authgear_gate_decisions_total', { result: 'allow', via: 'resolver' })).toBe(1);
-    expect(valueOf(text, 'authgear_gate_decisions_total', { result: 'deny', reason: 'other', via: 'other' })).toBe(1);
-    expect(text).not.toContain('made_up');
-    // Every metric populated, no process metrics: promtool has nothing to say.
-    expect(promtoolCheck(text)).toEqual({ status: 0, findings: [] });
-  });
-});
-
-describe('the real process', () => {
-  it('serves /metrics only on METRICS_PORT, with process metrics, and passes promtool check metrics', async () => {
-    const { freePort } = await import('./support/processes.js');
-    const metricsPort = await freePort();
-    const process = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, METRICS_PORT: String(metricsPort) });
-    try {
-      authgear.setState('up');
-      await httpGet(`${process.url}/auth`, { authorization: `Bearer ${await authgear.accessToken()}` });
-      await httpGet(`${process.url}/auth`);
-      expect((await httpGet(`${process.url}/metrics`)).status).toBe(404);
-      expect((await httpGet(`http://127.0.0.1:${metricsPort}/auth`)).status).toBe(404);
-      const scraped = await httpGet(`http://127.0.0.1:${metricsPort}/metrics`);
-      expect(scraped.status).toBe(200);
-      expect(valueOf(scraped.body, 'authgear_gate_decisions_total', { result: 'allow', reason: 'allowed', via: 'jwt' })).toBe(1);
-      expect(valueOf(scraped.body, 'process_resident_memory_bytes')).toBeGreaterThan(0);
-      expect(valueOf(scraped.body, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
-      const check = promtoolCheck(scraped.body);
-      // 3 = lint findings only; the findings must be exactly the known, explained ones.
-      expect([0, 3]).toContain(check.status);
-      expect(check.findings.filter((finding) => !KNOWN_LINT_FINDINGS.includes(finding))).toEqual([]);
-    } finally {
-      await process.stop();
-    }
-  });
-
-  it('fails promtool on broken text, so the check above can fail', () => {
-    expect(promtoolCheck('# TYPE x counter\nx{a="1" 1\n').status).not.toBe(0);
-    expect(promtoolCheck('# HELP bad_total A gauge.\n# TYPE bad_total gauge\nbad_total 1\n')).toEqual({ status: 3, findings: ['bad_total non-counter metrics should not have "_total" suffix'] });
   });
 });

@@ -91,22 +91,36 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       reload('refresh').catch(() => undefined);
     }
     if (refreshFailing) options.onStaleUse?.();
-    try {
-      return await current.resolve(header, token);
-    } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
-      // Keys were reloaded while we looked: check against those before asking again.
-      if (loaded && loaded !== current) return loaded.resolve(header, token);
-      // During a rotation a burst of new-kid tokens arrives at once: all of them wait for the
-      // one reload in flight; only starting a new reload is rate-limited.
-      if (!inFlight && now - lastMissReloadAt < options.missCooldownMs) throw error;
-      if (!inFlight) lastMissReloadAt = now;
-      const fresh = await reload('unknown_kid').catch(() => {
-        throw error;
-      });
-      return fresh.resolve(header, token);
+    let seen = current;
+    let miss: unknown;
+    // After a miss, two more tries: a reload we joined may have been fetched before the key was
+    // published, and then one of our own is due (cooldown permitting).
+    for (let round = 0; round < 3; round++) {
+      const keys = round === 0 ? current : await keysAfterMiss(seen);
+      if (!keys) throw miss;
+      try {
+        return await keys.resolve(header, token);
+      } catch (error) {
+        if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+        miss ??= error;
+        seen = keys;
+      }
     }
+    throw miss;
   };
+
+  /** Newer keys for a kid `seen` lacks, or undefined when there is none to be had now. */
+  async function keysAfterMiss(seen: LoadedKeys): Promise<LoadedKeys | undefined> {
+    if (loaded && loaded !== seen) return loaded;
+    // During a rotation a burst of new-kid tokens arrives at once: all of them wait for the
+    // one reload in flight; only starting a new reload is rate-limited.
+    if (!inFlight) {
+      const now = options.now();
+      if (now - lastMissReloadAt < options.missCooldownMs) return undefined;
+      lastMissReloadAt = now;
+    }
+    return reload('unknown_kid').catch(() => undefined);
+  }
 
   return { start, isReady: () => loaded !== undefined, getKey };
 }
