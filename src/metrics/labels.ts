@@ -9,7 +9,7 @@ export function oneOf<T extends string>(value: string, allowed: readonly T[]): T
 }
 
 const REASONS = new Set<string>(['allowed', ...Object.keys(DENIAL_STATUS)]);
-const VIAS = ['jwt', 'resolver', 'none'] as const;
+const VIAS = ['jwt', 'resolver', 'resolver_stale', 'none'] as const;
 
 export interface DecisionLabels {
   result: 'allow' | 'redirect' | 'deny' | 'unavailable';

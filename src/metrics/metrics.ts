@@ -2,11 +2,11 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { UpstreamCall } from '../upstream/http-client.js';
 import { decisionLabels, oneOf } from './labels.js';
 
-export type CacheName = 'token' | 'resolver' | 'jwks';
+export type CacheName = 'token' | 'resolver' | 'keys';
 export type CacheLayer = 'memory' | 'redis';
 export type CacheOutcome = 'hit' | 'miss' | 'error';
 export type RedisState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
-export type RedisOperation = 'get' | 'set' | 'delete' | 'connection' | 'other';
+export type RedisOperation = 'connection' | 'ping' | 'get' | 'set' | 'add' | 'del';
 export type StaleSource = 'resolver' | 'keys';
 export type KeySetFetchReason = 'startup' | 'refresh' | 'unknown_kid';
 
@@ -28,7 +28,8 @@ export interface Metrics {
   authInFlight(change: 1 | -1): void;
   cacheLookup(cache: CacheName, layer: CacheLayer, outcome: CacheOutcome): void;
   serveStale(source: StaleSource): void;
-  redisError(operation: RedisOperation): void;
+  /** A string for callers that report free-form operation names; unknown ones count as other. */
+  redisError(operation: RedisOperation | (string & {})): void;
   redisState(state: RedisState): void;
   upstreamCall(call: Pick<UpstreamCall, 'upstream' | 'outcome' | 'durationMs'>): void;
   upstreamLoad(inFlight: number, queued: number): void;
@@ -75,9 +76,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     authInFlight: (change) => authInFlight.inc(change),
     cacheLookup: (cache, layer, outcome) =>
-      cacheLookups.inc({ cache: oneOf(cache, ['token', 'resolver', 'jwks']), layer: oneOf(layer, ['memory', 'redis']), outcome: oneOf(outcome, ['hit', 'miss', 'error']) }),
+      cacheLookups.inc({ cache: oneOf(cache, ['token', 'resolver', 'keys']), layer: oneOf(layer, ['memory', 'redis']), outcome: oneOf(outcome, ['hit', 'miss', 'error']) }),
     serveStale: (source) => staleAnswers.inc({ source: oneOf(source, ['resolver', 'keys']) }),
-    redisError: (operation) => redisErrors.inc({ operation: oneOf(operation, ['get', 'set', 'delete', 'connection', 'other']) }),
+    redisError: (operation) => redisErrors.inc({ operation: oneOf(operation, ['connection', 'ping', 'get', 'set', 'add', 'del']) }),
     redisState(state) {
       for (const each of REDIS_STATES) redisState.set({ state: each }, each === state ? 1 : 0);
     },
