@@ -1,4 +1,4 @@
-import type { Handler, Hono } from 'hono';
+import type { Hono } from 'hono';
 import { createApp } from './app.js';
 import { createAuthenticator, type Authenticator } from './authenticator.js';
 import type { CacheObserver } from './cache/cache.js';
@@ -8,8 +8,9 @@ import { createAuthRoute, type DecisionEvent } from './http/auth-route.js';
 import { createMetricsRoute } from './http/metrics-route.js';
 import { createAccessTokenVerifier } from './jwt/access-token-verifier.js';
 import { createIdTokenVerifier } from './jwt/id-token-verifier.js';
-import { createDecisionLogger, createUpstreamFailureLogger, describeError, type Logger } from './logging.js';
+import type { Logger } from './logging.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createObservers } from './observability.js';
 import { fetchProviderMetadata, type ProviderMetadata } from './oidc/discovery.js';
 import { fetchJwks } from './oidc/fetch-jwks.js';
 import { createKeyStore, type KeyStore } from './oidc/key-store.js';
@@ -62,25 +63,18 @@ function loginRedirect(config: Config, metadata: () => ProviderMetadata | undefi
 /** Builds the whole service from a validated config; no listening, no signals, no env. */
 export function createGate(config: Config, deps: GateDependencies): Gate {
   const now = deps.now ?? Date.now;
-  const { logger } = deps;
   const metrics = deps.metrics ?? createMetrics();
-  const logUpstreamFailure = createUpstreamFailureLogger(logger);
+  const observers = createObservers(metrics, deps.logger, deps.onDecision);
   const authgear = createUpstreamClient({
     baseUrl: config.authgearInternalUrl ?? config.authgearEndpoint,
     publicOrigin: config.authgearEndpoint,
     timeoutMs: config.upstreamTimeoutMs,
     maxInFlight: config.upstreamMaxInFlight,
     maxQueued: config.upstreamMaxQueued,
-    observer: {
-      onCall(call) {
-        metrics.upstreamCall(call);
-        logUpstreamFailure(call);
-      },
-      onLoad: metrics.upstreamLoad,
-    },
+    observer: observers.upstream,
   });
 
-  const sharing = createSharing(config, { logger, now, ...(deps.cacheObserver ? { observer: deps.cacheObserver } : {}) });
+  const sharing = createSharing(config, { logger: deps.logger, now, ...(deps.cacheObserver ? { observer: deps.cacheObserver } : {}) });
 
   let metadata: ProviderMetadata | undefined;
   const fetchKeySet = async () => {
@@ -92,12 +86,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     refreshAfterMs: config.jwksRefreshSeconds * 1000,
     missCooldownMs: config.jwksMissCooldownSeconds * 1000,
     loadKeySet: sharing.keySetLoader(fetchKeySet),
-    onLoad: (reason) => metrics.jwksFetch(reason, 'success'),
-    onLoadError(reason, error) {
-      metrics.jwksFetch(reason, 'failure');
-      logger.warn({ reason, error: describeError(error) }, 'could not load signing keys');
-    },
-    onStaleUse: () => metrics.serveStale('keys'),
+    ...observers.keyStore,
   });
 
   const accessTokens = createAccessTokenVerifier({
@@ -109,7 +98,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     claimHeaders: config.claimHeaders,
     cacheMaxEntries: config.tokenCacheMaxEntries,
     now,
-    onCacheLookup: (outcome) => metrics.cacheLookup('token', 'memory', outcome),
+    onCacheLookup: observers.tokenCacheLookup,
   });
 
   const idTokens =
@@ -125,10 +114,9 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
         })
       : undefined;
 
-  const sessions = createSessions(config, { shared: sharing.cache, now, observer: sharing.observer });
+  const sessions = createSessions(config, { shared: sharing.cache, now, observer: sharing.observer, upstreamObserver: observers.upstream });
 
   const authenticator = createAuthenticator({ accessTokens, sessions, mode: config.authMode });
-  const logDecision = createDecisionLogger(logger);
   const authRoute = createAuthRoute({
     authenticator,
     credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
@@ -139,25 +127,12 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     idTokenHeader: config.idTokenHeader,
     login: loginRedirect(config, () => metadata),
     now,
-    onDecision: (event) => {
-      metrics.decision(event);
-      logDecision(event);
-      deps.onDecision?.(event);
-    },
+    onDecision: observers.decision,
   });
-
-  const countedAuthRoute: Handler = async (c, next) => {
-    metrics.authInFlight(1);
-    try {
-      return await authRoute(c, next);
-    } finally {
-      metrics.authInFlight(-1);
-    }
-  };
 
   let draining = false;
   const app = createApp({
-    authRoute: countedAuthRoute,
+    authRoute: observers.countInFlight(authRoute),
     // A cache outage slows us down but answers keep coming: report it, stay ready.
     async readiness() {
       const checks: Record<string, string> = { keys: keyStore.isReady() ? 'ok' : 'not loaded', ...(await sharing.checks()) };
