@@ -64,17 +64,17 @@ function loginRedirect(config: Config, metadata: () => ProviderMetadata | undefi
 export function createGate(config: Config, deps: GateDependencies): Gate {
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? createMetrics();
-  const observers = createObservers(metrics, deps.logger, deps.onDecision);
+  const observers = createObservers(metrics, deps.logger, { onDecision: deps.onDecision, cacheObserver: deps.cacheObserver });
   const authgear = createUpstreamClient({
     baseUrl: config.authgearInternalUrl ?? config.authgearEndpoint,
     publicOrigin: config.authgearEndpoint,
     timeoutMs: config.upstreamTimeoutMs,
     maxInFlight: config.upstreamMaxInFlight,
     maxQueued: config.upstreamMaxQueued,
-    observer: observers.upstream,
+    observer: observers.upstream('keys'),
   });
 
-  const sharing = createSharing(config, { logger: deps.logger, now, ...(deps.cacheObserver ? { observer: deps.cacheObserver } : {}) });
+  const sharing = createSharing(config, { logger: deps.logger, now, observer: observers.cache });
 
   let metadata: ProviderMetadata | undefined;
   const fetchKeySet = async () => {
@@ -114,7 +114,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
         })
       : undefined;
 
-  const sessions = createSessions(config, { shared: sharing.cache, now, observer: sharing.observer, upstreamObserver: observers.upstream });
+  const sessions = createSessions(config, { shared: sharing.cache, now, observer: sharing.observer, upstreamObserver: observers.upstream('resolver') });
 
   const authenticator = createAuthenticator({ accessTokens, sessions, mode: config.authMode });
   const authRoute = createAuthRoute({

@@ -1,7 +1,8 @@
 import type { Handler } from 'hono';
+import type { CacheObserver } from './cache/cache.js';
 import type { DecisionEvent } from './http/auth-route.js';
 import { createDecisionLogger, createUpstreamFailureLogger, describeError, type Logger } from './logging.js';
-import type { Metrics } from './metrics/metrics.js';
+import type { Metrics, UpstreamClientName } from './metrics/metrics.js';
 import type { KeyStoreOptions } from './oidc/key-store.js';
 import type { UpstreamObserver } from './upstream/http-client.js';
 
@@ -10,25 +11,35 @@ import type { UpstreamObserver } from './upstream/http-client.js';
  * their own observer interface; this is the one place that knows what an event is worth.
  */
 export interface Observers {
-  upstream: UpstreamObserver;
+  upstream(client: UpstreamClientName): UpstreamObserver;
   keyStore: Pick<KeyStoreOptions, 'onLoad' | 'onLoadError' | 'onStaleUse'>;
   tokenCacheLookup(outcome: 'hit' | 'miss'): void;
+  /** Resolver and key-set caches, Redis errors and state. */
+  cache: CacheObserver;
   decision(event: DecisionEvent): void;
   /** Wraps /auth so requests in flight are counted (what a draining pod still owes). */
   countInFlight(route: Handler): Handler;
 }
 
-export function createObservers(metrics: Metrics, logger: Logger, onDecision?: (event: DecisionEvent) => void): Observers {
+export interface ObserverExtras {
+  onDecision?: (event: DecisionEvent) => void;
+  /** Called after the metrics, e.g. by tests that watch the caches. */
+  cacheObserver?: CacheObserver;
+}
+
+export function createObservers(metrics: Metrics, logger: Logger, extras: ObserverExtras = {}): Observers {
   const logUpstreamFailure = createUpstreamFailureLogger(logger);
   const logDecision = createDecisionLogger(logger);
+  const extra = extras.cacheObserver ?? {};
+  let redisState: string | undefined;
   return {
-    upstream: {
+    upstream: (client) => ({
       onCall(call) {
         metrics.upstreamCall(call);
         logUpstreamFailure(call);
       },
-      onLoad: metrics.upstreamLoad,
-    },
+      onLoad: (inFlight, queued) => metrics.upstreamLoad(client, inFlight, queued),
+    }),
     keyStore: {
       onLoad: (reason) => metrics.jwksFetch(reason, 'success'),
       onLoadError(reason, error) {
@@ -38,10 +49,33 @@ export function createObservers(metrics: Metrics, logger: Logger, onDecision?: (
       onStaleUse: () => metrics.serveStale('keys'),
     },
     tokenCacheLookup: (outcome) => metrics.cacheLookup('token', 'memory', outcome),
+    cache: {
+      onCacheLookup(cache, layer, outcome) {
+        metrics.cacheLookup(cache, layer, outcome);
+        extra.onCacheLookup?.(cache, layer, outcome);
+      },
+      onServeStale() {
+        metrics.serveStale('resolver');
+        extra.onServeStale?.();
+      },
+      onRedisError(operation, error) {
+        metrics.redisError(operation);
+        extra.onRedisError?.(operation, error);
+      },
+      onRedisState(state) {
+        metrics.redisState(state);
+        // Ready, and reconnecting (an unplanned loss; our own close at shutdown is not one).
+        // Each failed attempt logs its own error, so nothing more while it lasts.
+        if (state === 'ready' && redisState !== 'ready') logger.info('redis connection ready');
+        else if (state === 'reconnecting' && redisState !== 'reconnecting') logger.warn('redis connection lost, reconnecting');
+        redisState = state;
+        extra.onRedisState?.(state);
+      },
+    },
     decision(event) {
       metrics.decision(event);
       logDecision(event);
-      onDecision?.(event);
+      extras.onDecision?.(event);
     },
     countInFlight: (route) =>
       async function countedRoute(c, next) {

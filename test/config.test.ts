@@ -77,7 +77,7 @@ describe('operational limits', () => {
 
   it('have defaults that fit a Kubernetes grace period and Node\'s header handling', () => {
     const config = loadConfig(base);
-    expect(config).toMatchObject({ shutdownTimeoutSeconds: 20, shutdownDelaySeconds: 0, maxHeaderBytes: 32768, upstreamMaxInFlight: 32, upstreamMaxQueued: 256 });
+    expect(config).toMatchObject({ shutdownTimeoutSeconds: 20, shutdownDelaySeconds: 0, maxHeaderBytes: 32768, upstreamMaxInFlight: 64, upstreamMaxQueued: 256 });
     expect(config.metricsPort).toBeUndefined();
   });
 

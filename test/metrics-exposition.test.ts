@@ -23,7 +23,7 @@ describe('the metrics API for resolver and Redis callers', () => {
     metrics.redisState('reconnecting');
     metrics.redisState('ready');
     metrics.upstreamCall({ upstream: 'resolver', outcome: 'timeout', durationMs: 2000 });
-    metrics.upstreamLoad(3, 7);
+    metrics.upstreamLoad('resolver', 3, 7);
     metrics.decision({ status: 200, code: 'allowed', via: 'resolver', durationMs: 1.5 });
     // Values outside the lists, as a careless caller could pass at run time:
     metrics.decision({ status: 401, code: 'made_up_reason', via: 'made_up_via', durationMs: 0.1 });
@@ -36,8 +36,8 @@ describe('the metrics API for resolver and Redis callers', () => {
     expect(valueOf(text, 'authgear_gate_redis_state', { state: 'ready' })).toBe(1);
     expect(valueOf(text, 'authgear_gate_redis_state', { state: 'reconnecting' })).toBe(0);
     expect(valueOf(text, 'authgear_gate_upstream_errors_total', { upstream: 'resolver', outcome: 'timeout' })).toBe(1);
-    expect(valueOf(text, 'authgear_gate_upstream_in_flight')).toBe(3);
-    expect(valueOf(text, 'authgear_gate_upstream_queued')).toBe(7);
+    expect(valueOf(text, 'authgear_gate_upstream_in_flight', { client: 'resolver' })).toBe(3);
+    expect(valueOf(text, 'authgear_gate_upstream_queued', { client: 'resolver' })).toBe(7);
     expect(valueOf(text, 'authgear_gate_decisions_total', { result: 'allow', via: 'resolver' })).toBe(1);
     expect(valueOf(text, 'authgear_gate_decisions_total', { result: 'deny', reason: 'other', via: 'other' })).toBe(1);
     expect(text).not.toContain('made_up');

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
 import { valueOf } from './support/prometheus.js';
+import { startRedis } from './support/redis.js';
 import { waitFor } from './support/wait-for.js';
 
 let authgear: AuthgearStandIn;
@@ -30,9 +31,13 @@ async function slowRequestsInFlight(url: string, count: number, delayMs: number)
   const jwksBefore = authgear.count('/oauth2/jwks');
   const answers = Array.from({ length: count }, () => httpGet(`${url}/auth`, { authorization: `Bearer ${token}` }).catch((error: Error) => error));
   await waitFor(() => authgear.count('/oauth2/jwks') > jwksBefore, 10_000, 'the JWKS refetch to reach Authgear');
-  // Every request must be inside the sidecar before the signal, not still connecting.
-  await waitFor(async () => valueOf((await httpGet(`${url}/metrics`)).body, 'authgear_gate_auth_requests_in_flight') === count, 10_000, 'all requests in flight');
+  await inFlight(url, count);
   return answers;
+}
+
+/** Waits until the sidecar itself holds `count` /auth requests, none still connecting. */
+async function inFlight(url: string, count: number) {
+  await waitFor(async () => valueOf((await httpGet(`${url}/metrics`)).body, 'authgear_gate_auth_requests_in_flight') === count, 10_000, `${count} requests in flight`);
 }
 
 const exitOf = (spawned: Spawned) =>
@@ -61,6 +66,29 @@ describe('SIGTERM', () => {
     expect(at - signalledAt).toBeLessThan(10_000);
     expect(gate!.output()).toContain('shut down cleanly');
     agent.destroy();
+  });
+
+  it('lets slow resolver calls finish with Redis configured, exiting 0 without complaint', async () => {
+    const redis = await startRedis();
+    try {
+      const { url, process: child } = await start({ REDIS_URL: redis.url, RESOLVER_TIMEOUT_MS: '8000', SHUTDOWN_TIMEOUT_SECONDS: '20' });
+      const cookies = Array.from({ length: 4 }, () => `app_session=${authgear.sessions.issue('app_session').value}`);
+      authgear.setState('up', 1500);
+      const answers = cookies.map((cookie) => httpGet(`${url}/auth`, { cookie }).catch((error: Error) => error));
+      await inFlight(url, 4);
+      const exited = exitOf(gate!);
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      const results = await Promise.all(answers);
+      expect(results.map((result) => (result instanceof Error ? result.message : result.status))).toEqual([200, 200, 200, 200]);
+      const { code, at } = await exited;
+      expect(code).toBe(0);
+      expect(at - signalledAt).toBeLessThan(10_000);
+      expect(gate!.output()).toContain('redis connection ready');
+      expect(gate!.output()).not.toMatch(/"level":(40|50)/);
+    } finally {
+      await redis.stop();
+    }
   });
 
   it('answers /readyz 503 during the pre-stop delay while /auth keeps answering, then exits 0', async () => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UpstreamError } from '../src/errors.js';
 import { createUpstreamClient, type UpstreamCall, type UpstreamClientOptions } from '../src/upstream/http-client.js';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { startTestGate } from './support/gate.js';
 
 let authgear: AuthgearStandIn;
 let calls: UpstreamCall[];
@@ -82,5 +83,18 @@ describe('calls to Authgear', () => {
     expect(await discovery(c)).toBeInstanceOf(UpstreamError);
     expect(calls.map((call) => call.outcome)).toEqual(['too_large']);
     c.close();
+  });
+});
+
+describe('resolver calls under an Authgear slowdown', () => {
+  it('fail closed at once beyond the in-flight limit and the queue, instead of piling up', async () => {
+    const gate = await startTestGate(authgear, { UPSTREAM_MAX_IN_FLIGHT: '2', UPSTREAM_MAX_QUEUED: '1', RESOLVER_TIMEOUT_MS: '5000' });
+    const cookies = Array.from({ length: 8 }, () => `app_session=${authgear.sessions.issue('app_session').value}`);
+    authgear.setState('up', 400);
+    const answers = await Promise.all(cookies.map((cookie) => gate.auth({ cookie })));
+    const statuses = answers.map((answer) => `${answer.status} ${answer.headers.get('x-authgear-gate-reason') ?? ''}`.trim());
+    expect(statuses.sort()).toEqual([...Array(3).fill('200'), ...Array(5).fill('503 resolver_unavailable')]);
+    expect(authgear.maxInFlight()).toBeLessThanOrEqual(2);
+    await gate.close();
   });
 });

@@ -40,4 +40,8 @@ export interface CacheObserver {
   onServeStale?(): void;
   /** A Redis command or the connection failed (each is also a fallback to Authgear). */
   onRedisError?(operation: string, error: unknown): void;
+  /** The Redis connection changed state. */
+  onRedisState?(state: RedisConnectionState): void;
 }
+
+export type RedisConnectionState = 'connecting' | 'ready' | 'reconnecting' | 'closed';

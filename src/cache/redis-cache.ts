@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { CacheError, type Cache } from './cache.js';
+import { CacheError, type Cache, type RedisConnectionState } from './cache.js';
 import type { RedisClient } from './redis-client.js';
 
 export interface RedisCacheOptions {
@@ -11,7 +11,11 @@ export interface RedisCacheOptions {
   /** How long ping() waits for a connection being opened (start-up, readiness). */
   connectTimeoutMs: number;
   onError?: (operation: string, error: unknown) => void;
+  onState?: (state: RedisConnectionState) => void;
 }
+
+// ioredis emits each status it enters as an event of that name (Redis and Cluster alike).
+const STATES: Record<string, RedisConnectionState> = { connecting: 'connecting', connect: 'connecting', ready: 'ready', reconnecting: 'reconnecting', close: 'closed', end: 'closed' };
 
 const OPENING = new Set(['wait', 'connecting', 'connect']);
 
@@ -23,6 +27,10 @@ const OPENING = new Set(['wait', 'connecting', 'connect']);
 export function createRedisCache(options: RedisCacheOptions): Cache {
   const { client, keyPrefix, timeoutMs } = options;
   client.on('error', (error: unknown) => options.onError?.('connection', error));
+  if (options.onState) {
+    for (const [event, state] of Object.entries(STATES)) client.on(event, () => options.onState!(state));
+    options.onState(STATES[client.status] ?? 'closed');
+  }
 
   function command<T>(operation: string, send: () => Promise<T>): Promise<T> {
     const failed = (error: unknown): never => {

@@ -44,6 +44,7 @@ function createSharedCache(config: Config, observer: CacheObserver): Cache {
     timeoutMs: config.redisTimeoutMs,
     connectTimeoutMs,
     ...(observer.onRedisError ? { onError: observer.onRedisError } : {}),
+    ...(observer.onRedisState ? { onState: observer.onRedisState } : {}),
   });
 }
 

@@ -9,6 +9,8 @@ export type RedisState = 'connecting' | 'ready' | 'reconnecting' | 'closed';
 export type RedisOperation = 'connection' | 'ping' | 'get' | 'set' | 'add' | 'del';
 export type StaleSource = 'resolver' | 'keys';
 export type KeySetFetchReason = 'startup' | 'refresh' | 'unknown_kid';
+/** The two keep-alive clients towards Authgear, each with its own concurrency limit. */
+export type UpstreamClientName = 'keys' | 'resolver';
 
 /** What one /auth answer contributes; shaped like auth-route's DecisionEvent. */
 export interface DecisionSample {
@@ -32,7 +34,7 @@ export interface Metrics {
   redisError(operation: RedisOperation | (string & {})): void;
   redisState(state: RedisState): void;
   upstreamCall(call: Pick<UpstreamCall, 'upstream' | 'outcome' | 'durationMs'>): void;
-  upstreamLoad(inFlight: number, queued: number): void;
+  upstreamLoad(client: UpstreamClientName, inFlight: number, queued: number): void;
   jwksFetch(reason: KeySetFetchReason, outcome: 'success' | 'failure'): void;
   readonly contentType: string;
   /** The Prometheus text exposition. */
@@ -64,8 +66,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const redisState = new Gauge({ name: `${prefix}redis_state`, help: 'Redis connection state: 1 for the current state, 0 for the others.', labelNames: ['state'] as const, registers });
   const upstreamSeconds = new Histogram({ name: `${prefix}upstream_duration_seconds`, help: 'Calls to Authgear by upstream (discovery, jwks, resolver) and outcome, queueing included.', labelNames: ['upstream', 'outcome'] as const, buckets: UPSTREAM_BUCKETS, registers });
   const upstreamErrors = new Counter({ name: `${prefix}upstream_errors_total`, help: 'Calls to Authgear that failed (not 2xx, timeout, network, too large, overloaded).', labelNames: ['upstream', 'outcome'] as const, registers });
-  const upstreamInFlight = new Gauge({ name: `${prefix}upstream_in_flight`, help: 'Calls to Authgear in flight now.', registers });
-  const upstreamQueued = new Gauge({ name: `${prefix}upstream_queued`, help: 'Calls to Authgear waiting for a free slot now.', registers });
+  const upstreamInFlight = new Gauge({ name: `${prefix}upstream_in_flight`, help: 'Calls to Authgear in flight now, by client (keys, resolver).', labelNames: ['client'] as const, registers });
+  const upstreamQueued = new Gauge({ name: `${prefix}upstream_queued`, help: 'Calls to Authgear waiting for a free slot now, by client (keys, resolver).', labelNames: ['client'] as const, registers });
   const jwksFetches = new Counter({ name: `${prefix}jwks_fetches_total`, help: 'Key set loads (discovery + JWKS) by reason and outcome.', labelNames: ['reason', 'outcome'] as const, registers });
 
   return {
@@ -90,9 +92,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       upstreamSeconds.observe(labels, call.durationMs / 1000);
       if (labels.outcome !== 'success') upstreamErrors.inc(labels);
     },
-    upstreamLoad(inFlight, queued) {
-      upstreamInFlight.set(inFlight);
-      upstreamQueued.set(queued);
+    upstreamLoad(client, inFlight, queued) {
+      const labels = { client: oneOf(client, ['keys', 'resolver']) };
+      upstreamInFlight.set(labels, inFlight);
+      upstreamQueued.set(labels, queued);
     },
     jwksFetch: (reason, outcome) =>
       jwksFetches.inc({ reason: oneOf(reason, ['startup', 'refresh', 'unknown_kid']), outcome: oneOf(outcome, ['success', 'failure']) }),
