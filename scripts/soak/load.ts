@@ -15,15 +15,14 @@ export interface PhaseTally {
 }
 
 export function emptyTally(): PhaseTally {
-  return { sent: 0, byStatus: {}, byClass: { known: {}, fresh: {}, forged: {}, none: {} }, wrongAllows: 0, knownRefused: 0, latenciesMs: [] };
+  return { sent: 0, byStatus: {}, byClass: { known: {}, fresh: {}, session: {}, forged: {}, none: {} }, wrongAllows: 0, knownRefused: 0, latenciesMs: [] };
 }
 
 const bump = (counts: Record<number, number>, status: number) => { counts[status] = (counts[status] ?? 0) + 1; };
 
 function send(agent: http.Agent, url: URL, credential: Credential): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const headers: Record<string, string> = credential.authorization ? { authorization: credential.authorization } : {};
-    const request = http.get(url, { agent, headers, timeout: 15_000 }, (response) => {
+    const request = http.get(url, { agent, headers: credential.headers, timeout: 15_000 }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => { body += chunk; });

@@ -7,8 +7,6 @@ export interface Phase {
   enter(stack: SoakStack): void | Promise<void>;
   /** Rotate signing keys this often while current, so fresh tokens keep needing a refetch. */
   rotateEveryMs?: number;
-  /** Phases that need Redis are skipped while the sidecar has none. */
-  needsRedis?: boolean;
 }
 
 const ROTATE_MS = 1500;
@@ -19,8 +17,8 @@ export const PHASES: readonly Phase[] = [
   { name: 'authgear-timeouts', enter: ({ authgear }) => authgear.setState('up', 2500), rotateEveryMs: ROTATE_MS },
   { name: 'authgear-down', enter: ({ authgear }) => authgear.setState('down'), rotateEveryMs: ROTATE_MS },
   { name: 'authgear-back', enter: ({ authgear }) => authgear.setState('up'), rotateEveryMs: ROTATE_MS },
-  { name: 'redis-killed', needsRedis: true, enter: ({ redis }) => redis!.kill() },
-  { name: 'redis-restarted', needsRedis: true, enter: ({ redis }) => redis!.restart() },
+  { name: 'redis-killed', enter: ({ redis }) => redis.kill() },
+  { name: 'redis-restarted', enter: ({ redis }) => redis.restart() },
 ];
 
 /** Rotates keys every `everyMs` until stopped; a failed rotation is reported, not thrown. */

@@ -25,7 +25,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let stopped: { gateExitCode: number | null } | undefined;
   try {
     const credentials = await createCredentialPool(stack.authgear);
-    const phases = PHASES.filter((phase) => !phase.needsRedis || stack.redis);
+    const phases = PHASES;
     const tallies: PhaseTally[] = phases.map(() => emptyTally());
     let current = 0;
     let started = 0;
@@ -68,6 +68,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         upstream_errors: sumOf(metrics, 'authgear_gate_upstream_errors_total'),
         stale_key_answers: sumOf(metrics, 'authgear_gate_stale_answers_total', { source: 'keys' }),
         decisions: sumOf(metrics, 'authgear_gate_decisions_total'),
+        resolver_calls: sumOf(metrics, 'authgear_gate_upstream_duration_seconds_count', { upstream: 'resolver' }),
+        redis_errors: sumOf(metrics, 'authgear_gate_redis_errors_total'),
+        redis_ready: sumOf(metrics, 'authgear_gate_redis_state', { state: 'ready' }),
       },
     };
   } finally {

@@ -1,5 +1,6 @@
 import { startAuthgearStandIn, type AuthgearStandIn } from '../../test/support/authgear-stand-in.js';
 import { httpGet, startEchoUpstream, startGateProcess, startNginx, type Spawned } from '../../test/support/processes.js';
+import { startRedis, type RedisServer } from '../../test/support/redis.js';
 
 /**
  * The real chain the soak drives, all on loopback: nginx with the shipped config, the built
@@ -12,8 +13,8 @@ export interface SoakStack {
   nginx: Spawned & { url: string };
   /** Processes that exited while they should have been running. */
   crashes(): string[];
-  /** Redis controls, present once the sidecar uses Redis (resolver mode). */
-  redis?: { kill(): Promise<void>; restart(): Promise<void> };
+  /** The Redis every replica would share; killed and brought back on the same port. */
+  redis: { kill(): Promise<void>; restart(): Promise<void> };
   metrics(): Promise<string>;
   /** SIGTERM to the sidecar (while the load still runs), then everything else down. */
   stop(): Promise<{ gateExitCode: number | null }>;
@@ -30,7 +31,9 @@ export const SOAK_GATE_ENV = {
 export async function startSoakStack(): Promise<SoakStack> {
   const authgear = await startAuthgearStandIn();
   const app = await startEchoUpstream();
-  const gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, ...SOAK_GATE_ENV });
+  let redis: RedisServer = await startRedis();
+  const redisPort = redis.port;
+  const gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, REDIS_URL: redis.url, ...SOAK_GATE_ENV });
   const nginx = await startNginx({ gatePort: gate.port, appPort: app.port });
   const crashes: string[] = [];
   let stopping = false;
@@ -44,11 +47,18 @@ export async function startSoakStack(): Promise<SoakStack> {
     gate,
     nginx,
     crashes: () => [...crashes],
+    redis: {
+      kill: async () => void (await redis.stop('SIGKILL')),
+      restart: async () => {
+        redis = await startRedis({ port: redisPort });
+      },
+    },
     metrics: async () => (await httpGet(`${gate.url}/metrics`)).body,
     async stop() {
       stopping = true;
       const gateExitCode = await gate.stop('SIGTERM');
       await nginx.stop();
+      await redis.stop();
       await app.close();
       await authgear.close();
       return { gateExitCode };
