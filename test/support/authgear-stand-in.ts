@@ -67,6 +67,35 @@ export const CLAIMS = {
   roles: 'https://authgear.com/claims/user/roles',
 } as const;
 
+/** What Authgear puts in every token about a (fresh, random) user, issued at `iat` (Unix seconds). */
+function userClaims(origin: string, iat: number, expiresIn: number): JWTPayload {
+  return {
+    iss: origin,
+    sub: randomUUID(),
+    iat,
+    exp: iat + expiresIn,
+    auth_time: iat - 60,
+    amr: ['pwd'],
+    [CLAIMS.anonymous]: false,
+    [CLAIMS.verified]: true,
+    [CLAIMS.canReauthenticate]: true,
+    [CLAIMS.roles]: [],
+  };
+}
+
+const accessTokenKindClaims = (origin: string): JWTPayload => ({
+  aud: [origin],
+  client_id: 'test-client',
+  jti: randomUUID(),
+  scope: 'openid offline_access https://authgear.com/scopes/full-access',
+});
+
+/** The claims of an Authgear JWT access token, for tokens signed outside the stand-in (the bench). */
+export const accessTokenClaims = (origin: string, iat: number, expiresIn = 1800): JWTPayload => ({
+  ...userClaims(origin, iat, expiresIn),
+  ...accessTokenKindClaims(origin),
+});
+
 export async function generateSigningKey(alg = 'RS256'): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { modulusLength: 2048, extractable: true });
   const kid = randomUUID();
@@ -141,21 +170,7 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string; coo
     kindClaims: Record<string, unknown>,
     { claims = {}, omit = [], header = {}, key = keys[0]!, alg = 'RS256', expiresIn = 1800, now }: TokenOptions,
   ): Promise<string> {
-    const iat = now ?? clock();
-    const payload: JWTPayload = {
-      iss: standIn.origin,
-      sub: randomUUID(),
-      iat,
-      exp: iat + expiresIn,
-      auth_time: iat - 60,
-      amr: ['pwd'],
-      [CLAIMS.anonymous]: false,
-      [CLAIMS.verified]: true,
-      [CLAIMS.canReauthenticate]: true,
-      [CLAIMS.roles]: [],
-      ...kindClaims,
-      ...claims,
-    };
+    const payload: JWTPayload = { ...userClaims(standIn.origin, now ?? clock(), expiresIn), ...kindClaims, ...claims };
     for (const name of omit) delete payload[name];
     return new SignJWT(payload).setProtectedHeader({ alg, typ, kid: key.kid, ...header }).sign(key.privateKey);
   }
@@ -181,7 +196,7 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string; coo
     },
     newUnpublishedKey: () => generateSigningKey(),
     async accessToken(tokenOptions = {}) {
-      return sign('at+jwt', { aud: [standIn.origin], client_id: 'test-client', jti: randomUUID(), scope: 'openid offline_access https://authgear.com/scopes/full-access' }, tokenOptions);
+      return sign('at+jwt', accessTokenKindClaims(standIn.origin), tokenOptions);
     },
     async idToken({ clientId = 'test-client', ...tokenOptions } = {}) {
       return sign('JWT', { aud: [clientId], sid: randomUUID() }, { expiresIn: 300, ...tokenOptions });

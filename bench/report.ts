@@ -1,0 +1,97 @@
+import type { Measurement, PendingRow, Scenario } from './scenarios.js';
+
+export interface ComparisonSummary {
+  against: string;
+  againstRow: string;
+  ratio: number;
+  atLeast?: number;
+  met?: boolean;
+}
+
+/** One row of the table: the median of every round, and how it compares with its baselines. */
+export interface RowSummary {
+  id: string;
+  row: string;
+  name: string;
+  requestsPerSecond: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  /** req/s of each round, in round order, to show the spread. */
+  rounds: number[];
+  comparisons: ComparisonSummary[];
+  p99UnderMs?: number;
+  p99Met?: boolean;
+}
+
+/** Round r runs the scenarios starting at the r-th, so no scenario always runs first or last. */
+export function rotation<T>(items: readonly T[], round: number): T[] {
+  const start = round % Math.max(1, items.length);
+  return [...items.slice(start), ...items.slice(0, start)];
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('median of nothing');
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const medianOf = (measurements: Measurement[], pick: (m: Measurement) => number | undefined) => {
+  const values = measurements.map(pick).filter((value): value is number => value !== undefined);
+  return values.length > 0 ? median(values) : undefined;
+};
+
+export function summarize(scenarios: readonly Scenario[], results: ReadonlyMap<string, Measurement[]>): RowSummary[] {
+  const rows = scenarios.map((scenario) => {
+    const measurements = results.get(scenario.id) ?? [];
+    const p99Ms = medianOf(measurements, (m) => m.p99Ms);
+    return {
+      id: scenario.id,
+      row: scenario.row,
+      name: scenario.name,
+      requestsPerSecond: medianOf(measurements, (m) => m.requestsPerSecond) ?? 0,
+      p50Ms: medianOf(measurements, (m) => m.p50Ms),
+      p99Ms,
+      rounds: measurements.map((m) => m.requestsPerSecond),
+      comparisons: [] as ComparisonSummary[],
+      ...(scenario.p99UnderMs !== undefined ? { p99UnderMs: scenario.p99UnderMs, p99Met: p99Ms !== undefined && p99Ms < scenario.p99UnderMs } : {}),
+    };
+  });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  for (const scenario of scenarios) {
+    for (const { against, atLeast } of scenario.comparisons) {
+      const baseline = byId.get(against);
+      if (!baseline) throw new Error(`${scenario.id} is compared with ${against}, which is not in this run`);
+      const ratio = byId.get(scenario.id)!.requestsPerSecond / baseline.requestsPerSecond;
+      byId.get(scenario.id)!.comparisons.push({ against, againstRow: baseline.row, ratio, ...(atLeast !== undefined ? { atLeast, met: ratio >= atLeast } : {}) });
+    }
+  }
+  return rows;
+}
+
+const rate = (value: number) => Math.round(value).toLocaleString('en-US');
+const ms = (value: number | undefined) => (value === undefined ? '–' : value.toFixed(2));
+
+function targetCell(row: RowSummary): string {
+  const parts = row.comparisons.filter((c) => c.atLeast !== undefined).map((c) => `≥ ${c.atLeast} × row ${c.againstRow}`);
+  if (row.p99UnderMs !== undefined) parts.push(`p99 < ${row.p99UnderMs} ms`);
+  if (parts.length === 0) return '';
+  const met = row.comparisons.every((c) => c.met !== false) && row.p99Met !== false;
+  return `${parts.join(', ')}: ${met ? 'met' : '**missed**'}`;
+}
+
+/** The results as a Markdown table: readable in a terminal, pasted as is into the README. */
+export function formatTable(rows: readonly RowSummary[], pending: readonly PendingRow[] = []): string {
+  const lines = ['| Row | Scenario | req/s | p50 ms | p99 ms | Ratio | Target |', '|---|---|---:|---:|---:|---|---|'];
+  const entries: Array<{ row: string; line: string }> = rows.map((row) => {
+    const ratios = row.comparisons.map((c) => `${c.ratio.toFixed(2)} × row ${c.againstRow}`).join('; ');
+    return { row: row.row, line: `| ${row.row} | ${row.name} | ${rate(row.requestsPerSecond)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${ratios} | ${targetCell(row)} |` };
+  });
+  for (const row of pending) entries.push({ row: row.row, line: `| ${row.row} | ${row.name} | not measured: ${row.reason} | | | | |` });
+  entries.sort((a, b) => a.row.localeCompare(b.row, 'en', { numeric: true }));
+  lines.push(...entries.map((entry) => entry.line));
+  return lines.join('\n');
+}
+
+export const targetsMet = (rows: readonly RowSummary[]) =>
+  rows.every((row) => row.comparisons.every((c) => c.met !== false) && row.p99Met !== false);

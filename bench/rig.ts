@@ -1,0 +1,104 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { accessTokenClaims, startAuthgearStandIn, type AuthgearStandIn } from '../test/support/authgear-stand-in.js';
+import { freePort, httpGet, spawnProcess, startGateProcess, startNginx, tempDir, type Spawned } from '../test/support/processes.js';
+import { waitFor } from '../test/support/wait-for.js';
+import { startJoseRate, type JoseRate } from './jose-rate.js';
+import { mintTokens } from './tokens.js';
+
+/** Row 1: what Node itself does for an empty 200, the ceiling of any Node server here. */
+const BARE_SERVER = "require('node:http').createServer((req, res) => res.end()).listen(Number(process.env.PORT), '127.0.0.1')";
+
+export interface Server {
+  url: string;
+  port: number;
+  pid: number;
+}
+
+export interface RigOptions {
+  /** Distinct tokens cycled by the fresh-token row. */
+  freshTokens: number;
+  /** Directory for --cpu-prof profiles of the sidecars, if profiling. */
+  profileDir?: string;
+}
+
+/** Everything the rows talk to, all on loopback, all started here and stopped by close(). */
+export interface Rig {
+  authgear: AuthgearStandIn;
+  bare: Server;
+  /** The sidecar as shipped (token cache on): rows 2, 5 and 6. */
+  gate: Server;
+  /** TOKEN_CACHE_MAX_ENTRIES=0: every request is a full RS256 verification (row 3). */
+  uncachedGate: Server;
+  nginx: Server;
+  joseRate: JoseRate;
+  cachedToken: string;
+  freshTokens: string[];
+  /** The same tokens, one per line, for wrk. */
+  freshTokenFile: string;
+  /** Sidecar processes by name, for profiles and RSS. */
+  gates: Record<string, Spawned & Server>;
+  close(): Promise<void>;
+}
+
+const asServer = (spawned: Spawned, port: number): Server => ({ url: `http://127.0.0.1:${port}`, port, pid: spawned.process.pid! });
+
+async function startBareServer(): Promise<Spawned & Server> {
+  const port = await freePort();
+  const bare = spawnProcess(process.execPath, ['-e', BARE_SERVER], { PORT: String(port) });
+  const server = { ...bare, ...asServer(bare, port) };
+  await waitFor(async () => {
+    if (bare.process.exitCode !== null) throw new Error(`bare server exited: ${bare.output()}`);
+    return (await httpGet(server.url).catch(() => undefined))?.status === 200;
+  }, 10_000, 'the bare server');
+  return server;
+}
+
+export async function startRig(options: RigOptions): Promise<Rig> {
+  const stops: Array<() => unknown> = [];
+  try {
+    const authgear = await startAuthgearStandIn();
+    stops.push(() => authgear.close());
+    const key = authgear.keys[0]!;
+    const now = Math.floor(Date.now() / 1000);
+    const freshTokens = await mintTokens({ key, claims: accessTokenClaims(authgear.origin, now, 3600), total: options.freshTokens });
+    const dir = tempDir('bench');
+    const freshTokenFile = join(dir, 'fresh-tokens.txt');
+    writeFileSync(freshTokenFile, `${freshTokens.join('\n')}\n`);
+
+    const bare = await startBareServer();
+    stops.push(() => bare.stop());
+    const profiling: Record<string, string> = options.profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.profileDir}` } : {};
+    const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', ...profiling };
+    const gate = await startGateProcess(common);
+    stops.push(() => gate.stop());
+    const uncachedGate = await startGateProcess({ ...common, TOKEN_CACHE_MAX_ENTRIES: '0' });
+    stops.push(() => uncachedGate.stop());
+    const nginx = await startNginx({ gatePort: gate.port, appPort: bare.port });
+    stops.push(() => nginx.stop());
+    const joseRate = await startJoseRate({ publicJwk: key.publicJwk, issuer: authgear.origin, tokens: freshTokens });
+    stops.push(() => joseRate.close());
+
+    const gates = { gate: { ...gate, pid: gate.process.pid! }, uncachedGate: { ...uncachedGate, pid: uncachedGate.process.pid! } };
+    return {
+      authgear,
+      bare,
+      gate: gates.gate,
+      uncachedGate: gates.uncachedGate,
+      nginx: asServer(nginx, nginx.port),
+      joseRate,
+      cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
+      freshTokens,
+      freshTokenFile,
+      gates,
+      close: () => stopAll(stops),
+    };
+  } catch (error) {
+    await stopAll(stops);
+    throw error;
+  }
+}
+
+async function stopAll(stops: Array<() => unknown>): Promise<void> {
+  for (const stop of stops.reverse()) await stop();
+}

@@ -1,0 +1,130 @@
+import { httpGet } from '../test/support/processes.js';
+import type { Rig } from './rig.js';
+import { runWrk, type LoadOptions } from './wrk.js';
+
+export interface Measurement {
+  requestsPerSecond: number;
+  /** Absent for the in-process jose row, which has no requests. */
+  p50Ms?: number;
+  p99Ms?: number;
+}
+
+export interface Comparison {
+  against: string;
+  /** The target: this row's rate divided by the other's, at least. */
+  atLeast?: number;
+}
+
+export interface Scenario {
+  id: string;
+  row: string;
+  name: string;
+  comparisons: Comparison[];
+  p99UnderMs?: number;
+  /** One request, checked, before anything is measured: a row that answers wrongly is an error, not a number. */
+  probe(): Promise<void>;
+  measure(seconds: number, connections: number): Promise<Measurement>;
+}
+
+/** A row that cannot be measured yet, listed in the table with the reason. */
+export interface PendingRow {
+  row: string;
+  name: string;
+  reason: string;
+}
+
+/** What nginx's auth-endpoint.conf sends with every subrequest. */
+export const NGINX_SUBREQUEST_HEADERS = {
+  'x-original-uri': '/api/orders?page=2',
+  'x-original-method': 'GET',
+  'x-original-host': 'app.example.test',
+  'x-forwarded-proto': 'https',
+  'x-request-id': '5f0e6a3c9d8b47a1b2c3d4e5f6a7b8c9',
+};
+
+type Expect = 'allowed' | 'denied';
+
+function loadScenario(
+  base: Omit<Scenario, 'probe' | 'measure'>,
+  target: Omit<LoadOptions, 'seconds' | 'connections'>,
+  expect: Expect,
+  extra: { probeHeaders?: Record<string, string>; probe?: () => Promise<void> } = {},
+): Scenario {
+  return {
+    ...base,
+    async probe() {
+      const answer = await httpGet(target.url, { ...target.headers, ...extra.probeHeaders });
+      const wanted = expect === 'allowed' ? 200 : 401;
+      if (answer.status !== wanted) throw new Error(`${base.id}: probe answered ${answer.status}, expected ${wanted}`);
+      await extra.probe?.();
+    },
+    async measure(seconds, connections) {
+      const result = await runWrk({ ...target, seconds, connections });
+      const wrong = expect === 'allowed' ? result.statusErrors : result.requests - result.statusErrors;
+      if (wrong > 0 || result.socketErrors > 0 || result.requests === 0) {
+        throw new Error(`${base.id}: ${wrong} of ${result.requests} answers were not ${expect}, ${result.socketErrors} socket errors`);
+      }
+      return result;
+    },
+  };
+}
+
+export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: PendingRow[] } {
+  const bearer = { authorization: `Bearer ${rig.cachedToken}` };
+  const auth = (server: { url: string }) => `${server.url}/auth`;
+  const scenarios: Scenario[] = [
+    loadScenario({ id: 'bare', row: '1', name: 'bare Node http server, empty 200', comparisons: [] }, { url: `${rig.bare.url}/` }, 'allowed'),
+    loadScenario(
+      { id: 'jwt-cached', row: '2', name: '/auth, JWT seen before (in-process cache hit)', comparisons: [{ against: 'bare', atLeast: 0.85 }], p99UnderMs: 2 },
+      { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer } },
+      'allowed',
+    ),
+    loadScenario(
+      {
+        id: 'jwt-fresh',
+        row: '3',
+        name: '/auth, fresh JWT each time (RS256 verify; cache off)',
+        comparisons: [{ against: 'bare' }, { against: 'jose', atLeast: 0.8 }],
+      },
+      { url: auth(rig.uncachedGate), headers: NGINX_SUBREQUEST_HEADERS, tokenFile: rig.freshTokenFile },
+      'allowed',
+      { probeHeaders: { authorization: `Bearer ${rig.freshTokens[0]}` } },
+    ),
+    {
+      id: 'jose',
+      row: '3 ref',
+      name: 'jose jwtVerify RS256 in process, one core',
+      comparisons: [],
+      probe: async () => void (await rig.joseRate.measure(0.05)),
+      measure: async (seconds) => ({ requestsPerSecond: await rig.joseRate.measure(seconds) }),
+    },
+    loadScenario(
+      { id: 'no-credentials', row: '5', name: '/auth, no credentials (401)', comparisons: [{ against: 'bare' }] },
+      { url: auth(rig.gate), headers: NGINX_SUBREQUEST_HEADERS },
+      'denied',
+    ),
+    loadScenario(
+      { id: 'nginx-auth', row: '6', name: 'nginx proxy with auth_request (JWT, cached)', comparisons: [{ against: 'nginx-open', atLeast: 0.65 }] },
+      { url: `${rig.nginx.url}/api/orders?page=2`, headers: bearer },
+      'allowed',
+      {
+        // Proof that auth_request is really in the path: the same URL without a token is refused.
+        async probe() {
+          const refused = await httpGet(`${rig.nginx.url}/api/orders?page=2`);
+          if (refused.status !== 401) throw new Error(`nginx-auth: without a token nginx answered ${refused.status}, not 401`);
+        },
+      },
+    ),
+    loadScenario(
+      { id: 'nginx-open', row: '6 twin', name: 'nginx proxy, same hop without auth_request', comparisons: [] },
+      { url: `${rig.nginx.url}/healthz`, headers: bearer },
+      'allowed',
+    ),
+  ];
+  const pending: PendingRow[] = ['in-process cache', 'Redis', 'Authgear stand-in (miss)'].map((from, index) => ({
+    row: `4${'abc'[index]}`,
+    name: `/auth, session cookie from ${from}`,
+    reason: 'the resolver/Redis session path is not on main yet',
+  }));
+  return { scenarios, pending };
+}
