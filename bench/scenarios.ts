@@ -44,7 +44,7 @@ export const NGINX_SUBREQUEST_HEADERS = {
 
 type Expect = 'allowed' | 'denied';
 
-function loadScenario(
+export function loadScenario(
   base: Omit<Scenario, 'probe' | 'measure'>,
   target: Omit<LoadOptions, 'seconds' | 'connections'>,
   expect: Expect,

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The documented memory bound of the sidecar: a fixed part (Node, the code, buffers of 32
+ * busy connections) plus a budget per cached token. Both are measured by npm run
+ * bench:memory (see the README); the budget is about twice what a typical Authgear token's
+ * entry takes, because V8 lets garbage accumulate before it collects.
+ */
+export const FIXED_MB = 100;
+export const PER_ENTRY_KB = 2;
+export const memoryBoundMb = (cacheEntries: number) => Math.round(FIXED_MB + (cacheEntries * PER_ENTRY_KB) / 1024);
+
+/** Resident set size of a process, from /proc (Linux). */
+export function readRssMb(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]) / 1024;
+}
+
+/** Samples RSS every 100 ms so the peak between checkpoints is not missed. */
+export function startRssSampler(pid: number) {
+  let peak = readRssMb(pid);
+  let current = peak;
+  const timer = setInterval(() => {
+    try {
+      current = readRssMb(pid);
+      peak = Math.max(peak, current);
+    } catch {
+      // The process has exited; the last sample stands.
+    }
+  }, 100);
+  return {
+    currentMb: () => current,
+    peakMb: () => peak,
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,83 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatTable, median, rotation, summarize, type RowSummary } from '../bench/report.js';
+import { loadScenario, type Measurement, type Scenario } from '../bench/scenarios.js';
+import { REPO, tempDir } from './support/processes.js';
+
+const scenario = (id: string, comparisons: Scenario['comparisons'] = [], p99UnderMs?: number): Scenario => ({
+  id,
+  row: id,
+  name: id,
+  comparisons,
+  ...(p99UnderMs !== undefined ? { p99UnderMs } : {}),
+  probe: async () => {},
+  measure: async () => ({ requestsPerSecond: 0 }),
+});
+
+describe('bench arithmetic', () => {
+  it('rotates the order every round so no scenario always runs first', () => {
+    expect(rotation(['a', 'b', 'c'], 0)).toEqual(['a', 'b', 'c']);
+    expect(rotation(['a', 'b', 'c'], 1)).toEqual(['b', 'c', 'a']);
+    expect(rotation(['a', 'b', 'c'], 5)).toEqual(['c', 'a', 'b']);
+  });
+
+  it('takes the median, not the mean, so one disturbed round does not move the result', () => {
+    expect(median([10, 1000, 12])).toBe(12);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('compares medians with their baselines and checks ratio and p99 targets', () => {
+    const results = new Map<string, Measurement[]>([
+      ['base', [{ requestsPerSecond: 100, p99Ms: 1 }, { requestsPerSecond: 90, p99Ms: 1 }, { requestsPerSecond: 110, p99Ms: 1 }]],
+      ['fast', [{ requestsPerSecond: 90, p99Ms: 1.5 }, { requestsPerSecond: 95, p99Ms: 2.5 }, { requestsPerSecond: 85, p99Ms: 1.9 }]],
+      ['slow', [{ requestsPerSecond: 40, p99Ms: 1 }]],
+    ]);
+    const rows = summarize([scenario('base'), scenario('fast', [{ against: 'base', atLeast: 0.85 }], 2), scenario('slow', [{ against: 'base', atLeast: 0.5 }])], results);
+    const byId = Object.fromEntries(rows.map((row) => [row.id, row])) as Record<string, RowSummary>;
+    expect(byId.fast!.comparisons[0]).toMatchObject({ ratio: 0.9, met: true });
+    expect(byId.fast!.p99Met).toBe(true);
+    expect(byId.slow!.comparisons[0]).toMatchObject({ ratio: 0.4, met: false });
+    expect(formatTable(rows)).toContain('| slow | slow | 40 |');
+    expect(formatTable(rows)).toContain('**missed**');
+  });
+});
+
+describe('a bench row that answers wrongly', () => {
+  let server: http.Server;
+  let url: string;
+  beforeAll(async () => {
+    server = http.createServer((_req, res) => res.writeHead(401, { 'content-length': '0' }).end());
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
+  });
+  afterAll(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
+
+  it('is an error, not a number: the probe and the measurement both refuse it', async () => {
+    const allowedRow = loadScenario(scenario('wrong'), { url }, 'allowed');
+    await expect(allowedRow.probe()).rejects.toThrow(/probe answered 401/);
+    await expect(allowedRow.measure(1, 2)).rejects.toThrow(/answers were not allowed/);
+    const deniedRow = loadScenario(scenario('right'), { url }, 'denied');
+    await deniedRow.probe();
+    expect((await deniedRow.measure(1, 2)).requestsPerSecond).toBeGreaterThan(0);
+  });
+});
+
+describe('npm run bench, as a smoke run (asserts that it works, never how fast)', () => {
+  it('starts every process, measures every row and prints the table', async () => {
+    const json = join(tempDir('bench-smoke'), 'result.json');
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(join(REPO, 'node_modules/.bin/tsx'), ['bench/run.ts', '--smoke', '--json', json], { cwd: REPO, timeout: 180_000 }, (error, out, err) =>
+        error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+      ),
+    );
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[]; pending: Array<{ row: string }> };
+    expect(result.rows.map((row) => row.id)).toEqual(['bare', 'jwt-cached', 'jwt-fresh', 'jose', 'no-credentials', 'nginx-auth', 'nginx-open']);
+    for (const row of result.rows) expect(row.requestsPerSecond, row.id).toBeGreaterThan(0);
+    expect(result.rows.find((row) => row.id === 'jwt-fresh')!.comparisons.map((c) => c.against)).toEqual(['bare', 'jose']);
+    expect(stdout).toContain('| 6 twin | nginx proxy, same hop without auth_request |');
+  }, 240_000);
+});
