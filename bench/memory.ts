@@ -5,7 +5,7 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { accessTokenClaims, startAuthgearStandIn } from '../test/support/authgear-stand-in.js';
 import { startGateProcess } from '../test/support/processes.js';
-import { memoryBoundMb, startRssSampler } from './rss.js';
+import { memoryBoundMb, startRssSampler } from './proc.js';
 import { NGINX_SUBREQUEST_HEADERS } from './scenarios.js';
 import { mintTokenBatches } from './tokens.js';
 

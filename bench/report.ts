@@ -16,6 +16,7 @@ export interface RowSummary {
   requestsPerSecond: number;
   p50Ms?: number;
   p99Ms?: number;
+  serverCpuUs?: number;
   /** req/s of each round, in round order, to show the spread. */
   rounds: number[];
   comparisons: ComparisonSummary[];
@@ -52,6 +53,7 @@ export function summarize(scenarios: readonly Scenario[], results: ReadonlyMap<s
       requestsPerSecond: medianOf(measurements, (m) => m.requestsPerSecond) ?? 0,
       p50Ms: medianOf(measurements, (m) => m.p50Ms),
       p99Ms,
+      serverCpuUs: medianOf(measurements, (m) => m.serverCpuUs),
       rounds: measurements.map((m) => m.requestsPerSecond),
       comparisons: [] as ComparisonSummary[],
       ...(scenario.p99UnderMs !== undefined ? { p99UnderMs: scenario.p99UnderMs, p99Met: p99Ms !== undefined && p99Ms < scenario.p99UnderMs } : {}),
@@ -70,7 +72,9 @@ export function summarize(scenarios: readonly Scenario[], results: ReadonlyMap<s
 }
 
 const rate = (value: number) => Math.round(value).toLocaleString('en-US');
-const ms = (value: number | undefined) => (value === undefined ? '–' : value.toFixed(2));
+const fixed = (digits: number) => (value: number | undefined) => (value === undefined ? '–' : value.toFixed(digits));
+const ms = fixed(2);
+const us = fixed(1);
 
 function targetCell(row: RowSummary): string {
   const parts = row.comparisons.filter((c) => c.atLeast !== undefined).map((c) => `≥ ${c.atLeast} × row ${c.againstRow}`);
@@ -82,12 +86,12 @@ function targetCell(row: RowSummary): string {
 
 /** The results as a Markdown table: readable in a terminal, pasted as is into the README. */
 export function formatTable(rows: readonly RowSummary[], pending: readonly PendingRow[] = []): string {
-  const lines = ['| Row | Scenario | req/s | p50 ms | p99 ms | Ratio | Target |', '|---|---|---:|---:|---:|---|---|'];
+  const lines = ['| Row | Scenario | req/s | p50 ms | p99 ms | server CPU µs/req | Ratio | Target |', '|---|---|---:|---:|---:|---:|---|---|'];
   const entries: Array<{ row: string; line: string }> = rows.map((row) => {
     const ratios = row.comparisons.map((c) => `${c.ratio.toFixed(2)} × row ${c.againstRow}`).join('; ');
-    return { row: row.row, line: `| ${row.row} | ${row.name} | ${rate(row.requestsPerSecond)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${ratios} | ${targetCell(row)} |` };
+    return { row: row.row, line: `| ${row.row} | ${row.name} | ${rate(row.requestsPerSecond)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${us(row.serverCpuUs)} | ${ratios} | ${targetCell(row)} |` };
   });
-  for (const row of pending) entries.push({ row: row.row, line: `| ${row.row} | ${row.name} | not measured: ${row.reason} | | | | |` });
+  for (const row of pending) entries.push({ row: row.row, line: `| ${row.row} | ${row.name} | not measured: ${row.reason} | | | | | |` });
   entries.sort((a, b) => a.row.localeCompare(b.row, 'en', { numeric: true }));
   lines.push(...entries.map((entry) => entry.line));
   return lines.join('\n');

@@ -36,8 +36,6 @@ export interface Rig {
   freshTokens: string[];
   /** The same tokens, one per line, for wrk. */
   freshTokenFile: string;
-  /** Sidecar processes by name, for profiles and RSS. */
-  gates: Record<string, Spawned & Server>;
   close(): Promise<void>;
 }
 
@@ -68,29 +66,27 @@ export async function startRig(options: RigOptions): Promise<Rig> {
 
     const bare = await startBareServer();
     stops.push(() => bare.stop());
-    const profiling: Record<string, string> = options.profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.profileDir}` } : {};
-    const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', ...profiling };
-    const gate = await startGateProcess(common);
+    const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+    const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn' };
+    const gate = await startGateProcess(common, { nodeArgs });
     stops.push(() => gate.stop());
-    const uncachedGate = await startGateProcess({ ...common, TOKEN_CACHE_MAX_ENTRIES: '0' });
+    const uncachedGate = await startGateProcess({ ...common, TOKEN_CACHE_MAX_ENTRIES: '0' }, { nodeArgs });
     stops.push(() => uncachedGate.stop());
     const nginx = await startNginx({ gatePort: gate.port, appPort: bare.port });
     stops.push(() => nginx.stop());
     const joseRate = await startJoseRate({ publicJwk: key.publicJwk, issuer: authgear.origin, tokens: freshTokens });
     stops.push(() => joseRate.close());
 
-    const gates = { gate: { ...gate, pid: gate.process.pid! }, uncachedGate: { ...uncachedGate, pid: uncachedGate.process.pid! } };
     return {
       authgear,
       bare,
-      gate: gates.gate,
-      uncachedGate: gates.uncachedGate,
+      gate: asServer(gate, gate.port),
+      uncachedGate: asServer(uncachedGate, uncachedGate.port),
       nginx: asServer(nginx, nginx.port),
       joseRate,
       cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
       freshTokens,
       freshTokenFile,
-      gates,
       close: () => stopAll(stops),
     };
   } catch (error) {

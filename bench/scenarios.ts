@@ -1,4 +1,5 @@
 import { httpGet } from '../test/support/processes.js';
+import { readCpuSeconds } from './proc.js';
 import type { Rig } from './rig.js';
 import { runWrk, type LoadOptions } from './wrk.js';
 
@@ -7,6 +8,8 @@ export interface Measurement {
   /** Absent for the in-process jose row, which has no requests. */
   p50Ms?: number;
   p99Ms?: number;
+  /** CPU time the server process spent per request: far less sensitive to a busy machine than req/s. */
+  serverCpuUs?: number;
 }
 
 export interface Comparison {
@@ -46,7 +49,7 @@ type Expect = 'allowed' | 'denied';
 
 export function loadScenario(
   base: Omit<Scenario, 'probe' | 'measure'>,
-  target: Omit<LoadOptions, 'seconds' | 'connections'>,
+  target: Omit<LoadOptions, 'seconds' | 'connections'> & { serverPid?: number },
   expect: Expect,
   extra: { probeHeaders?: Record<string, string>; probe?: () => Promise<void> } = {},
 ): Scenario {
@@ -59,12 +62,14 @@ export function loadScenario(
       await extra.probe?.();
     },
     async measure(seconds, connections) {
+      const cpuBefore = target.serverPid ? readCpuSeconds(target.serverPid) : 0;
       const result = await runWrk({ ...target, seconds, connections });
+      const serverCpuUs = target.serverPid ? ((readCpuSeconds(target.serverPid) - cpuBefore) * 1e6) / result.requests : undefined;
       const wrong = expect === 'allowed' ? result.statusErrors : result.requests - result.statusErrors;
       if (wrong > 0 || result.socketErrors > 0 || result.requests === 0) {
         throw new Error(`${base.id}: ${wrong} of ${result.requests} answers were not ${expect}, ${result.socketErrors} socket errors`);
       }
-      return result;
+      return { ...result, ...(serverCpuUs !== undefined ? { serverCpuUs } : {}) };
     },
   };
 }
@@ -73,10 +78,10 @@ export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: Pend
   const bearer = { authorization: `Bearer ${rig.cachedToken}` };
   const auth = (server: { url: string }) => `${server.url}/auth`;
   const scenarios: Scenario[] = [
-    loadScenario({ id: 'bare', row: '1', name: 'bare Node http server, empty 200', comparisons: [] }, { url: `${rig.bare.url}/` }, 'allowed'),
+    loadScenario({ id: 'bare', row: '1', name: 'bare Node http server, empty 200', comparisons: [] }, { url: `${rig.bare.url}/`, serverPid: rig.bare.pid }, 'allowed'),
     loadScenario(
       { id: 'jwt-cached', row: '2', name: '/auth, JWT seen before (in-process cache hit)', comparisons: [{ against: 'bare', atLeast: 0.85 }], p99UnderMs: 2 },
-      { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer } },
+      { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPid: rig.gate.pid },
       'allowed',
     ),
     loadScenario(
@@ -86,7 +91,7 @@ export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: Pend
         name: '/auth, fresh JWT each time (RS256 verify; cache off)',
         comparisons: [{ against: 'bare' }, { against: 'jose', atLeast: 0.8 }],
       },
-      { url: auth(rig.uncachedGate), headers: NGINX_SUBREQUEST_HEADERS, tokenFile: rig.freshTokenFile },
+      { url: auth(rig.uncachedGate), headers: NGINX_SUBREQUEST_HEADERS, tokenFile: rig.freshTokenFile, serverPid: rig.uncachedGate.pid },
       'allowed',
       { probeHeaders: { authorization: `Bearer ${rig.freshTokens[0]}` } },
     ),
@@ -100,7 +105,7 @@ export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: Pend
     },
     loadScenario(
       { id: 'no-credentials', row: '5', name: '/auth, no credentials (401)', comparisons: [{ against: 'bare' }] },
-      { url: auth(rig.gate), headers: NGINX_SUBREQUEST_HEADERS },
+      { url: auth(rig.gate), headers: NGINX_SUBREQUEST_HEADERS, serverPid: rig.gate.pid },
       'denied',
     ),
     loadScenario(

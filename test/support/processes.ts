@@ -64,9 +64,12 @@ export async function httpGet(url: string, headers: Record<string, string> = {})
 }
 
 /** The built sidecar, started as its image's CMD would (node dist/server.js), ready when /readyz says so. */
-export async function startGateProcess(env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<Spawned & { port: number; url: string }> {
+export async function startGateProcess(
+  env: Record<string, string>,
+  options: { waitReady?: boolean; nodeArgs?: string[] } = {},
+): Promise<Spawned & { port: number; url: string }> {
   const port = await freePort();
-  const gate = spawnProcess(process.execPath, [join(REPO, 'dist/server.js')], { LISTEN_HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env });
+  const gate = spawnProcess(process.execPath, [...(options.nodeArgs ?? []), join(REPO, 'dist/server.js')], { LISTEN_HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
     if (gate.process.exitCode !== null) throw new Error(`gate exited: ${gate.output()}`);
