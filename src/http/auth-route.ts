@@ -7,6 +7,8 @@ import { readOriginalRequest, type GatewayProtocol, type OriginalRequest } from 
 import { admitWithoutAuthentication, type Authorize } from '../policy/authorize.js';
 import type { RequirementLookup } from '../policy/route-requirements.js';
 import { denialAnswer, redirectAnswer, type Answer } from './denial-answer.js';
+import { emptyResponse } from './empty-response.js';
+import { requestHeaders } from './request-headers.js';
 
 export const REASON_HEADER = 'x-authgear-gate-reason';
 
@@ -53,50 +55,46 @@ const queryOf = (url: string): string => {
 export function createAuthRoute(options: AuthRouteOptions): Handler {
   const { authenticator, credentials, requirementsFor, authorize, login, onDecision, gateway = 'auto' } = options;
   const answerOptions = { realm: options.realm, login };
+  const idTokenHeader = options.idTokenHeader.toLowerCase();
 
   return async function authRoute(c: Context) {
     const started = performance.now();
+    const header = requestHeaders(c);
     let request: OriginalRequest | undefined;
     let rule: string | undefined;
     try {
-      request = readOriginalRequest((name) => c.req.header(name), gateway);
+      request = readOriginalRequest(header, gateway);
       const returnTo = login?.callbackTarget(request);
       if (returnTo !== undefined) return answer(redirectAnswer(request, returnTo), 'login_callback');
       const route = requirementsFor(request, queryOf(c.req.url));
       const { requirements } = route;
       rule = route.rule;
-      if (admitWithoutAuthentication(requirements, request, () => c.req.header('access-control-request-method') !== undefined)) {
+      if (admitWithoutAuthentication(requirements, request, () => header('access-control-request-method') !== undefined)) {
         return answer({ status: 200, headers: [] }, requirements.access === 'public' ? 'public' : 'cors_preflight');
       }
       const authentication = await authenticator.authenticate(
         request,
-        readCredentials(c.req.header('authorization'), c.req.header('cookie'), credentials),
+        readCredentials(header('authorization'), header('cookie'), credentials),
         requirements.mode ? { mode: requirements.mode } : undefined,
       );
-      const idToken = requirements.freshnessFrom === 'id_token' ? c.req.header(options.idTokenHeader) : undefined;
+      const idToken = requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined;
       const pending = authorize(authentication.identity, requirements, options.now(), idToken);
       if (pending) await pending;
       return answer({ status: 200, headers: authentication.headers }, 'allowed', authentication.via);
     } catch (error) {
       const denial = error instanceof Denial ? error : new Denial('internal_error', 'could not decide', { cause: error });
-      return answer(denialAnswer(denial, request, c.req.header('accept'), answerOptions), denial.code, undefined, error);
+      return answer(denialAnswer(denial, request, header('accept'), answerOptions), denial.code, undefined, error);
     }
 
-    function answer(result: Answer, code: string, via?: Authentication['via'], error?: unknown) {
-      // Appended: a refusal may carry several Set-Cookie lines.
-      for (const [name, value] of result.headers) c.header(name, value, { append: true });
-      if (result.status !== 200) {
-        c.header(REASON_HEADER, code);
-        c.header('cache-control', 'no-store');
-      }
-      c.header('content-length', '0');
+    function answer(result: Answer, code: string, via?: Authentication['via'], error?: unknown): Response {
+      const headers = result.status === 200 ? result.headers : [...result.headers, [REASON_HEADER, code] as const, ['cache-control', 'no-store'] as const];
       emit(result.status, code, via, error);
-      return c.body('', result.status as 200);
+      return emptyResponse(result.status, headers);
     }
 
     function emit(status: number, code: string, via: Authentication['via'] | undefined, error: unknown) {
       if (!onDecision) return;
-      const requestId = c.req.header('x-request-id');
+      const requestId = header('x-request-id');
       onDecision({
         request,
         requestId: requestId && REQUEST_ID.test(requestId) ? requestId : undefined,

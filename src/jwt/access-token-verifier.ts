@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { SigningAlgorithm } from '../config.js';
@@ -33,7 +33,7 @@ export interface AccessTokenVerifier {
   cacheSize(): number;
 }
 
-export const tokenDigest = (token: string): string => createHash('sha256').update(token).digest('base64url');
+export const tokenDigest = (token: string): string => hash('sha256', token, 'base64url');
 
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const cache =

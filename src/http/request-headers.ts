@@ -1,0 +1,35 @@
+import type { HttpBindings } from '@hono/node-server';
+import type { Context } from 'hono';
+
+export type HeaderReader = (name: string) => string | undefined;
+
+// Node keeps only the first copy of these when a request repeats them; every other header's
+// copies it joins, as the Fetch API does. Joining these too means a repeated Authorization
+// reaches the credential parser whole (and is refused as malformed), never half-read.
+const NODE_KEEPS_FIRST = new Set(['authorization', 'host']);
+
+function joinedCopies(rawHeaders: readonly string[], name: string, first: string): string {
+  let joined: string | undefined;
+  for (let at = 0; at < rawHeaders.length; at += 2) {
+    const rawName = rawHeaders[at]!;
+    if (rawName.length !== name.length || rawName.toLowerCase() !== name) continue;
+    joined = joined === undefined ? rawHeaders[at + 1]! : `${joined}, ${rawHeaders[at + 1]}`;
+  }
+  return joined ?? first;
+}
+
+/**
+ * Reads request headers (lower-case names). Served by @hono/node-server, it reads the object
+ * Node has already parsed, building no Fetch Headers on the hot path; elsewhere (app.request()
+ * in tests) it goes through Hono's request.
+ */
+export function requestHeaders(c: Context): HeaderReader {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  if (!incoming) return (name) => c.req.header(name);
+  const { headers, rawHeaders } = incoming;
+  return (name) => {
+    const value = headers[name];
+    if (typeof value !== 'string') return undefined;
+    return NODE_KEEPS_FIRST.has(name) ? joinedCopies(rawHeaders, name, value) : value;
+  };
+}
