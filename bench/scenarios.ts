@@ -91,7 +91,7 @@ export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: Pend
         name: '/auth, fresh JWT each time (RS256 verify; cache off)',
         comparisons: [{ against: 'bare' }, { against: 'jose', atLeast: 0.8 }],
       },
-      { url: auth(rig.uncachedGate), headers: NGINX_SUBREQUEST_HEADERS, tokenFile: rig.freshTokenFile, serverPid: rig.uncachedGate.pid },
+      { url: auth(rig.uncachedGate), headers: NGINX_SUBREQUEST_HEADERS, cycle: { file: rig.freshTokenFile, header: 'Authorization', prefix: 'Bearer ' }, serverPid: rig.uncachedGate.pid },
       'allowed',
       { probeHeaders: { authorization: `Bearer ${rig.freshTokens[0]}` } },
     ),

@@ -1,9 +1,12 @@
--- The bench's wrk script. With WRK_TOKEN_FILE set, every request carries the next bearer
--- token of that file (one per line, cycling), requests built once up front so the Lua side
--- costs nearly nothing. At the end it prints one JSON line for bench/wrk.ts to read.
-local token_file = os.getenv("WRK_TOKEN_FILE")
+-- The bench's wrk script. With WRK_VALUE_FILE set, every request carries the next line of
+-- that file (cycling) in the header WRK_VALUE_HEADER, after WRK_VALUE_PREFIX (a bearer
+-- token, a session cookie), the requests built once up front so the Lua side costs nearly
+-- nothing. At the end it prints one JSON line for bench/wrk.ts to read.
+local value_file = os.getenv("WRK_VALUE_FILE")
+local value_header = os.getenv("WRK_VALUE_HEADER")
+local value_prefix = os.getenv("WRK_VALUE_PREFIX") or ""
 
-if token_file then
+if value_file then
   local requests = {}
   local next_index = 0
 
@@ -11,8 +14,8 @@ if token_file then
   function init(args)
     local headers = {}
     for name, value in pairs(wrk.headers) do headers[name] = value end
-    for token in io.lines(token_file) do
-      headers["Authorization"] = "Bearer " .. token
+    for value in io.lines(value_file) do
+      headers[value_header] = value_prefix .. value
       requests[#requests + 1] = wrk.format(nil, nil, headers)
     end
   end

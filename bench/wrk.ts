@@ -8,8 +8,8 @@ export interface LoadOptions {
   seconds: number;
   connections: number;
   headers?: Record<string, string>;
-  /** A file of bearer tokens, one per line, sent in turn (one per request). */
-  tokenFile?: string;
+  /** One header value per request, taken in turn from a file (e.g. distinct bearer tokens). */
+  cycle?: { file: string; header: string; prefix: string };
 }
 
 export interface LoadResult {
@@ -38,7 +38,8 @@ export async function runWrk(options: LoadOptions): Promise<LoadResult> {
   const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '2s', '-s', SCRIPT];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
   args.push(options.url);
-  const env = { ...process.env, ...(options.tokenFile ? { WRK_TOKEN_FILE: options.tokenFile } : {}) };
+  const { cycle } = options;
+  const env = { ...process.env, ...(cycle ? { WRK_VALUE_FILE: cycle.file, WRK_VALUE_HEADER: cycle.header, WRK_VALUE_PREFIX: cycle.prefix } : {}) };
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile('wrk', args, { env, timeout: (options.seconds + 30) * 1000 }, (error, out, err) =>
       error ? reject(new Error(`wrk failed: ${error.message}\n${err}`)) : resolve(out),
