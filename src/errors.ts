@@ -69,7 +69,12 @@ export class Denial extends GateError {
   readonly maxAge: number | undefined;
   readonly headers: ReadonlyArray<readonly [string, string]>;
   constructor(code: DenialCode, message: string, options?: DenialOptions) {
+    // A denial is an answer, not a bug: capturing a stack trace would cost more than the
+    // rest of a 401 (measured: about 5 of 7 µs). A cause keeps its own stack.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(code, message, options);
+    Error.stackTraceLimit = stackTraceLimit;
     this.status = DENIAL_STATUS[code];
     this.maxAge = options?.maxAge;
     this.headers = options?.headers ?? [];
