@@ -66,7 +66,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
 
     const bare = await startBareServer();
     stops.push(() => bare.stop());
-    const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+    const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options.profileDir}`] : [];
     const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn' };
     const gate = await startGateProcess(common, { nodeArgs });
     stops.push(() => gate.stop());
