@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Denial } from '../src/errors.js';
 import { createAccessTokenVerifier } from '../src/jwt/access-token-verifier.js';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { bearer, startTestGate } from './support/gate.js';
 
 let authgear: AuthgearStandIn;
 beforeAll(async () => { authgear = await startAuthgearStandIn(); });
@@ -53,5 +54,36 @@ describe('the verified-token cache', () => {
     for (let i = 0; i < 2; i++) await verifier.verify(token).catch(() => undefined);
     expect(lookups()).toBe(2);
     expect(verifier.cacheSize()).toBe(0);
+  });
+
+  it('recalls only tokens it verified, and only until their exp', async () => {
+    let now = Date.now();
+    const { verifier } = verifierWithCountingKeys(() => now);
+    const token = await authgear.accessToken({ now: Math.floor(now / 1000), expiresIn: 300 });
+    expect(verifier.recall(token)).toBeUndefined();
+    const verified = await verifier.verify(token);
+    expect(verifier.recall(token)).toBe(verified);
+    now += 301_000;
+    expect(verifier.recall(token)).toBeUndefined();
+    expect(verifier.cacheSize()).toBe(0);
+  });
+});
+
+describe('the /auth hot path', () => {
+  it('answers a known token synchronously: no promise, so node-server takes its fast path', async () => {
+    const gate = await startTestGate(authgear);
+    try {
+      const token = await authgear.accessToken();
+      const request = () => gate.app.fetch(new Request('http://gate/auth', { headers: { 'x-original-uri': '/', 'x-original-host': 'app.example.test', ...bearer(token) } }));
+      const first = request();
+      expect(first).toBeInstanceOf(Promise);
+      expect((await first).status).toBe(200);
+      const second = request();
+      expect(second).not.toBeInstanceOf(Promise);
+      expect((second as Response).status).toBe(200);
+      expect((request() as Response).headers.get('content-length')).toBe('0');
+    } finally {
+      await gate.close();
+    }
   });
 });

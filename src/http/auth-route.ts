@@ -57,12 +57,20 @@ export function createAuthRoute(options: AuthRouteOptions): Handler {
   const answerOptions = { realm: options.realm, login };
   const idTokenHeader = options.idTokenHeader.toLowerCase();
 
-  return async function authRoute(c: Context) {
+  return function authRoute(c: Context) {
     const started = performance.now();
     const header = requestHeaders(c);
     let request: OriginalRequest | undefined;
     let rule: string | undefined;
     try {
+      const decided = decide();
+      // Synchronous whenever nothing had to be awaited (a known token): node-server's fast path.
+      return decided instanceof Promise ? decided.catch(deny) : decided;
+    } catch (error) {
+      return deny(error);
+    }
+
+    function decide(): Response | Promise<Response> {
       request = readOriginalRequest(header, gateway);
       const returnTo = login?.callbackTarget(request);
       if (returnTo !== undefined) return answer(redirectAnswer(request, returnTo), 'login_callback');
@@ -72,16 +80,21 @@ export function createAuthRoute(options: AuthRouteOptions): Handler {
       if (admitWithoutAuthentication(requirements, request, () => header('access-control-request-method') !== undefined)) {
         return answer({ status: 200, headers: [] }, requirements.access === 'public' ? 'public' : 'cors_preflight');
       }
-      const authentication = await authenticator.authenticate(
+      const authenticated = authenticator.authenticate(
         request,
         readCredentials(header('authorization'), header('cookie'), credentials),
         requirements.mode ? { mode: requirements.mode } : undefined,
       );
       const idToken = requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined;
-      const pending = authorize(authentication.identity, requirements, options.now(), idToken);
-      if (pending) await pending;
-      return answer({ status: 200, headers: authentication.headers }, 'allowed', authentication.via);
-    } catch (error) {
+      const authorizeThenAllow = (authentication: Authentication): Response | Promise<Response> => {
+        const pending = authorize(authentication.identity, requirements, options.now(), idToken);
+        const allow = () => answer({ status: 200, headers: authentication.headers }, 'allowed', authentication.via);
+        return pending ? pending.then(allow) : allow();
+      };
+      return authenticated instanceof Promise ? authenticated.then(authorizeThenAllow) : authorizeThenAllow(authenticated);
+    }
+
+    function deny(error: unknown): Response {
       const denial = error instanceof Denial ? error : new Denial('internal_error', 'could not decide', { cause: error });
       return answer(denialAnswer(denial, request, header('accept'), answerOptions), denial.code, undefined, error);
     }

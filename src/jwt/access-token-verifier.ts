@@ -29,6 +29,8 @@ export interface AccessTokenVerifierOptions {
 export interface AccessTokenVerifier {
   /** Resolves for a valid token, rejects with a Denial otherwise. */
   verify(token: string): Promise<VerifiedAccess>;
+  /** A token verified before and not expired yet, from the cache alone; undefined otherwise. */
+  recall(token: string): VerifiedAccess | undefined;
   /** Entries held by the in-process token cache. */
   cacheSize(): number;
 }
@@ -39,18 +41,19 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const cache =
     options.cacheMaxEntries > 0 ? new LRUCache<string, VerifiedAccess>({ max: options.cacheMaxEntries }) : undefined;
 
+  function lookUp(digest: string): VerifiedAccess | undefined {
+    const cached = cache!.get(digest);
+    if (cached === undefined || cached.expiresAt > options.now()) return cached;
+    cache!.delete(digest);
+    return undefined;
+  }
+
   async function verify(token: string): Promise<VerifiedAccess> {
-    const digest = tokenDigest(token);
+    const digest = cache ? tokenDigest(token) : undefined;
+    const known = digest === undefined ? undefined : lookUp(digest);
+    if (digest !== undefined) options.onCacheLookup?.(known ? 'hit' : 'miss');
+    if (known) return known;
     const now = options.now();
-    const cached = cache?.get(digest);
-    if (cached) {
-      if (cached.expiresAt > now) {
-        options.onCacheLookup?.('hit');
-        return cached;
-      }
-      cache!.delete(digest);
-    }
-    if (cache) options.onCacheLookup?.('miss');
     let payload;
     try {
       ({ payload } = await jwtVerify(token, options.getKey, {
@@ -69,9 +72,18 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new Denial('claims_invalid', 'token sub claim is not a string');
     const identity = identityFromClaims(payload, options.claimHeaders);
     const verified = { identity, headers: identityHeaders(identity), expiresAt: payload.exp! * 1000 };
-    cache?.set(digest, verified);
+    if (digest !== undefined) cache!.set(digest, verified);
     return verified;
   }
 
-  return { verify, cacheSize: () => cache?.size ?? 0 };
+  return {
+    verify,
+    recall(token) {
+      const known = cache ? lookUp(tokenDigest(token)) : undefined;
+      // A miss is counted once, by the verify() that follows it.
+      if (known) options.onCacheLookup?.('hit');
+      return known;
+    },
+    cacheSize: () => cache?.size ?? 0,
+  };
 }
