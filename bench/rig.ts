@@ -1,13 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessTokenClaims, startAuthgearStandIn, type AuthgearStandIn } from '../test/support/authgear-stand-in.js';
-import { freePort, httpGet, spawnProcess, startGateProcess, startNginx, tempDir, type Spawned } from '../test/support/processes.js';
-import { waitFor } from '../test/support/wait-for.js';
+import { startGateProcess, startNginx, tempDir, type Spawned } from '../test/support/processes.js';
 import { startJoseRate, type JoseRate } from './jose-rate.js';
+import { startReferenceServer } from './reference-servers.js';
 import { mintTokens } from './tokens.js';
-
-/** Row 1: what Node itself does for an empty 200, the ceiling of any Node server here. */
-const BARE_SERVER = "require('node:http').createServer((req, res) => res.end()).listen(Number(process.env.PORT), '127.0.0.1')";
 
 export interface Server {
   url: string;
@@ -26,6 +23,8 @@ export interface RigOptions {
 export interface Rig {
   authgear: AuthgearStandIn;
   bare: Server;
+  /** The fastest Hono answer of the same 200 (row 2's reference). */
+  hono: Server;
   /** The sidecar as shipped (token cache on): rows 2, 5 and 6. */
   gate: Server;
   /** TOKEN_CACHE_MAX_ENTRIES=0: every request is a full RS256 verification (row 3). */
@@ -41,17 +40,6 @@ export interface Rig {
 
 const asServer = (spawned: Spawned, port: number): Server => ({ url: `http://127.0.0.1:${port}`, port, pid: spawned.process.pid! });
 
-async function startBareServer(): Promise<Spawned & Server> {
-  const port = await freePort();
-  const bare = spawnProcess(process.execPath, ['-e', BARE_SERVER], { PORT: String(port) });
-  const server = { ...bare, ...asServer(bare, port) };
-  await waitFor(async () => {
-    if (bare.process.exitCode !== null) throw new Error(`bare server exited: ${bare.output()}`);
-    return (await httpGet(server.url).catch(() => undefined))?.status === 200;
-  }, 10_000, 'the bare server');
-  return server;
-}
-
 export async function startRig(options: RigOptions): Promise<Rig> {
   const stops: Array<() => unknown> = [];
   try {
@@ -64,8 +52,10 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     const freshTokenFile = join(dir, 'fresh-tokens.txt');
     writeFileSync(freshTokenFile, `${freshTokens.join('\n')}\n`);
 
-    const bare = await startBareServer();
+    const bare = await startReferenceServer('bare');
     stops.push(() => bare.stop());
+    const hono = await startReferenceServer('hono');
+    stops.push(() => hono.stop());
     const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options.profileDir}`] : [];
     const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn' };
     const gate = await startGateProcess(common, { nodeArgs });
@@ -80,6 +70,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     return {
       authgear,
       bare,
+      hono,
       gate: asServer(gate, gate.port),
       uncachedGate: asServer(uncachedGate, uncachedGate.port),
       nginx: asServer(nginx, nginx.port),

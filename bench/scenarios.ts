@@ -80,7 +80,18 @@ export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: Pend
   const scenarios: Scenario[] = [
     loadScenario({ id: 'bare', row: '1', name: 'bare Node http server, empty 200', comparisons: [] }, { url: `${rig.bare.url}/`, serverPid: rig.bare.pid }, 'allowed'),
     loadScenario(
-      { id: 'jwt-cached', row: '2', name: '/auth, JWT seen before (in-process cache hit)', comparisons: [{ against: 'bare', atLeast: 0.85 }], p99UnderMs: 2 },
+      { id: 'hono', row: '2 ref', name: 'Hono on node-server, the same 200 prebuilt', comparisons: [{ against: 'bare' }] },
+      { url: auth(rig.hono), serverPid: rig.hono.pid },
+      'allowed',
+    ),
+    loadScenario(
+      {
+        id: 'jwt-cached',
+        row: '2',
+        name: '/auth, JWT seen before (in-process cache hit)',
+        comparisons: [{ against: 'bare', atLeast: 0.85 }, { against: 'hono' }],
+        p99UnderMs: 2,
+      },
       { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPid: rig.gate.pid },
       'allowed',
     ),
