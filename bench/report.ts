@@ -63,7 +63,8 @@ export function summarize(scenarios: readonly Scenario[], results: ReadonlyMap<s
   for (const scenario of scenarios) {
     for (const { against, atLeast } of scenario.comparisons) {
       const baseline = byId.get(against);
-      if (!baseline) throw new Error(`${scenario.id} is compared with ${against}, which is not in this run`);
+      // A partial run (--only) compares only the rows it has.
+      if (!baseline) continue;
       const ratio = byId.get(scenario.id)!.requestsPerSecond / baseline.requestsPerSecond;
       byId.get(scenario.id)!.comparisons.push({ against, againstRow: baseline.row, ratio, ...(atLeast !== undefined ? { atLeast, met: ratio >= atLeast } : {}) });
     }

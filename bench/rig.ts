@@ -30,6 +30,8 @@ export interface Rig {
   /** TOKEN_CACHE_MAX_ENTRIES=0: every request is a full RS256 verification (row 3). */
   uncachedGate: Server;
   nginx: Server;
+  /** The same nginx config, asking the Hono reference instead of the sidecar (row 6's reference). */
+  nginxToHono: Server;
   joseRate: JoseRate;
   cachedToken: string;
   freshTokens: string[];
@@ -64,6 +66,8 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     stops.push(() => uncachedGate.stop());
     const nginx = await startNginx({ gatePort: gate.port, appPort: bare.port });
     stops.push(() => nginx.stop());
+    const nginxToHono = await startNginx({ gatePort: hono.port, appPort: bare.port });
+    stops.push(() => nginxToHono.stop());
     const joseRate = await startJoseRate({ publicJwk: key.publicJwk, issuer: authgear.origin, tokens: freshTokens });
     stops.push(() => joseRate.close());
 
@@ -74,6 +78,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       gate: asServer(gate, gate.port),
       uncachedGate: asServer(uncachedGate, uncachedGate.port),
       nginx: asServer(nginx, nginx.port),
+      nginxToHono: asServer(nginxToHono, nginxToHono.port),
       joseRate,
       cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
       freshTokens,

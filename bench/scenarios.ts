@@ -120,7 +120,7 @@ export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: Pend
       'denied',
     ),
     loadScenario(
-      { id: 'nginx-auth', row: '6', name: 'nginx proxy with auth_request (JWT, cached)', comparisons: [{ against: 'nginx-open', atLeast: 0.65 }] },
+      { id: 'nginx-auth', row: '6', name: 'nginx proxy with auth_request (JWT, cached)', comparisons: [{ against: 'nginx-open', atLeast: 0.65 }, { against: 'nginx-auth-hono' }] },
       { url: `${rig.nginx.url}/api/orders?page=2`, headers: bearer },
       'allowed',
       {
@@ -130,6 +130,11 @@ export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: Pend
           if (refused.status !== 401) throw new Error(`nginx-auth: without a token nginx answered ${refused.status}, not 401`);
         },
       },
+    ),
+    loadScenario(
+      { id: 'nginx-auth-hono', row: '6 ref', name: 'nginx proxy with auth_request to the Hono reference', comparisons: [{ against: 'nginx-open' }] },
+      { url: `${rig.nginxToHono.url}/api/orders?page=2`, headers: bearer },
+      'allowed',
     ),
     loadScenario(
       { id: 'nginx-open', row: '6 twin', name: 'nginx proxy, same hop without auth_request', comparisons: [] },
