@@ -3,7 +3,7 @@ import { Denial } from './errors.js';
 import { identityHeaders, type Identity } from './identity.js';
 import type { AccessTokenVerifier, VerifiedAccess } from './jwt/access-token-verifier.js';
 import type { OriginalRequest } from './original-request.js';
-import type { CachedResolver } from './resolver/cached-resolver.js';
+import type { CachedResolver, Resolution } from './resolver/cached-resolver.js';
 
 /**
  * auto: a JWT bearer is verified here, a session cookie or opaque token goes to Authgear's
@@ -43,8 +43,7 @@ export interface AuthenticatorDependencies {
 
 export function createAuthenticator(deps: AuthenticatorDependencies): Authenticator {
 
-  async function resolve(credentials: Credentials): Promise<Authentication> {
-    const { answer, stale } = await deps.sessions.resolve(credentials);
+  function fromResolution({ answer, stale }: Resolution): Authentication {
     if (!answer.valid) {
       throw new Denial('session_invalid', 'Authgear did not accept the session or token', {
         headers: answer.setCookies.map((line) => ['set-cookie', line] as const),
@@ -70,7 +69,9 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
       if (bearer === undefined && credentials.cookies.length === 0) {
         throw new Denial('credentials_missing', 'no bearer token or Authgear session cookie');
       }
-      return resolve(credentials);
+      // A fresh answer held in process comes back synchronously, like a known JWT.
+      const known = deps.sessions.recall(credentials);
+      return known ? fromResolution(known) : deps.sessions.resolve(credentials).then(fromResolution);
     },
   };
 }

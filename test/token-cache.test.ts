@@ -86,4 +86,19 @@ describe('the /auth hot path', () => {
       await gate.close();
     }
   });
+
+  it('answers a session the resolver answered recently synchronously too, from its decoded answer', async () => {
+    const gate = await startTestGate(authgear);
+    try {
+      const { value, user } = authgear.sessions.issue('session');
+      const request = () => gate.app.fetch(new Request('http://gate/auth', { headers: { 'x-original-uri': '/', 'x-original-host': 'app.example.test', cookie: `session=${value}` } }));
+      expect((await request()).headers.get('x-authgear-user-id')).toBe(user.id);
+      const second = request();
+      expect(second).not.toBeInstanceOf(Promise);
+      expect((second as Response).headers.get('x-authgear-user-id')).toBe(user.id);
+      expect(authgear.count('/_resolver/resolve')).toBe(1);
+    } finally {
+      await gate.close();
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Cache, CacheObserver } from '../cache/cache.js';
 import { createSingleFlight } from '../cache/single-flight.js';
@@ -15,7 +15,7 @@ export interface CachedResolverOptions {
   namespace: string;
   positiveTtlMs: number;
   negativeTtlMs: number;
-  /** With a remote shared cache: how long answers are also kept in process. */
+  /** With a remote shared cache: how long answers are also kept in process (without one, their full TTL). */
   localTtlMs: number;
   localMaxEntries: number;
   /** How long past its TTL a valid answer may stand in for a failing resolver; 0 = never. */
@@ -33,6 +33,8 @@ export interface Resolution {
 export interface CachedResolver {
   /** Rejects with Denial resolver_unavailable when neither Authgear nor the cache can answer. */
   resolve(credentials: Credentials): Promise<Resolution>;
+  /** A fresh answer already held in process, synchronously; undefined otherwise (then resolve). */
+  recall(credentials: Credentials): Resolution | undefined;
 }
 
 interface LocalEntry {
@@ -42,9 +44,9 @@ interface LocalEntry {
 
 /** SHA-256 of everything the resolver is sent: the key never contains a token or a cookie. */
 export function credentialKey(namespace: string, credentials: Credentials): string {
-  const hash = createHash('sha256').update(namespace).update('\n').update(credentials.bearer ?? '');
-  for (const { name, value } of credentials.cookies) hash.update(`\n${name}=${value}`);
-  return `resolve:${hash.digest('base64url')}`;
+  let hashed = `${namespace}\n${credentials.bearer ?? ''}`;
+  for (const { name, value } of credentials.cookies) hashed += `\n${name}=${value}`;
+  return `resolve:${hash('sha256', hashed, 'base64url')}`;
 }
 
 /**
@@ -53,13 +55,16 @@ export function credentialKey(namespace: string, credentials: Credentials): stri
  */
 export function createCachedResolver(options: CachedResolverOptions): CachedResolver {
   const { shared, now, observer } = options;
-  const local =
-    shared.kind === 'memory' ? undefined : new LRUCache<string, LocalEntry>({ max: options.localMaxEntries });
+  // Answers are kept decoded in process, so a hit costs a hash and a lookup. Without Redis
+  // this is the only tier (the shared memory cache would only hold them again, as text).
+  const inProcessOnly = shared.kind === 'memory';
+  const local = new LRUCache<string, LocalEntry>({ max: options.localMaxEntries });
   const singleFlight = createSingleFlight<Resolution>();
   // While the shared cache fails, the local tier holds answers for their full TTL instead.
   let sharedHealthy = true;
 
   async function readShared(key: string): Promise<StoredAnswer | undefined> {
+    if (inProcessOnly) return undefined;
     try {
       const text = await shared.get(key);
       sharedHealthy = true;
@@ -74,8 +79,8 @@ export function createCachedResolver(options: CachedResolverOptions): CachedReso
   }
 
   function remember(key: string, stored: StoredAnswer, keepMs: number): void {
-    if (!local || keepMs <= 0) return;
-    const localUntil = sharedHealthy ? Math.min(now() + options.localTtlMs, stored.freshUntil) : stored.freshUntil;
+    if (keepMs <= 0) return;
+    const localUntil = sharedHealthy && !inProcessOnly ? Math.min(now() + options.localTtlMs, stored.freshUntil) : stored.freshUntil;
     local.set(key, { stored, localUntil }, { ttl: keepMs });
   }
 
@@ -85,6 +90,7 @@ export function createCachedResolver(options: CachedResolverOptions): CachedReso
     if (keepMs <= 0) return;
     const stored = { answer, freshUntil: at + ttlMs };
     remember(key, stored, keepMs);
+    if (inProcessOnly) return;
     shared.set(key, encodeStoredAnswer(stored), keepMs).then(
       () => { sharedHealthy = true; },
       () => { sharedHealthy = false; },
@@ -118,16 +124,23 @@ export function createCachedResolver(options: CachedResolverOptions): CachedReso
     return { answer, stale: false };
   }
 
+  const freshIn = (entry: LocalEntry | undefined): Resolution | undefined =>
+    entry !== undefined && now() < entry.localUntil ? { answer: entry.stored.answer, stale: false } : undefined;
+
   return {
+    recall(credentials) {
+      const resolution = freshIn(local.get(credentialKey(options.namespace, credentials)));
+      // A miss is counted once, by the resolve() that follows it.
+      if (resolution) observer?.onCacheLookup?.('resolver', 'memory', 'hit');
+      return resolution;
+    },
     resolve(credentials) {
       const key = credentialKey(options.namespace, credentials);
-      const cached = local?.get(key);
-      if (local) {
-        const fresh = cached !== undefined && now() < cached.localUntil;
-        observer?.onCacheLookup?.('resolver', 'memory', fresh ? 'hit' : 'miss');
-        if (fresh) return Promise.resolve({ answer: cached.stored.answer, stale: false });
-      }
-      return singleFlight(key, () => lookUpThenResolve(key, credentials, cached?.stored));
+      const entry = local.get(key);
+      const resolution = freshIn(entry);
+      observer?.onCacheLookup?.('resolver', 'memory', resolution ? 'hit' : 'miss');
+      if (resolution) return Promise.resolve(resolution);
+      return singleFlight(key, () => lookUpThenResolve(key, credentials, entry?.stored));
     },
   };
 }

@@ -30,5 +30,5 @@ export function createSessions(
     now: deps.now,
     ...(deps.observer ? { observer: deps.observer } : {}),
   });
-  return { resolve: resolver.resolve, close: () => client.close() };
+  return { ...resolver, close: () => client.close() };
 }
