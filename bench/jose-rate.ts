@@ -8,7 +8,7 @@ const WORKER = fileURLToPath(new URL('./jose-rate-worker.ts', import.meta.url));
 export interface JoseRate {
   /** Verifications per second over `seconds`, measured in the child. */
   measure(seconds: number): Promise<number>;
-  close(): void;
+  stop(): void;
 }
 
 /** A long-lived child process, so every measurement of a run sees the same warmed-up jose. */
@@ -30,6 +30,6 @@ export async function startJoseRate(options: { publicJwk: JWK; issuer: string; t
       const { verifications, seconds: elapsed } = await reply;
       return verifications / elapsed;
     },
-    close: () => void child.kill(),
+    stop: () => void child.kill(),
   };
 }

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessTokenClaims, startAuthgearStandIn, type AuthgearStandIn } from '../test/support/authgear-stand-in.js';
 import { startGateProcess, startNginx, tempDir, type Spawned } from '../test/support/processes.js';
+import { startRedis } from '../test/support/redis.js';
 import { startJoseRate, type JoseRate } from './jose-rate.js';
 import { startReferenceServer } from './reference-servers.js';
 import { mintTokens } from './tokens.js';
@@ -29,6 +30,10 @@ export interface Rig {
   gate: Server;
   /** TOKEN_CACHE_MAX_ENTRIES=0: every request is a full RS256 verification (row 3). */
   uncachedGate: Server;
+  /** With Redis, and no in-process tier in front of it (row 4b). */
+  redisGate: Server;
+  /** Nothing reused: every session goes to the stand-in's resolver (row 4c). */
+  resolverGate: Server;
   nginx: Server;
   /** The same nginx config, asking the Hono reference instead of the sidecar (row 6's reference). */
   nginxToHono: Server;
@@ -37,6 +42,9 @@ export interface Rig {
   freshTokens: string[];
   /** The same tokens, one per line, for wrk. */
   freshTokenFile: string;
+  /** Distinct Authgear session cookies the stand-in's resolver knows, and the same one per line. */
+  sessions: string[];
+  sessionFile: string;
   close(): Promise<void>;
 }
 
@@ -44,45 +52,53 @@ const asServer = (spawned: Spawned, port: number): Server => ({ url: `http://127
 
 export async function startRig(options: RigOptions): Promise<Rig> {
   const stops: Array<() => unknown> = [];
+  const keep = async <T extends { stop(): unknown }>(starting: Promise<T>): Promise<T> => {
+    const started = await starting;
+    stops.push(() => started.stop());
+    return started;
+  };
   try {
     const authgear = await startAuthgearStandIn();
     stops.push(() => authgear.close());
     const key = authgear.keys[0]!;
     const now = Math.floor(Date.now() / 1000);
     const freshTokens = await mintTokens({ key, claims: accessTokenClaims(authgear.origin, now, 3600), total: options.freshTokens });
+    const sessions = Array.from({ length: options.freshTokens }, () => authgear.sessions.issue('session').value);
     const dir = tempDir('bench');
-    const freshTokenFile = join(dir, 'fresh-tokens.txt');
-    writeFileSync(freshTokenFile, `${freshTokens.join('\n')}\n`);
+    const writeLines = (name: string, lines: string[]) => {
+      writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
+      return join(dir, name);
+    };
 
-    const bare = await startReferenceServer('bare');
-    stops.push(() => bare.stop());
-    const hono = await startReferenceServer('hono');
-    stops.push(() => hono.stop());
+    const bare = await keep(startReferenceServer('bare'));
+    const hono = await keep(startReferenceServer('hono'));
+    const redis = await keep(startRedis());
     const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options.profileDir}`] : [];
-    const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn' };
-    const gate = await startGateProcess(common, { nodeArgs });
-    stops.push(() => gate.stop());
-    const uncachedGate = await startGateProcess({ ...common, TOKEN_CACHE_MAX_ENTRIES: '0' }, { nodeArgs });
-    stops.push(() => uncachedGate.stop());
-    const nginx = await startNginx({ gatePort: gate.port, appPort: bare.port });
-    stops.push(() => nginx.stop());
-    const nginxToHono = await startNginx({ gatePort: hono.port, appPort: bare.port });
-    stops.push(() => nginxToHono.stop());
-    const joseRate = await startJoseRate({ publicJwk: key.publicJwk, issuer: authgear.origin, tokens: freshTokens });
-    stops.push(() => joseRate.close());
+    const sidecar = (env: Record<string, string>) =>
+      keep(startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', ...env }, { nodeArgs })).then((gate) => asServer(gate, gate.port));
+    const gate = await sidecar({});
+    const nginx = await keep(startNginx({ gatePort: gate.port, appPort: bare.port }));
+    const nginxToHono = await keep(startNginx({ gatePort: hono.port, appPort: bare.port }));
+    const joseRate = await keep(startJoseRate({ publicJwk: key.publicJwk, issuer: authgear.origin, tokens: freshTokens }));
 
     return {
       authgear,
       bare,
       hono,
-      gate: asServer(gate, gate.port),
-      uncachedGate: asServer(uncachedGate, uncachedGate.port),
+      gate,
+      uncachedGate: await sidecar({ TOKEN_CACHE_MAX_ENTRIES: '0' }),
+      // Every request reads Redis: no in-process tier in front of it.
+      redisGate: await sidecar({ REDIS_URL: redis.url, RESOLVER_LOCAL_TTL_SECONDS: '0' }),
+      // Nothing is reused: every request asks the resolver.
+      resolverGate: await sidecar({ RESOLVER_POSITIVE_TTL_SECONDS: '0' }),
       nginx: asServer(nginx, nginx.port),
       nginxToHono: asServer(nginxToHono, nginxToHono.port),
       joseRate,
       cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
       freshTokens,
-      freshTokenFile,
+      freshTokenFile: writeLines('fresh-tokens.txt', freshTokens),
+      sessions,
+      sessionFile: writeLines('sessions.txt', sessions),
       close: () => stopAll(stops),
     };
   } catch (error) {

@@ -142,10 +142,19 @@ export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: Pend
       'allowed',
     ),
   ];
-  const pending: PendingRow[] = ['in-process cache', 'Redis', 'Authgear stand-in (miss)'].map((from, index) => ({
-    row: `4${'abc'[index]}`,
-    name: `/auth, session cookie from ${from}`,
-    reason: 'the resolver/Redis session path is not on main yet',
-  }));
+  // Distinct sessions in turn, so concurrent requests never share one resolver or Redis call.
+  const sessionRow = (id: string, row: string, name: string, server: { url: string; pid: number }, atLeast?: number) =>
+    loadScenario(
+      { id, row, name, comparisons: [{ against: 'bare', ...(atLeast !== undefined ? { atLeast } : {}) }] },
+      { url: auth(server), headers: NGINX_SUBREQUEST_HEADERS, cycle: { file: rig.sessionFile, header: 'Cookie', prefix: 'session=' }, serverPid: server.pid },
+      'allowed',
+      { probeHeaders: { cookie: `session=${rig.sessions[0]}` } },
+    );
+  scenarios.push(
+    sessionRow('session-memory', '4a', '/auth, session cookie from the in-process cache', rig.gate, 0.8),
+    sessionRow('session-redis', '4b', '/auth, session cookie from Redis (no in-process tier)', rig.redisGate, 0.5),
+    sessionRow('session-miss', '4c', '/auth, session cookie from the stand-in resolver (miss)', rig.resolverGate),
+  );
+  const pending: PendingRow[] = [];
   return { scenarios, pending };
 }
