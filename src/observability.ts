@@ -78,13 +78,21 @@ export function createObservers(metrics: Metrics, logger: Logger, extras: Observ
       extras.onDecision?.(event);
     },
     countInFlight: (route) =>
-      async function countedRoute(c, next) {
+      // Not async: an answer the route gives synchronously (a known token) must stay so.
+      function countedRoute(c, next) {
         metrics.authInFlight(1);
+        let answer: ReturnType<Handler>;
         try {
-          return await route(c, next);
-        } finally {
+          answer = route(c, next);
+        } catch (error) {
           metrics.authInFlight(-1);
+          throw error;
         }
+        if (!(answer instanceof Promise)) {
+          metrics.authInFlight(-1);
+          return answer;
+        }
+        return answer.finally(() => metrics.authInFlight(-1));
       },
   };
 }
