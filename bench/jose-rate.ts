@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { JWK } from 'jose';
 import type { JoseRateReply, JoseRateRequest, JoseRateSetup } from './jose-rate-worker.js';
 
-const WORKER = fileURLToPath(new URL('./jose-rate-worker.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('./jose-rate-worker.js', import.meta.url));
 
 export interface JoseRate {
   /** Verifications per second over `seconds`, measured in the child. */

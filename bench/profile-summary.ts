@@ -10,7 +10,7 @@ interface ProfileNode {
 }
 
 const file = process.argv[2];
-if (!file) throw new Error('usage: tsx bench/profile-summary.ts FILE.cpuprofile [top]');
+if (!file) throw new Error('usage: node .tmp/bench-build/bench/profile-summary.js FILE.cpuprofile [top] (built by npm run bench)');
 const top = Number(process.argv[3] ?? 30);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] };
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));

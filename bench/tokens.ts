@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { SigningKey } from '../test/support/authgear-stand-in.js';
 import type { MintReply, MintRequest, MinterSetup } from './token-minter.js';
 
-const MINTER = fileURLToPath(new URL('./token-minter.ts', import.meta.url));
+const MINTER = fileURLToPath(new URL('./token-minter.js', import.meta.url));
 
 export interface MintOptions {
   key: SigningKey;

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO } from '../test/support/processes.js';
 
-const SCRIPT = fileURLToPath(new URL('./wrk.lua', import.meta.url));
+// From the source tree: the bench runs compiled (.tmp/bench-build), where tsc copies no Lua.
+const SCRIPT = join(REPO, 'bench/wrk.lua');
 
 export interface LoadOptions {
   url: string;

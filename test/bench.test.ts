@@ -70,7 +70,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
   it('starts every process, measures every row and prints the table', async () => {
     const json = join(tempDir('bench-smoke'), 'result.json');
     const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(join(REPO, 'node_modules/.bin/tsx'), ['bench/run.ts', '--smoke', '--json', json], { cwd: REPO, timeout: 180_000 }, (error, out, err) =>
+      execFile('npm', ['run', '--silent', 'bench', '--', '--smoke', '--json', json], { cwd: REPO, timeout: 180_000 }, (error, out, err) =>
         error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
       ),
     );
