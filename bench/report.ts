@@ -1,4 +1,4 @@
-import type { Measurement, PendingRow, Scenario } from './scenarios.js';
+import type { Measurement, Scenario } from './scenarios.js';
 
 export interface ComparisonSummary {
   against: string;
@@ -86,13 +86,12 @@ function targetCell(row: RowSummary): string {
 }
 
 /** The results as a Markdown table: readable in a terminal, pasted as is into the README. */
-export function formatTable(rows: readonly RowSummary[], pending: readonly PendingRow[] = []): string {
+export function formatTable(rows: readonly RowSummary[]): string {
   const lines = ['| Row | Scenario | req/s | p50 ms | p99 ms | server CPU µs/req | Ratio | Target |', '|---|---|---:|---:|---:|---:|---|---|'];
   const entries: Array<{ row: string; line: string }> = rows.map((row) => {
     const ratios = row.comparisons.map((c) => `${c.ratio.toFixed(2)} × row ${c.againstRow}`).join('; ');
     return { row: row.row, line: `| ${row.row} | ${row.name} | ${rate(row.requestsPerSecond)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${us(row.serverCpuUs)} | ${ratios} | ${targetCell(row)} |` };
   });
-  for (const row of pending) entries.push({ row: row.row, line: `| ${row.row} | ${row.name} | not measured: ${row.reason} | | | | | |` });
   entries.sort((a, b) => a.row.localeCompare(b.row, 'en', { numeric: true }));
   lines.push(...entries.map((entry) => entry.line));
   return lines.join('\n');

@@ -29,13 +29,6 @@ export interface Scenario {
   measure(seconds: number, connections: number): Promise<Measurement>;
 }
 
-/** A row that cannot be measured yet, listed in the table with the reason. */
-export interface PendingRow {
-  row: string;
-  name: string;
-  reason: string;
-}
-
 /** What nginx's auth-endpoint.conf sends with every subrequest. */
 export const NGINX_SUBREQUEST_HEADERS = {
   'x-original-uri': '/api/orders?page=2',
@@ -74,7 +67,7 @@ export function loadScenario(
   };
 }
 
-export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: PendingRow[] } {
+export function buildScenarios(rig: Rig): Scenario[] {
   const bearer = { authorization: `Bearer ${rig.cachedToken}` };
   const auth = (server: { url: string }) => `${server.url}/auth`;
   const scenarios: Scenario[] = [
@@ -155,6 +148,5 @@ export function buildScenarios(rig: Rig): { scenarios: Scenario[]; pending: Pend
     sessionRow('session-redis', '4b', '/auth, session cookie from Redis (no in-process tier)', rig.redisGate, 0.5),
     sessionRow('session-miss', '4c', '/auth, session cookie from the stand-in resolver (miss)', rig.resolverGate),
   );
-  const pending: PendingRow[] = [];
-  return { scenarios, pending };
+  return scenarios;
 }
