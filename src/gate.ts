@@ -4,7 +4,8 @@ import { createAuthenticator, type Authenticator } from './authenticator.js';
 import type { CacheObserver } from './cache/cache.js';
 import { createSharing } from './cache/sharing.js';
 import type { Config } from './config.js';
-import { createAuthRoute, type DecisionEvent } from './http/auth-route.js';
+import { createAuthDecision, type AuthDecision, type DecisionEvent } from './http/auth-decision.js';
+import { createAuthRoute } from './http/auth-route.js';
 import { createMetricsRoute } from './http/metrics-route.js';
 import { createAccessTokenVerifier } from './jwt/access-token-verifier.js';
 import { createIdTokenVerifier } from './jwt/id-token-verifier.js';
@@ -33,7 +34,10 @@ export interface GateDependencies {
 }
 
 export interface Gate {
+  /** Health, readiness, metrics, and /auth for app.request(). */
   app: Hono;
+  /** The /auth decision the app's route and the server's Node listener both answer from. */
+  decideAuth: AuthDecision;
   keyStore: KeyStore;
   authenticator: Authenticator;
   metrics: Metrics;
@@ -117,7 +121,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
   const sessions = createSessions(config, { shared: sharing.cache, now, observer: sharing.observer, upstreamObserver: observers.upstream('resolver') });
 
   const authenticator = createAuthenticator({ accessTokens, sessions, mode: config.authMode });
-  const authRoute = createAuthRoute({
+  const decideAuth = createAuthDecision({
     authenticator,
     credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
     realm: config.realm,
@@ -130,9 +134,10 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     onDecision: observers.decision,
   });
 
+  const countedDecision = observers.countInFlight(decideAuth);
   let draining = false;
   const app = createApp({
-    authRoute: observers.countInFlight(authRoute),
+    authRoute: createAuthRoute(countedDecision),
     // A cache outage slows us down but answers keep coming: report it, stay ready.
     async readiness() {
       const checks: Record<string, string> = { keys: keyStore.isReady() ? 'ok' : 'not loaded', ...(await sharing.checks()) };
@@ -144,6 +149,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
 
   return {
     app,
+    decideAuth: countedDecision,
     keyStore,
     authenticator,
     metrics,

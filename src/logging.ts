@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { DecisionEvent } from './http/auth-route.js';
+import type { DecisionEvent } from './http/auth-decision.js';
 import type { UpstreamCall } from './upstream/http-client.js';
 
 export type { Logger };

@@ -1,6 +1,5 @@
-import type { Handler } from 'hono';
 import type { CacheObserver } from './cache/cache.js';
-import type { DecisionEvent } from './http/auth-route.js';
+import type { AuthDecision, DecisionEvent } from './http/auth-decision.js';
 import { createDecisionLogger, createUpstreamFailureLogger, describeError, type Logger } from './logging.js';
 import type { Metrics, UpstreamClientName } from './metrics/metrics.js';
 import type { KeyStoreOptions } from './oidc/key-store.js';
@@ -17,8 +16,8 @@ export interface Observers {
   /** Resolver and key-set caches, Redis errors and state. */
   cache: CacheObserver;
   decision(event: DecisionEvent): void;
-  /** Wraps /auth so requests in flight are counted (what a draining pod still owes). */
-  countInFlight(route: Handler): Handler;
+  /** Wraps the /auth decision so requests in flight are counted (what a draining pod still owes). */
+  countInFlight(decide: AuthDecision): AuthDecision;
 }
 
 export interface ObserverExtras {
@@ -77,13 +76,13 @@ export function createObservers(metrics: Metrics, logger: Logger, extras: Observ
       logDecision(event);
       extras.onDecision?.(event);
     },
-    countInFlight: (route) =>
-      // Not async: an answer the route gives synchronously (a known token) must stay so.
-      function countedRoute(c, next) {
+    countInFlight: (decide) =>
+      // Not async: an answer given synchronously (a known token) must stay so.
+      function countedDecision(question) {
         metrics.authInFlight(1);
-        let answer: ReturnType<Handler>;
+        let answer: ReturnType<AuthDecision>;
         try {
-          answer = route(c, next);
+          answer = decide(question);
         } catch (error) {
           metrics.authInFlight(-1);
           throw error;

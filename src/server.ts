@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // The only module with process side effects: environment, listening sockets, signals, exit.
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { maskRedisSecrets } from './cache/redis-settings.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { createGate } from './gate.js';
 import { createMetricsApp } from './http/metrics-route.js';
-import { createLogger } from './logging.js';
+import { createNodeListener, type NodeRequestListener } from './http/node-listener.js';
+import { createLogger, describeError } from './logging.js';
 import { createMetrics } from './metrics/metrics.js';
 import { closeHttpServer, createShutdown } from './shutdown.js';
 
@@ -37,11 +38,13 @@ void gate.start(startup.signal).then(() => {
   if (gate.keyStore.isReady()) logger.info('signing keys loaded, ready');
 });
 
-function listen(name: string, fetch: (request: Request) => Response | Promise<Response>, port: number): Server {
+function listen(name: string, listener: NodeRequestListener, port: number): Server {
   // maxHeaderSize: Node answers 431 itself to a larger request head, before any of our code.
-  const server = serve({ fetch, port, hostname: config.listenHost, serverOptions: { maxHeaderSize: config.maxHeaderBytes } }, (info) =>
-    logger.info({ listener: name, port: info.port, address: info.address }, 'listening'),
-  ) as Server;
+  const server = createServer({ maxHeaderSize: config.maxHeaderBytes }, listener);
+  server.listen(port, config.listenHost, () => {
+    const address = server.address();
+    logger.info({ listener: name, port: typeof address === 'object' && address ? address.port : port, address: config.listenHost }, 'listening');
+  });
   server.on('error', (error) => {
     logger.fatal({ listener: name, port, error: error.message }, 'cannot listen');
     process.exit(1);
@@ -49,8 +52,13 @@ function listen(name: string, fetch: (request: Request) => Response | Promise<Re
   return server;
 }
 
-const servers = [listen('auth', gate.app.fetch, config.port)];
-if (config.metricsPort !== undefined) servers.push(listen('metrics', createMetricsApp(metrics).fetch, config.metricsPort));
+const authListener = createNodeListener({
+  decide: gate.decideAuth,
+  fallback: getRequestListener(gate.app.fetch),
+  onWriteError: (error) => logger.error({ error: describeError(error) }, 'could not write an /auth answer; answered 503'),
+});
+const servers = [listen('auth', authListener, config.port)];
+if (config.metricsPort !== undefined) servers.push(listen('metrics', getRequestListener(createMetricsApp(metrics).fetch), config.metricsPort));
 
 const shutdown = createShutdown({
   logger,

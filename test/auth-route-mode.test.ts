@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { AuthenticateOptions, Authenticator } from '../src/authenticator.js';
+import { createAuthDecision } from '../src/http/auth-decision.js';
 import { createAuthRoute } from '../src/http/auth-route.js';
 import { identityHeaders, type Identity } from '../src/identity.js';
 import { createAuthorizer } from '../src/policy/authorize.js';
@@ -19,7 +20,7 @@ describe('the rule mode reaches the authenticator', () => {
       },
     };
     const policy = parsePolicy('rules: [{ match: { path_prefix: /sessions/ }, mode: resolver }]', 'p.yaml');
-    const app = new Hono().all('/auth', createAuthRoute({
+    const app = new Hono().all('/auth', createAuthRoute(createAuthDecision({
       authenticator,
       credentials: { maxTokenBytes: 8192, cookiePrefix: '' },
       realm: 'test',
@@ -28,7 +29,7 @@ describe('the rule mode reaches the authenticator', () => {
       idTokenHeader: 'x-authgear-id-token',
       login: undefined,
       now: Date.now,
-    }));
+    })));
     await app.request('/auth', { headers: { host: 'a.test', 'x-original-uri': '/sessions/1' } });
     await app.request('/auth', { headers: { host: 'a.test', 'x-original-uri': '/other' } });
     expect(seen).toEqual([{ mode: 'resolver' }, undefined]);

@@ -1,124 +1,24 @@
 import type { Context, Handler } from 'hono';
-import type { Authentication, Authenticator } from '../authenticator.js';
-import { readCredentials, type CredentialOptions } from '../credentials.js';
-import { Denial } from '../errors.js';
-import type { LoginRedirect } from '../login/login-redirect.js';
-import { readOriginalRequest, type GatewayProtocol, type OriginalRequest } from '../original-request.js';
-import { admitWithoutAuthentication, type Authorize } from '../policy/authorize.js';
-import type { RequirementLookup } from '../policy/route-requirements.js';
-import { denialAnswer, redirectAnswer, type Answer } from './denial-answer.js';
+import type { AuthDecision } from './auth-decision.js';
+import type { Answer } from './denial-answer.js';
 import { emptyResponse } from './empty-response.js';
 import { requestHeaders } from './request-headers.js';
 
-export const REASON_HEADER = 'x-authgear-gate-reason';
-
-export interface DecisionEvent {
-  request: OriginalRequest | undefined;
-  requestId: string | undefined;
-  status: number;
-  allowed: boolean;
-  code: string;
-  via: Authentication['via'] | undefined;
-  /** The policy rule that applied, if a policy file or an auth URL query is in use. */
-  rule: string | undefined;
-  durationMs: number;
-  error: unknown;
-}
-
-export interface AuthRouteOptions {
-  authenticator: Authenticator;
-  credentials: CredentialOptions;
-  realm: string;
-  gateway?: GatewayProtocol;
-  requirementsFor: RequirementLookup;
-  authorize: Authorize;
-  /** Where routes whose freshness comes from an ID token find it. */
-  idTokenHeader: string;
-  /** Browser login; undefined when LOGIN_REDIRECT_URI is not set. */
-  login: LoginRedirect | undefined;
-  now: () => number;
-  onDecision?: (event: DecisionEvent) => void;
-}
-
-const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
-
-const queryOf = (url: string): string => {
+export const queryOf = (url: string): string => {
   const at = url.indexOf('?');
   return at === -1 ? '' : url.slice(at + 1);
 };
 
+const toResponse = (answer: Answer): Response => emptyResponse(answer.status, answer.headers);
+
 /**
- * The /auth handler: original request -> route requirements -> authentication -> policy.
- * Every answer has Content-Length: 0 so nginx keeps its upstream connection alive; anything
- * unexpected becomes a 503, because we only allow what we proved.
+ * /auth as a Hono route, for app.request() and any server that speaks Fetch. The shipped
+ * server answers /auth through node-listener.ts instead; both ask the same decision.
  */
-export function createAuthRoute(options: AuthRouteOptions): Handler {
-  const { authenticator, credentials, requirementsFor, authorize, login, onDecision, gateway = 'auto' } = options;
-  const answerOptions = { realm: options.realm, login };
-  const idTokenHeader = options.idTokenHeader.toLowerCase();
-
+export function createAuthRoute(decide: AuthDecision): Handler {
   return function authRoute(c: Context) {
-    const started = performance.now();
-    const header = requestHeaders(c);
-    let request: OriginalRequest | undefined;
-    let rule: string | undefined;
-    try {
-      const decided = decide();
-      // Synchronous whenever nothing had to be awaited (a known token): node-server's fast path.
-      return decided instanceof Promise ? decided.catch(deny) : decided;
-    } catch (error) {
-      return deny(error);
-    }
-
-    function decide(): Response | Promise<Response> {
-      request = readOriginalRequest(header, gateway);
-      const returnTo = login?.callbackTarget(request);
-      if (returnTo !== undefined) return answer(redirectAnswer(request, returnTo), 'login_callback');
-      const route = requirementsFor(request, queryOf(c.req.url));
-      const { requirements } = route;
-      rule = route.rule;
-      if (admitWithoutAuthentication(requirements, request, () => header('access-control-request-method') !== undefined)) {
-        return answer({ status: 200, headers: [] }, requirements.access === 'public' ? 'public' : 'cors_preflight');
-      }
-      const authenticated = authenticator.authenticate(
-        request,
-        readCredentials(header('authorization'), header('cookie'), credentials),
-        requirements.mode ? { mode: requirements.mode } : undefined,
-      );
-      const idToken = requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined;
-      const authorizeThenAllow = (authentication: Authentication): Response | Promise<Response> => {
-        const pending = authorize(authentication.identity, requirements, options.now(), idToken);
-        const allow = () => answer({ status: 200, headers: authentication.headers }, 'allowed', authentication.via);
-        return pending ? pending.then(allow) : allow();
-      };
-      return authenticated instanceof Promise ? authenticated.then(authorizeThenAllow) : authorizeThenAllow(authenticated);
-    }
-
-    function deny(error: unknown): Response {
-      const denial = error instanceof Denial ? error : new Denial('internal_error', 'could not decide', { cause: error });
-      return answer(denialAnswer(denial, request, header('accept'), answerOptions), denial.code, undefined, error);
-    }
-
-    function answer(result: Answer, code: string, via?: Authentication['via'], error?: unknown): Response {
-      const headers = result.status === 200 ? result.headers : [...result.headers, [REASON_HEADER, code] as const, ['cache-control', 'no-store'] as const];
-      emit(result.status, code, via, error);
-      return emptyResponse(result.status, headers);
-    }
-
-    function emit(status: number, code: string, via: Authentication['via'] | undefined, error: unknown) {
-      if (!onDecision) return;
-      const requestId = header('x-request-id');
-      onDecision({
-        request,
-        requestId: requestId && REQUEST_ID.test(requestId) ? requestId : undefined,
-        status,
-        allowed: status === 200,
-        code,
-        via,
-        rule,
-        durationMs: performance.now() - started,
-        error,
-      });
-    }
+    const answered = decide({ header: requestHeaders(c), query: queryOf(c.req.url) });
+    // Synchronous when the decision is: node-server then answers without a microtask.
+    return answered instanceof Promise ? answered.then(toResponse) : toResponse(answered);
   };
 }

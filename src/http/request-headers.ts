@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 
@@ -18,18 +19,17 @@ function joinedCopies(rawHeaders: readonly string[], name: string, first: string
   return joined ?? first;
 }
 
-/**
- * Reads request headers (lower-case names). Served by @hono/node-server, it reads the object
- * Node has already parsed, building no Fetch Headers on the hot path; elsewhere (app.request()
- * in tests) it goes through Hono's request.
- */
-export function requestHeaders(c: Context): HeaderReader {
-  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-  if (!incoming) return (name) => c.req.header(name);
-  const { headers, rawHeaders } = incoming;
+/** Reads the headers Node has already parsed (lower-case names), building no Fetch Headers. */
+export function nodeHeaderReader({ headers, rawHeaders }: Pick<IncomingMessage, 'headers' | 'rawHeaders'>): HeaderReader {
   return (name) => {
     const value = headers[name];
     if (typeof value !== 'string') return undefined;
     return NODE_KEEPS_FIRST.has(name) ? joinedCopies(rawHeaders, name, value) : value;
   };
+}
+
+/** Reads request headers: Node's own when served by @hono/node-server, else (app.request()) Hono's. */
+export function requestHeaders(c: Context): HeaderReader {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  return incoming ? nodeHeaderReader(incoming) : (name) => c.req.header(name);
 }

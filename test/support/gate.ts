@@ -1,7 +1,7 @@
 import type { CacheObserver } from '../../src/cache/cache.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createGate, type Gate } from '../../src/gate.js';
-import type { DecisionEvent } from '../../src/http/auth-route.js';
+import type { DecisionEvent } from '../../src/http/auth-decision.js';
 import { createLogger, type Logger } from '../../src/logging.js';
 import type { AuthgearStandIn } from './authgear-stand-in.js';
 
