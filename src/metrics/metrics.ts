@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamCall } from '../upstream/http-client.js';
+import { createBatchedCounter } from './batched-counter.js';
+import { createCountingHistogram, type HistogramSeries } from './counting-histogram.js';
 import { decisionLabels, oneOf } from './labels.js';
 
 export type CacheName = 'token' | 'resolver' | 'keys';
@@ -57,10 +59,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
   const prefix = 'authgear_gate_';
 
-  const decisions = new Counter({ name: `${prefix}decisions_total`, help: 'Answers of /auth by result (allow, deny, redirect, unavailable), reason code and how the identity was established.', labelNames: ['result', 'reason', 'via'] as const, registers });
+  const decisions = createBatchedCounter({ name: `${prefix}decisions_total`, help: 'Answers of /auth by result (allow, deny, redirect, unavailable), reason code and how the identity was established.', labelNames: ['result', 'reason', 'via'] as const, registers });
   const authInFlight = new Gauge({ name: `${prefix}auth_requests_in_flight`, help: '/auth requests being decided now.', registers });
-  const decisionSeconds = new Histogram({ name: `${prefix}decision_duration_seconds`, help: 'Time to answer /auth, from request to decision.', labelNames: ['result', 'via'] as const, buckets: DECISION_BUCKETS, registers });
-  const cacheLookups = new Counter({ name: `${prefix}cache_lookups_total`, help: 'Cache lookups by cache, layer (memory, redis) and outcome.', labelNames: ['cache', 'layer', 'outcome'] as const, registers });
+  const decisionSeconds = createCountingHistogram({ name: `${prefix}decision_duration_seconds`, help: 'Time to answer /auth, from request to decision.', labelNames: ['result', 'via'] as const, buckets: DECISION_BUCKETS, registry });
+  const cacheLookups = createBatchedCounter({ name: `${prefix}cache_lookups_total`, help: 'Cache lookups by cache, layer (memory, redis) and outcome.', labelNames: ['cache', 'layer', 'outcome'] as const, registers });
   const staleAnswers = new Counter({ name: `${prefix}stale_answers_total`, help: 'Answers served from stale data because Authgear could not be reached.', labelNames: ['source'] as const, registers });
   const redisErrors = new Counter({ name: `${prefix}redis_errors_total`, help: 'Redis commands or connections that failed.', labelNames: ['operation'] as const, registers });
   const redisState = new Gauge({ name: `${prefix}redis_state`, help: 'Redis connection state: 1 for the current state, 0 for the others.', labelNames: ['state'] as const, registers });
@@ -70,15 +72,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const upstreamQueued = new Gauge({ name: `${prefix}upstream_queued`, help: 'Calls to Authgear waiting for a free slot now, by client (keys, resolver).', labelNames: ['client'] as const, registers });
   const jwksFetches = new Counter({ name: `${prefix}jwks_fetches_total`, help: 'Key set loads (discovery + JWKS) by reason and outcome.', labelNames: ['reason', 'outcome'] as const, registers });
 
+  const durationSeries = new Map<string, HistogramSeries>();
+
   return {
     decision(sample) {
+      // Keys from the bounded labels, so the maps stay as small as the label lists.
       const labels = decisionLabels(sample);
-      decisions.inc(labels);
-      decisionSeconds.observe({ result: labels.result, via: labels.via }, sample.durationMs / 1000);
+      decisions.inc(`${labels.result} ${labels.reason} ${labels.via}`, () => labels);
+      const durationKey = `${labels.result} ${labels.via}`;
+      let durations = durationSeries.get(durationKey);
+      if (!durations) durationSeries.set(durationKey, (durations = decisionSeconds.series({ result: labels.result, via: labels.via })));
+      durations.observe(sample.durationMs / 1000);
     },
     authInFlight: (change) => authInFlight.inc(change),
-    cacheLookup: (cache, layer, outcome) =>
-      cacheLookups.inc({ cache: oneOf(cache, ['token', 'resolver', 'keys']), layer: oneOf(layer, ['memory', 'redis']), outcome: oneOf(outcome, ['hit', 'miss', 'error']) }),
+    cacheLookup(cache, layer, outcome) {
+      const labels = { cache: oneOf(cache, ['token', 'resolver', 'keys']), layer: oneOf(layer, ['memory', 'redis']), outcome: oneOf(outcome, ['hit', 'miss', 'error']) };
+      cacheLookups.inc(`${labels.cache} ${labels.layer} ${labels.outcome}`, () => labels);
+    },
     serveStale: (source) => staleAnswers.inc({ source: oneOf(source, ['resolver', 'keys']) }),
     redisError: (operation) => redisErrors.inc({ operation: oneOf(operation, ['connection', 'ping', 'get', 'set', 'add', 'del']) }),
     redisState(state) {
