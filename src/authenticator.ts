@@ -1,4 +1,4 @@
-import { looksLikeJwt, type Credentials } from './credentials.js';
+import type { Credentials } from './credentials.js';
 import { Denial } from './errors.js';
 import { identityHeaders, type Identity } from './identity.js';
 import type { AccessTokenVerifier, VerifiedAccess } from './jwt/access-token-verifier.js';
@@ -57,10 +57,9 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
       const mode = options.mode ?? deps.mode;
       const { bearer } = credentials;
       if (mode !== 'resolver' && bearer !== undefined) {
-        // Only a verified JWT is ever remembered, so a known token needs no other look.
-        const known = deps.accessTokens.recall(bearer);
-        if (known) return fromAccessToken(known);
-        if (looksLikeJwt(bearer)) return deps.accessTokens.verify(bearer).then(fromAccessToken);
+        const verified = deps.accessTokens.verify(bearer);
+        if (verified instanceof Promise) return verified.then(fromAccessToken);
+        if (verified) return fromAccessToken(verified);
       }
       if (mode === 'jwt') {
         if (bearer === undefined) throw new Denial('credentials_missing', 'no bearer token');
@@ -69,9 +68,8 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
       if (bearer === undefined && credentials.cookies.length === 0) {
         throw new Denial('credentials_missing', 'no bearer token or Authgear session cookie');
       }
-      // A fresh answer held in process comes back synchronously, like a known JWT.
-      const known = deps.sessions.recall(credentials);
-      return known ? fromResolution(known) : deps.sessions.resolve(credentials).then(fromResolution);
+      const resolution = deps.sessions.resolve(credentials);
+      return resolution instanceof Promise ? resolution.then(fromResolution) : fromResolution(resolution);
     },
   };
 }

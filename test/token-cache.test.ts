@@ -36,7 +36,7 @@ describe('the verified-token cache', () => {
     const token = await authgear.accessToken({ now: Math.floor(now / 1000), expiresIn: 300 });
     await verifier.verify(token);
     now += 301_000;
-    const error = await verifier.verify(token).catch((caught: unknown) => caught);
+    const error = await Promise.resolve(verifier.verify(token)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Denial);
     expect((error as Denial).code).toBe('token_expired');
     expect(lookups()).toBe(2);
@@ -51,20 +51,30 @@ describe('the verified-token cache', () => {
   it('never caches a refused token', async () => {
     const { verifier, lookups } = verifierWithCountingKeys(Date.now);
     const token = await authgear.accessToken({ claims: { iss: 'https://evil.example' } });
-    for (let i = 0; i < 2; i++) await verifier.verify(token).catch(() => undefined);
+    for (let i = 0; i < 2; i++) await Promise.resolve(verifier.verify(token)).catch(() => undefined);
     expect(lookups()).toBe(2);
     expect(verifier.cacheSize()).toBe(0);
   });
 
-  it('recalls only tokens it verified, and only until their exp', async () => {
+  it('answers at once only tokens it verified, and only until their exp', async () => {
     let now = Date.now();
     const { verifier } = verifierWithCountingKeys(() => now);
     const token = await authgear.accessToken({ now: Math.floor(now / 1000), expiresIn: 300 });
-    expect(verifier.recall(token)).toBeUndefined();
-    const verified = await verifier.verify(token);
-    expect(verifier.recall(token)).toBe(verified);
+    const first = verifier.verify(token);
+    expect(first).toBeInstanceOf(Promise);
+    const verified = await first;
+    expect(verifier.verify(token)).toBe(verified);
     now += 301_000;
-    expect(verifier.recall(token)).toBeUndefined();
+    const afterExp = verifier.verify(token);
+    expect(afterExp).toBeInstanceOf(Promise);
+    await expect(afterExp).rejects.toMatchObject({ code: 'token_expired' });
+    expect(verifier.cacheSize()).toBe(0);
+  });
+
+  it('leaves a token that is not a JWT to the resolver: no answer, nothing cached', () => {
+    const { verifier, lookups } = verifierWithCountingKeys(Date.now);
+    expect(verifier.verify('opaque-access-token-0123456789')).toBeUndefined();
+    expect(lookups()).toBe(0);
     expect(verifier.cacheSize()).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { SigningAlgorithm } from '../config.js';
+import { looksLikeJwt } from '../credentials.js';
 import { Denial } from '../errors.js';
 import { identityFromClaims, identityHeaders, type Identity } from '../identity.js';
 import { denialFromJose } from './jose-denial.js';
@@ -27,10 +28,12 @@ export interface AccessTokenVerifierOptions {
 }
 
 export interface AccessTokenVerifier {
-  /** Resolves for a valid token, rejects with a Denial otherwise. */
-  verify(token: string): Promise<VerifiedAccess>;
-  /** A token verified before and not expired yet, from the cache alone; undefined otherwise. */
-  recall(token: string): VerifiedAccess | undefined;
+  /**
+   * A token verified before and not expired yet comes back at once, so the hot path awaits
+   * nothing; any other JWT is verified (the promise rejects with a Denial). undefined: not a
+   * JWT at all, an opaque token for the resolver. The shape is checked only on a cache miss.
+   */
+  verify(token: string): VerifiedAccess | Promise<VerifiedAccess> | undefined;
   /** Entries held by the in-process token cache. */
   cacheSize(): number;
 }
@@ -48,11 +51,19 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     return undefined;
   }
 
-  async function verify(token: string): Promise<VerifiedAccess> {
+  function verify(token: string): VerifiedAccess | Promise<VerifiedAccess> | undefined {
     const digest = cache ? tokenDigest(token) : undefined;
     const known = digest === undefined ? undefined : lookUp(digest);
-    if (digest !== undefined) options.onCacheLookup?.(known ? 'hit' : 'miss');
-    if (known) return known;
+    if (known) {
+      options.onCacheLookup?.('hit');
+      return known;
+    }
+    if (!looksLikeJwt(token)) return undefined;
+    if (digest !== undefined) options.onCacheLookup?.('miss');
+    return verifySignatureAndClaims(token, digest);
+  }
+
+  async function verifySignatureAndClaims(token: string, digest: string | undefined): Promise<VerifiedAccess> {
     const now = options.now();
     let payload;
     try {
@@ -78,12 +89,6 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 
   return {
     verify,
-    recall(token) {
-      const known = cache ? lookUp(tokenDigest(token)) : undefined;
-      // A miss is counted once, by the verify() that follows it.
-      if (known) options.onCacheLookup?.('hit');
-      return known;
-    },
     cacheSize: () => cache?.size ?? 0,
   };
 }

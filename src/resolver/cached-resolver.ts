@@ -31,10 +31,11 @@ export interface Resolution {
 }
 
 export interface CachedResolver {
-  /** Rejects with Denial resolver_unavailable when neither Authgear nor the cache can answer. */
-  resolve(credentials: Credentials): Promise<Resolution>;
-  /** A fresh answer already held in process, synchronously; undefined otherwise (then resolve). */
-  recall(credentials: Credentials): Resolution | undefined;
+  /**
+   * A fresh answer already held in process comes back at once; otherwise Redis, then Authgear.
+   * Rejects with Denial resolver_unavailable when neither Authgear nor a cache can answer.
+   */
+  resolve(credentials: Credentials): Resolution | Promise<Resolution>;
 }
 
 interface LocalEntry {
@@ -128,18 +129,12 @@ export function createCachedResolver(options: CachedResolverOptions): CachedReso
     entry !== undefined && now() < entry.localUntil ? { answer: entry.stored.answer, stale: false } : undefined;
 
   return {
-    recall(credentials) {
-      const resolution = freshIn(local.get(credentialKey(options.namespace, credentials)));
-      // A miss is counted once, by the resolve() that follows it.
-      if (resolution) observer?.onCacheLookup?.('resolver', 'memory', 'hit');
-      return resolution;
-    },
     resolve(credentials) {
       const key = credentialKey(options.namespace, credentials);
       const entry = local.get(key);
       const resolution = freshIn(entry);
       observer?.onCacheLookup?.('resolver', 'memory', resolution ? 'hit' : 'miss');
-      if (resolution) return Promise.resolve(resolution);
+      if (resolution) return resolution;
       return singleFlight(key, () => lookUpThenResolve(key, credentials, entry?.stored));
     },
   };
