@@ -1,4 +1,4 @@
-import type { Credentials } from './credentials.js';
+import { assertBearerSyntax, type Credentials } from './credentials.js';
 import { Denial } from './errors.js';
 import { identityHeaders, type Identity } from './identity.js';
 import type { AccessTokenVerifier, VerifiedAccess } from './jwt/access-token-verifier.js';
@@ -56,10 +56,13 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
     authenticate(_request, credentials, options = {}) {
       const mode = options.mode ?? deps.mode;
       const { bearer } = credentials;
-      if (mode !== 'resolver' && bearer !== undefined) {
-        const verified = deps.accessTokens.verify(bearer);
-        if (verified instanceof Promise) return verified.then(fromAccessToken);
-        if (verified) return fromAccessToken(verified);
+      if (bearer !== undefined) {
+        if (mode !== 'resolver') {
+          const verified = deps.accessTokens.verify(bearer);
+          if (verified instanceof Promise) return verified.then(fromAccessToken);
+          if (verified) return fromAccessToken(verified);
+        }
+        assertBearerSyntax(bearer);
       }
       if (mode === 'jwt') {
         if (bearer === undefined) throw new Denial('credentials_missing', 'no bearer token');

@@ -2,7 +2,11 @@ import { Denial } from './errors.js';
 
 /** What the client presented, read once and bounded; nothing here is trusted yet. */
 export interface Credentials {
-  /** The bearer token of `Authorization: Bearer`, if any. */
+  /**
+   * The bearer token of `Authorization: Bearer`, if any, within the size limit. Its syntax is
+   * checked by assertBearerSyntax after the token cache is asked: a token found there was
+   * verified, so a known token (the hot path) is not scanned twice.
+   */
   bearer: string | undefined;
   /** Authgear cookies (name as sent, with prefix), in the resolver's order of preference. */
   cookies: Array<{ name: string; value: string }>;
@@ -29,8 +33,15 @@ export function readBearer(authorization: string | undefined, maxTokenBytes: num
   if (scheme.toLowerCase() !== 'bearer') return undefined;
   const token = authorization.slice(space + 1).trim();
   if (token.length > maxTokenBytes) throw new Denial('token_too_large', 'bearer token is too large');
-  if (space === -1 || !TOKEN68.test(token)) throw new Denial('credentials_malformed', 'Authorization header is not a valid Bearer credential');
+  if (space === -1 || token === '') throw malformedBearer();
   return token;
+}
+
+const malformedBearer = () => new Denial('credentials_malformed', 'Authorization header is not a valid Bearer credential');
+
+/** RFC 6750 token68 syntax, before a bearer token is verified or sent to Authgear. */
+export function assertBearerSyntax(token: string): void {
+  if (!TOKEN68.test(token)) throw malformedBearer();
 }
 
 /** Picks the Authgear cookies out of a Cookie header, ignoring every other cookie of the app. */

@@ -53,12 +53,12 @@ describe('the batched counter', () => {
   it('hands every increment to prom-client at each scrape, and the total keeps growing', async () => {
     const registry = new Registry();
     const counter = createBatchedCounter({ name: 'answers_total', help: 'Answers.', labelNames: ['result'], registers: [registry] });
-    const allow = () => ({ result: 'allow' });
-    for (let i = 0; i < 3; i++) counter.inc('allow', allow);
-    counter.inc('deny', () => ({ result: 'deny' }));
+    const allow = counter.series({ result: 'allow' });
+    for (let i = 0; i < 3; i++) allow.inc();
+    counter.series({ result: 'deny' }).inc();
     expect(valueOf(await registry.metrics(), 'answers_total', { result: 'allow' })).toBe(3);
-    counter.inc('allow', allow);
-    counter.inc('allow', allow);
+    allow.inc();
+    counter.series({ result: 'allow' }).inc();
     const text = await registry.metrics();
     expect(valueOf(text, 'answers_total', { result: 'allow' })).toBe(5);
     expect(valueOf(text, 'answers_total', { result: 'deny' })).toBe(1);

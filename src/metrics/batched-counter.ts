@@ -1,34 +1,39 @@
 import { Counter, type CounterConfiguration, type LabelValues } from 'prom-client';
 
-/**
- * A prom-client Counter whose hot-path increments are plain additions. prom-client validates
- * and hashes the labels on every inc(); with the answers counted per request that was a
- * measurable part of a cached /auth answer. Here each label combination (all from fixed
- * lists, so few) gets its slot once, and the sums reach prom-client when it collects, i.e.
- * at every scrape: what /metrics shows is exact.
- */
-export interface BatchedCounter<T extends string> {
-  /** Adds 1 to the series of these labels; `key` must name the combination uniquely. */
-  inc(key: string, labels: () => LabelValues<T>): void;
+export interface CounterSeries {
+  inc(): void;
 }
 
-export function createBatchedCounter<T extends string>(configuration: Omit<CounterConfiguration<T>, 'collect'>): BatchedCounter<T> {
-  const pending = new Map<string, { labels: LabelValues<T>; count: number }>();
+/**
+ * A prom-client Counter whose hot-path increments are plain additions. prom-client validates
+ * and hashes the labels on every inc(); with answers counted per request that was a
+ * measurable part of a cached /auth answer. Each label set gets a series once, and the sums
+ * reach prom-client when it collects, i.e. at every scrape, so /metrics is exact.
+ */
+export function createBatchedCounter<T extends string>(configuration: Omit<CounterConfiguration<T>, 'collect'> & { labelNames: readonly T[] }) {
+  const all = new Map<string, { labels: LabelValues<T>; pending: number }>();
   new Counter<T>({
     ...configuration,
     collect() {
-      for (const series of pending.values()) {
-        if (series.count === 0) continue;
-        this.inc(series.labels, series.count);
-        series.count = 0;
+      for (const series of all.values()) {
+        if (series.pending === 0) continue;
+        this.inc(series.labels, series.pending);
+        series.pending = 0;
       }
     },
   });
   return {
-    inc(key, labels) {
-      const series = pending.get(key);
-      if (series) series.count++;
-      else pending.set(key, { labels: labels(), count: 1 });
+    /** The series of these labels; callers on a hot path keep it rather than ask again. */
+    series(labels: Record<T, string>): CounterSeries {
+      const key = configuration.labelNames.map((label) => labels[label]).join('\u0000');
+      let series = all.get(key);
+      if (!series) all.set(key, (series = { labels: { ...labels } as LabelValues<T>, pending: 0 }));
+      const counted = series;
+      return {
+        inc() {
+          counted.pending++;
+        },
+      };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamCall } from '../upstream/http-client.js';
-import { createBatchedCounter } from './batched-counter.js';
-import { createCountingHistogram, type HistogramSeries } from './counting-histogram.js';
+import { createBatchedCounter, type CounterSeries } from './batched-counter.js';
+import { createCountingHistogram } from './counting-histogram.js';
 import { decisionLabels, oneOf } from './labels.js';
 
 export type CacheName = 'token' | 'resolver' | 'keys';
@@ -72,23 +72,38 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const upstreamQueued = new Gauge({ name: `${prefix}upstream_queued`, help: 'Calls to Authgear waiting for a free slot now, by client (keys, resolver).', labelNames: ['client'] as const, registers });
   const jwksFetches = new Counter({ name: `${prefix}jwks_fetches_total`, help: 'Key set loads (discovery + JWKS) by reason and outcome.', labelNames: ['reason', 'outcome'] as const, registers });
 
-  const durationSeries = new Map<string, HistogramSeries>();
+  // One recorder per distinct (status, code, via) and (cache, layer, outcome), remembered by
+  // the raw values only when those are valid labels, so the maps stay as small as the lists.
+  const decisionRecorders = new Map<string, (seconds: number) => void>();
+  function decisionRecorder(sample: DecisionSample): (seconds: number) => void {
+    const rawKey = `${sample.status} ${sample.code} ${sample.via}`;
+    const known = decisionRecorders.get(rawKey);
+    if (known) return known;
+    const labels = decisionLabels(sample);
+    const count = decisions.series(labels);
+    const durations = decisionSeconds.series({ result: labels.result, via: labels.via });
+    const record = (seconds: number) => {
+      count.inc();
+      durations.observe(seconds);
+    };
+    if (labels.reason === sample.code && labels.via === (sample.via ?? 'none')) decisionRecorders.set(rawKey, record);
+    return record;
+  }
+  const lookupCounters = new Map<string, CounterSeries>();
+  function lookupCounter(cache: string, layer: string, outcome: string): CounterSeries {
+    const rawKey = `${cache} ${layer} ${outcome}`;
+    const known = lookupCounters.get(rawKey);
+    if (known) return known;
+    const labels = { cache: oneOf(cache, ['token', 'resolver', 'keys']), layer: oneOf(layer, ['memory', 'redis']), outcome: oneOf(outcome, ['hit', 'miss', 'error']) };
+    const series = cacheLookups.series(labels);
+    if (labels.cache === cache && labels.layer === layer && labels.outcome === outcome) lookupCounters.set(rawKey, series);
+    return series;
+  }
 
   return {
-    decision(sample) {
-      // Keys from the bounded labels, so the maps stay as small as the label lists.
-      const labels = decisionLabels(sample);
-      decisions.inc(`${labels.result} ${labels.reason} ${labels.via}`, () => labels);
-      const durationKey = `${labels.result} ${labels.via}`;
-      let durations = durationSeries.get(durationKey);
-      if (!durations) durationSeries.set(durationKey, (durations = decisionSeconds.series({ result: labels.result, via: labels.via })));
-      durations.observe(sample.durationMs / 1000);
-    },
+    decision: (sample) => decisionRecorder(sample)(sample.durationMs / 1000),
     authInFlight: (change) => authInFlight.inc(change),
-    cacheLookup(cache, layer, outcome) {
-      const labels = { cache: oneOf(cache, ['token', 'resolver', 'keys']), layer: oneOf(layer, ['memory', 'redis']), outcome: oneOf(outcome, ['hit', 'miss', 'error']) };
-      cacheLookups.inc(`${labels.cache} ${labels.layer} ${labels.outcome}`, () => labels);
-    },
+    cacheLookup: (cache, layer, outcome) => lookupCounter(cache, layer, outcome).inc(),
     serveStale: (source) => staleAnswers.inc({ source: oneOf(source, ['resolver', 'keys']) }),
     redisError: (operation) => redisErrors.inc({ operation: oneOf(operation, ['connection', 'ping', 'get', 'set', 'add', 'del']) }),
     redisState(state) {
