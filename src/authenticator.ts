@@ -42,6 +42,14 @@ export interface AuthenticatorDependencies {
 }
 
 export function createAuthenticator(deps: AuthenticatorDependencies): Authenticator {
+  // A resolver answer is kept (in process) for its TTL and answers many requests: build its
+  // headers once. Weak, so the headers go when the cache drops the answer.
+  const answerHeaders = new WeakMap<object, Authentication['headers']>();
+  const headersOf = (identity: Identity) => {
+    let headers = answerHeaders.get(identity);
+    if (!headers) answerHeaders.set(identity, (headers = identityHeaders(identity)));
+    return headers;
+  };
 
   function fromResolution({ answer, stale }: Resolution): Authentication {
     if (!answer.valid) {
@@ -49,7 +57,7 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
         headers: answer.setCookies.map((line) => ['set-cookie', line] as const),
       });
     }
-    return { identity: answer.identity, headers: identityHeaders(answer.identity), via: stale ? 'resolver_stale' : 'resolver' };
+    return { identity: answer.identity, headers: headersOf(answer.identity), via: stale ? 'resolver_stale' : 'resolver' };
   }
 
   return {

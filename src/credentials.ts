@@ -44,10 +44,12 @@ export function assertBearerSyntax(token: string): void {
   if (!TOKEN68.test(token)) throw malformedBearer();
 }
 
+const COOKIE_VALUE = /^[\x21-\x7e]+$/;
+const COOKIE_VALUE_FORBIDDEN = /[;,"\\]/;
+
 /** Picks the Authgear cookies out of a Cookie header, ignoring every other cookie of the app. */
-export function readAuthgearCookies(cookieHeader: string | undefined, options: CredentialOptions): Credentials['cookies'] {
+function readAuthgearCookies(cookieHeader: string | undefined, wanted: readonly string[], maxTokenBytes: number): Credentials['cookies'] {
   if (!cookieHeader) return [];
-  const wanted = AUTHGEAR_COOKIES.map((name) => options.cookiePrefix + name);
   const found = new Map<string, string>();
   for (const part of cookieHeader.split(';')) {
     const eq = part.indexOf('=');
@@ -55,12 +57,18 @@ export function readAuthgearCookies(cookieHeader: string | undefined, options: C
     const name = part.slice(0, eq).trim();
     if (!wanted.includes(name) || found.has(name)) continue;
     const value = part.slice(eq + 1).trim();
-    if (value.length > options.maxTokenBytes) throw new Denial('token_too_large', `cookie ${name} is too large`);
-    if (value && /^[\x21-\x7e]+$/.test(value) && !/[;,"\\]/.test(value)) found.set(name, value);
+    if (value.length > maxTokenBytes) throw new Denial('token_too_large', `cookie ${name} is too large`);
+    if (value && COOKIE_VALUE.test(value) && !COOKIE_VALUE_FORBIDDEN.test(value)) found.set(name, value);
   }
   return wanted.filter((name) => found.has(name)).map((name) => ({ name, value: found.get(name)! }));
 }
 
-export function readCredentials(authorization: string | undefined, cookieHeader: string | undefined, options: CredentialOptions): Credentials {
-  return { bearer: readBearer(authorization, options.maxTokenBytes), cookies: readAuthgearCookies(cookieHeader, options) };
+export type CredentialReader = (authorization: string | undefined, cookieHeader: string | undefined) => Credentials;
+
+/** Reads what the client presented, with the cookie names (prefix applied) worked out once. */
+export function createCredentialReader(options: CredentialOptions): CredentialReader {
+  const wanted = AUTHGEAR_COOKIES.map((name) => options.cookiePrefix + name);
+  return function readCredentials(authorization, cookieHeader) {
+    return { bearer: readBearer(authorization, options.maxTokenBytes), cookies: readAuthgearCookies(cookieHeader, wanted, options.maxTokenBytes) };
+  };
 }

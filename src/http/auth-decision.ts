@@ -1,5 +1,5 @@
 import type { Authentication, Authenticator } from '../authenticator.js';
-import { readCredentials, type CredentialOptions } from '../credentials.js';
+import { createCredentialReader, type CredentialOptions } from '../credentials.js';
 import { Denial } from '../errors.js';
 import type { LoginRedirect } from '../login/login-redirect.js';
 import { readOriginalRequest, type GatewayProtocol, type OriginalRequest } from '../original-request.js';
@@ -59,7 +59,8 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
  * of HTTP servers: auth-route.ts answers it through Hono, node-listener.ts straight to Node.
  */
 export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
-  const { authenticator, credentials, requirementsFor, authorize, login, onDecision, gateway = 'auto' } = options;
+  const { authenticator, requirementsFor, authorize, login, onDecision, gateway = 'auto' } = options;
+  const readCredentials = createCredentialReader(options.credentials);
   const answerOptions = { realm: options.realm, login };
   const idTokenHeader = options.idTokenHeader.toLowerCase();
 
@@ -86,7 +87,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
       }
       const authenticated = authenticator.authenticate(
         request,
-        readCredentials(header('authorization'), header('cookie'), credentials),
+        readCredentials(header('authorization'), header('cookie')),
         requirements.mode ? { mode: requirements.mode } : undefined,
       );
       const idToken = requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined;
