@@ -30,6 +30,9 @@ export function createRedisClient(topology: RedisTopology): RedisClient | undefi
   };
   const common: RedisOptions = {
     lazyConnect: true,
+    // Commands issued in one tick (a burst of /auth requests read together) leave in one
+    // write and come back in one read: fewer syscalls for us and for Redis.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
@@ -54,6 +57,7 @@ export function createRedisClient(topology: RedisTopology): RedisClient | undefi
     const tls = topology.clusterUrls.some((url) => url.startsWith('rediss:'));
     return new Cluster(topology.clusterUrls.map(node), {
       lazyConnect: true,
+      enableAutoPipelining: true,
       enableOfflineQueue: false,
       maxRedirections: 4,
       clusterRetryStrategy: common.retryStrategy!,
