@@ -41,6 +41,8 @@ export interface CachedResolver {
 interface LocalEntry {
   stored: StoredAnswer;
   localUntil: number;
+  /** The shared cache's text of `stored`: the same text read back needs no decoding. */
+  text?: string;
 }
 
 /** SHA-256 of everything the resolver is sent: the key never contains a token or a cookie. */
@@ -64,14 +66,16 @@ export function createCachedResolver(options: CachedResolverOptions): CachedReso
   // While the shared cache fails, the local tier holds answers for their full TTL instead.
   let sharedHealthy = true;
 
-  async function readShared(key: string): Promise<StoredAnswer | undefined> {
+  async function readShared(key: string, held: LocalEntry | undefined): Promise<{ stored: StoredAnswer; text: string } | undefined> {
     if (inProcessOnly) return undefined;
     try {
       const text = await shared.get(key);
       sharedHealthy = true;
-      const stored = text === undefined ? undefined : decodeStoredAnswer(text);
+      // Parsing and validating an answer cost more than the Redis round trip; the answer
+      // held (past its local TTL) is reused when Redis still has the very same text.
+      const stored = text === undefined ? undefined : held?.text === text ? held.stored : decodeStoredAnswer(text);
       observer?.onCacheLookup?.('resolver', shared.kind, stored ? 'hit' : 'miss');
-      return stored;
+      return stored && { stored, text: text! };
     } catch {
       sharedHealthy = false;
       observer?.onCacheLookup?.('resolver', shared.kind, 'error');
@@ -79,10 +83,10 @@ export function createCachedResolver(options: CachedResolverOptions): CachedReso
     }
   }
 
-  function remember(key: string, stored: StoredAnswer, keepMs: number): void {
+  function remember(key: string, stored: StoredAnswer, keepMs: number, text?: string): void {
     if (keepMs <= 0) return;
     const localUntil = sharedHealthy && !inProcessOnly ? Math.min(now() + options.localTtlMs, stored.freshUntil) : stored.freshUntil;
-    local.set(key, { stored, localUntil }, { ttl: keepMs });
+    local.set(key, { stored, localUntil, ...(text !== undefined ? { text } : {}) }, { ttl: keepMs });
   }
 
   function store(key: string, answer: ResolverAnswer, at: number): void {
@@ -90,9 +94,10 @@ export function createCachedResolver(options: CachedResolverOptions): CachedReso
     const keepMs = ttlMs + (answer.valid ? options.serveStaleMs : 0);
     if (keepMs <= 0) return;
     const stored = { answer, freshUntil: at + ttlMs };
-    remember(key, stored, keepMs);
-    if (inProcessOnly) return;
-    shared.set(key, encodeStoredAnswer(stored), keepMs).then(
+    if (inProcessOnly) return remember(key, stored, keepMs);
+    const text = encodeStoredAnswer(stored);
+    remember(key, stored, keepMs, text);
+    shared.set(key, text, keepMs).then(
       () => { sharedHealthy = true; },
       () => { sharedHealthy = false; },
     );
@@ -108,12 +113,14 @@ export function createCachedResolver(options: CachedResolverOptions): CachedReso
     return { answer: usable.answer, stale: true };
   }
 
-  async function lookUpThenResolve(key: string, credentials: Credentials, known: StoredAnswer | undefined): Promise<Resolution> {
-    const fromShared = await readShared(key);
-    if (fromShared && now() < fromShared.freshUntil) {
-      remember(key, fromShared, fromShared.freshUntil - now() + (fromShared.answer.valid ? options.serveStaleMs : 0));
-      return { answer: fromShared.answer, stale: false };
+  async function lookUpThenResolve(key: string, credentials: Credentials, held: LocalEntry | undefined): Promise<Resolution> {
+    const read = await readShared(key, held);
+    const fromShared = read?.stored;
+    if (read && now() < read.stored.freshUntil) {
+      remember(key, read.stored, read.stored.freshUntil - now() + (read.stored.answer.valid ? options.serveStaleMs : 0), read.text);
+      return { answer: read.stored.answer, stale: false };
     }
+    const known = held?.stored;
     const askedAt = now();
     let answer: ResolverAnswer;
     try {
@@ -135,7 +142,7 @@ export function createCachedResolver(options: CachedResolverOptions): CachedReso
       const resolution = freshIn(entry);
       observer?.onCacheLookup?.('resolver', 'memory', resolution ? 'hit' : 'miss');
       if (resolution) return resolution;
-      return singleFlight(key, () => lookUpThenResolve(key, credentials, entry?.stored));
+      return singleFlight(key, () => lookUpThenResolve(key, credentials, entry));
     },
   };
 }
