@@ -8,27 +8,24 @@ const BARE = `import http from 'node:http';
 http.createServer((req, res) => res.end()).listen(${PORT}, '127.0.0.1');`;
 
 /**
- * Row 2's reference: the fastest answer a Hono handler on @hono/node-server can give, the
- * same 200 the sidecar gives a known token (identity headers, Content-Length: 0), built
- * once and returned synchronously. What row 2 costs beyond it is ours.
+ * Row 2's reference, the floor of the sidecar's answer: the same request read by Node, the
+ * same 200 written (identity headers, Content-Length: 0), prebuilt, no decision at all.
+ * What row 2 costs beyond it is ours.
  */
-const HONO = `import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
-const headers = {
-  'content-length': '0',
-  'x-authgear-session-valid': 'true',
-  'x-authgear-user-id': '5d4f7e0a-3b1c-4e2a-9f8d-6c7b5a4e3d2c',
-  'x-authgear-user-anonymous': 'false',
-  'x-authgear-user-verified': 'true',
-  'x-authgear-user-can-reauthenticate': 'true',
-  'x-authgear-session-amr': 'pwd',
-  'x-authgear-session-authenticated-at': '1700000000',
-};
-const app = new Hono();
-app.all('/auth', () => new Response(null, { status: 200, headers }));
-serve({ fetch: app.fetch, port: ${PORT}, hostname: '127.0.0.1' });`;
+const FLOOR = `import http from 'node:http';
+const headers = [
+  'content-length', '0',
+  'x-authgear-session-valid', 'true',
+  'x-authgear-user-id', '5d4f7e0a-3b1c-4e2a-9f8d-6c7b5a4e3d2c',
+  'x-authgear-user-anonymous', 'false',
+  'x-authgear-user-verified', 'true',
+  'x-authgear-user-can-reauthenticate', 'true',
+  'x-authgear-session-amr', 'pwd',
+  'x-authgear-session-authenticated-at', '1700000000',
+];
+http.createServer((req, res) => res.writeHead(200, headers).end()).listen(${PORT}, '127.0.0.1');`;
 
-export const REFERENCE_SERVERS = { bare: BARE, hono: HONO } as const;
+export const REFERENCE_SERVERS = { bare: BARE, floor: FLOOR } as const;
 
 export interface ReferenceServer extends Spawned {
   url: string;

@@ -24,8 +24,8 @@ export interface RigOptions {
 export interface Rig {
   authgear: AuthgearStandIn;
   bare: Server;
-  /** The fastest Hono answer of the same 200 (row 2's reference). */
-  hono: Server;
+  /** Node writing the sidecar's 200 prebuilt, deciding nothing (row 2's reference). */
+  floor: Server;
   /** The sidecar as shipped (token cache on): rows 2, 5 and 6. */
   gate: Server;
   /** TOKEN_CACHE_MAX_ENTRIES=0: every request is a full RS256 verification (row 3). */
@@ -35,8 +35,8 @@ export interface Rig {
   /** Nothing reused: every session goes to the stand-in's resolver (row 4c). */
   resolverGate: Server;
   nginx: Server;
-  /** The same nginx config, asking the Hono reference instead of the sidecar (row 6's reference). */
-  nginxToHono: Server;
+  /** The same nginx config, asking the floor reference instead of the sidecar (row 6's reference). */
+  nginxToFloor: Server;
   joseRate: JoseRate;
   cachedToken: string;
   freshTokens: string[];
@@ -71,20 +71,20 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     };
 
     const bare = await keep(startReferenceServer('bare'));
-    const hono = await keep(startReferenceServer('hono'));
+    const floor = await keep(startReferenceServer('floor'));
     const redis = await keep(startRedis());
     const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options.profileDir}`] : [];
     const sidecar = (env: Record<string, string>) =>
       keep(startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', ...env }, { nodeArgs })).then((gate) => asServer(gate, gate.port));
     const gate = await sidecar({});
     const nginx = await keep(startNginx({ gatePort: gate.port, appPort: bare.port }));
-    const nginxToHono = await keep(startNginx({ gatePort: hono.port, appPort: bare.port }));
+    const nginxToFloor = await keep(startNginx({ gatePort: floor.port, appPort: bare.port }));
     const joseRate = await keep(startJoseRate({ publicJwk: key.publicJwk, issuer: authgear.origin, tokens: freshTokens }));
 
     return {
       authgear,
       bare,
-      hono,
+      floor,
       gate,
       uncachedGate: await sidecar({ TOKEN_CACHE_MAX_ENTRIES: '0' }),
       // Every request reads Redis: no in-process tier in front of it.
@@ -92,7 +92,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       // Nothing is reused: every request asks the resolver.
       resolverGate: await sidecar({ RESOLVER_POSITIVE_TTL_SECONDS: '0' }),
       nginx: asServer(nginx, nginx.port),
-      nginxToHono: asServer(nginxToHono, nginxToHono.port),
+      nginxToFloor: asServer(nginxToFloor, nginxToFloor.port),
       joseRate,
       cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
       freshTokens,

@@ -75,12 +75,12 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
       ),
     );
     const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[] };
-    expect(result.rows.map((row) => row.id)).toEqual(['bare', 'hono', 'jwt-cached', 'jwt-fresh', 'jose', 'no-credentials', 'nginx-auth', 'nginx-auth-hono', 'nginx-open', 'session-memory', 'session-redis', 'session-miss']);
+    expect(result.rows.map((row) => row.id)).toEqual(['bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-fresh', 'jose', 'no-credentials', 'nginx-auth', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss']);
     for (const row of result.rows) expect(row.requestsPerSecond, row.id).toBeGreaterThan(0);
     const against = (id: string) => result.rows.find((row) => row.id === id)!.comparisons.map((c) => c.against);
-    expect(against('jwt-cached')).toEqual(['bare', 'hono']);
+    expect(against('jwt-cached')).toEqual(['bare', 'bare-empty', 'floor']);
     expect(against('jwt-fresh')).toEqual(['bare', 'jose']);
-    expect(against('nginx-auth')).toEqual(['nginx-open', 'nginx-auth-hono']);
+    expect(against('nginx-auth')).toEqual(['nginx-open', 'nginx-auth-floor']);
     expect(stdout).toContain('| 6 twin | nginx proxy, same hop without auth_request |');
   }, 240_000);
 });
