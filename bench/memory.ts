@@ -15,6 +15,8 @@ const { values: args } = parseArgs({
     'cache-entries': { type: 'string', default: '100000' },
     connections: { type: 'string', default: '32' },
     'max-minutes': { type: 'string', default: '20' },
+    // The sidecar's V8 old-space cap, as deploy/ sets it through NODE_OPTIONS; default none.
+    'max-old-space-size': { type: 'string' },
   },
 });
 const total = Number(args.tokens);
@@ -24,7 +26,11 @@ const deadline = Date.now() + Number(args['max-minutes']) * 60_000;
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 const authgear = await startAuthgearStandIn();
-const gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', TOKEN_CACHE_MAX_ENTRIES: String(cacheEntries) });
+const heapCap = args['max-old-space-size'];
+const gate = await startGateProcess(
+  { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', TOKEN_CACHE_MAX_ENTRIES: String(cacheEntries) },
+  { nodeArgs: heapCap ? [`--max-old-space-size=${Number(heapCap)}`] : [] },
+);
 const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
 const rss = startRssSampler(gate.process.pid!);
 
@@ -77,7 +83,7 @@ try {
 const boundMb = memoryBoundMb(cacheEntries);
 const afterFull = checkpoints.filter((point) => point.sent >= 2 * cacheEntries);
 const lines = [
-  `${sent.toLocaleString('en-US')} distinct valid tokens in ${((Date.now() - started) / 1000).toFixed(0)} s, TOKEN_CACHE_MAX_ENTRIES=${cacheEntries}`,
+  `${sent.toLocaleString('en-US')} distinct valid tokens in ${((Date.now() - started) / 1000).toFixed(0)} s, TOKEN_CACHE_MAX_ENTRIES=${cacheEntries}${heapCap ? `, --max-old-space-size=${heapCap}` : ''}`,
   `RSS at start ${checkpoints[0]!.rssMb.toFixed(0)} MB, peak ${rss.peakMb().toFixed(0)} MB, at the end ${checkpoints.at(-1)!.rssMb.toFixed(0)} MB; bound ${boundMb} MB`,
   ...(afterFull.length > 1 ? [`once the cache was full: ${afterFull.map((point) => `${point.rssMb.toFixed(0)}`).join(', ')} MB`] : []),
 ];
