@@ -53,6 +53,18 @@ export interface AuthDecisionOptions {
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
+/** Every refusal names its reason and is never cached by the gateway. */
+const withReasonCode = (result: Answer, code: string): Answer => ({
+  status: result.status,
+  headers: [...result.headers, [REASON_HEADER, code], ['cache-control', 'no-store']],
+});
+
+/** The answer when not even a decision could be written: the same 503 a broken decision gets. */
+export const UNDECIDED: Answer = withReasonCode(
+  denialAnswer(new Denial('internal_error', 'could not decide'), undefined, undefined, { realm: '', login: undefined }),
+  'internal_error',
+);
+
 /**
  * The /auth decision: original request -> route requirements -> authentication -> policy.
  * Anything unexpected becomes a 503, because we only allow what we proved. It knows nothing
@@ -106,8 +118,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
 
     function answer(result: Answer, code: string, via?: Authentication['via'], error?: unknown): Answer {
       emit(result.status, code, via, error);
-      if (result.status === 200) return result;
-      return { status: result.status, headers: [...result.headers, [REASON_HEADER, code], ['cache-control', 'no-store']] };
+      return result.status === 200 ? result : withReasonCode(result, code);
     }
 
     function emit(status: number, code: string, via: Authentication['via'] | undefined, error: unknown) {

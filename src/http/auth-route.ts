@@ -4,7 +4,7 @@ import type { Answer } from './denial-answer.js';
 import { emptyResponse } from './empty-response.js';
 import { requestHeaders } from './request-headers.js';
 
-export const queryOf = (url: string): string => {
+const queryOf = (url: string): string => {
   const at = url.indexOf('?');
   return at === -1 ? '' : url.slice(at + 1);
 };

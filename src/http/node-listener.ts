@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { REASON_HEADER, type AuthDecision } from './auth-decision.js';
-import { queryOf } from './auth-route.js';
+import { UNDECIDED, type AuthDecision } from './auth-decision.js';
 import type { Answer } from './denial-answer.js';
 import { nodeHeaderReader } from './request-headers.js';
 
@@ -15,8 +14,6 @@ export interface NodeListenerOptions {
 }
 
 const AUTH_PATH = '/auth';
-// Both fail closed: Node refused a header we built, or the decision itself broke.
-const UNWRITABLE: Answer = { status: 503, headers: [['retry-after', '5'], [REASON_HEADER, 'internal_error'], ['cache-control', 'no-store']] };
 
 /** Node's flat header list ([name, value, name, value, ...]), the documented writeHead form. */
 function flatHeaders(headers: Answer['headers']): string[] {
@@ -36,24 +33,25 @@ export function createNodeListener({ decide, fallback, onWriteError }: NodeListe
     try {
       outgoing.writeHead(answer.status, flatHeaders(answer.headers));
     } catch (error) {
+      // Node refused a header we built: fail closed.
       onWriteError?.(error);
-      outgoing.writeHead(UNWRITABLE.status, flatHeaders(UNWRITABLE.headers));
+      outgoing.writeHead(UNDECIDED.status, flatHeaders(UNDECIDED.headers));
     }
     outgoing.end();
   }
   const fail = (outgoing: ServerResponse) => (error: unknown) => {
     onWriteError?.(error);
-    write(outgoing, UNWRITABLE);
+    write(outgoing, UNDECIDED);
   };
 
   return function answerRequest(incoming, outgoing) {
     const url = incoming.url ?? '';
-    const pathEnd = url.indexOf('?');
-    if ((pathEnd === -1 ? url : url.slice(0, pathEnd)) !== AUTH_PATH) {
+    const queryAt = url.indexOf('?');
+    if ((queryAt === -1 ? url : url.slice(0, queryAt)) !== AUTH_PATH) {
       void fallback(incoming, outgoing);
       return;
     }
-    const answered = decide({ header: nodeHeaderReader(incoming), query: queryOf(url) });
+    const answered = decide({ header: nodeHeaderReader(incoming), query: queryAt === -1 ? '' : url.slice(queryAt + 1) });
     if (answered instanceof Promise) answered.then((answer) => write(outgoing, answer), fail(outgoing));
     else write(outgoing, answered);
   };
