@@ -1,25 +1,25 @@
-import type { Hono } from 'hono';
-import { createApp } from './app.js';
-import { createAuthenticator, type Authenticator } from './authenticator.js';
+import { getRequestListener } from '@hono/node-server';
 import type { CacheObserver } from './cache/cache.js';
 import { createSharing } from './cache/sharing.js';
-import type { Config } from './config.js';
-import { createAuthDecision, type AuthDecision, type DecisionEvent } from './http/auth-decision.js';
-import { createAuthRoute } from './http/auth-route.js';
-import { createMetricsRoute } from './http/metrics-route.js';
-import { createAccessTokenVerifier } from './jwt/access-token-verifier.js';
-import { createIdTokenVerifier } from './jwt/id-token-verifier.js';
-import type { Logger } from './logging.js';
-import { createMetrics, type Metrics } from './metrics/metrics.js';
-import { createObservers } from './observability.js';
+import type { Config } from './config/load-config.js';
+import { createLoginRedirect, type LoginRedirect } from './decision/answer/login/login-redirect.js';
+import { createReturnUrlPolicy } from './decision/answer/login/return-url.js';
+import { createAuthenticator, type Authenticator } from './decision/authentication/authenticator.js';
+import { createAccessTokenVerifier } from './decision/authentication/jwt/access-token-verifier.js';
+import { createIdTokenVerifier } from './decision/authentication/jwt/id-token-verifier.js';
+import { createSessions } from './decision/authentication/resolver/sessions.js';
+import { createAuthDecision, type DecisionEvent } from './decision/decide.js';
+import { createAuthorizer } from './decision/policy/authorize.js';
+import { createRequirementLookup } from './decision/policy/route-requirements.js';
+import { createGateListener, type RequestListener } from './gateways/listener.js';
+import type { Logger } from './observability/logging.js';
+import { createMetrics, type Metrics } from './observability/metrics/metrics.js';
+import { createObservers } from './observability/observers.js';
 import { fetchProviderMetadata, type ProviderMetadata } from './oidc/discovery.js';
 import { fetchJwks } from './oidc/fetch-jwks.js';
 import { createKeyStore, type KeyStore } from './oidc/key-store.js';
-import { createLoginRedirect, type LoginRedirect } from './login/login-redirect.js';
-import { createReturnUrlPolicy } from './login/return-url.js';
-import { createAuthorizer } from './policy/authorize.js';
-import { createRequirementLookup } from './policy/route-requirements.js';
-import { createSessions } from './resolver/sessions.js';
+import { createMetricsApp, createMetricsRoute } from './ops/metrics-route.js';
+import { createOpsApp } from './ops/ops-app.js';
 import { createUpstreamClient } from './upstream/http-client.js';
 
 export interface GateDependencies {
@@ -34,14 +34,14 @@ export interface GateDependencies {
 }
 
 export interface Gate {
-  /** Health, readiness, metrics, and /auth for app.request(). */
-  app: Hono;
-  /** The /auth decision the app's route and the server's Node listener both answer from. */
-  decideAuth: AuthDecision;
+  /** PORT's listener: /auth, health, readiness (and metrics unless METRICS_PORT is set). */
+  listener: RequestListener;
+  /** METRICS_PORT's listener, when that is set. */
+  metricsListener: RequestListener | undefined;
   keyStore: KeyStore;
   authenticator: Authenticator;
   metrics: Metrics;
-  /** Loads discovery and keys (retrying); the app answers 503 until it is done. */
+  /** Loads discovery and keys (retrying); /auth answers 503 until it is done. */
   start(signal?: AbortSignal): Promise<void>;
   /** Shutdown has begun: /readyz answers 503 from now on, /auth keeps answering. */
   drain(): void;
@@ -64,7 +64,10 @@ function loginRedirect(config: Config, metadata: () => ProviderMetadata | undefi
   });
 }
 
-/** Builds the whole service from a validated config; no listening, no signals, no env. */
+/**
+ * Builds the whole service from a validated config: the one place that reads it, handing
+ * each component only the options it needs. No listening, no signals, no env.
+ */
 export function createGate(config: Config, deps: GateDependencies): Gate {
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? createMetrics();
@@ -121,23 +124,23 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
   const sessions = createSessions(config, { shared: sharing.cache, now, observer: sharing.observer, upstreamObserver: observers.upstream('resolver') });
 
   const authenticator = createAuthenticator({ accessTokens, sessions, mode: config.authMode });
-  const decideAuth = createAuthDecision({
-    authenticator,
-    credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
-    realm: config.realm,
-    gateway: config.gateway,
-    requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined }),
-    authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, idTokens }),
-    idTokenHeader: config.idTokenHeader,
-    login: loginRedirect(config, () => metadata),
-    now,
-    onDecision: observers.decision,
-  });
+  const decide = observers.countInFlight(
+    createAuthDecision({
+      authenticator,
+      credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
+      realm: config.realm,
+      gateway: config.gateway,
+      requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined }),
+      authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, idTokens }),
+      idTokenHeader: config.idTokenHeader,
+      login: loginRedirect(config, () => metadata),
+      now,
+      onDecision: observers.decision,
+    }),
+  );
 
-  const countedDecision = observers.countInFlight(decideAuth);
   let draining = false;
-  const app = createApp({
-    authRoute: createAuthRoute(countedDecision),
+  const ops = createOpsApp({
     // A cache outage slows us down but answers keep coming: report it, stay ready.
     async readiness() {
       const checks: Record<string, string> = { keys: keyStore.isReady() ? 'ok' : 'not loaded', ...(await sharing.checks()) };
@@ -148,8 +151,8 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
   });
 
   return {
-    app,
-    decideAuth: countedDecision,
+    listener: createGateListener({ decide, ops: getRequestListener(ops.fetch), onWriteError: observers.writeError }),
+    metricsListener: config.metricsPort === undefined ? undefined : getRequestListener(createMetricsApp(metrics).fetch),
     keyStore,
     authenticator,
     metrics,

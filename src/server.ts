@@ -1,16 +1,15 @@
 #!/usr/bin/env node
 // The only module with process side effects: environment, listening sockets, signals, exit.
-import { createServer, type Server } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
-import { maskRedisSecrets } from './cache/redis-settings.js';
-import { loadConfig, type Config } from './config.js';
+import type { Server } from 'node:http';
+import { maskRedisSecrets } from './config/redis-settings.js';
+import { loadConfig, type Config } from './config/load-config.js';
 import { ConfigError } from './errors.js';
 import { createGate } from './gate.js';
-import { createMetricsApp } from './http/metrics-route.js';
-import { createNodeListener, type NodeRequestListener } from './http/node-listener.js';
-import { createLogger, describeError } from './logging.js';
-import { createMetrics } from './metrics/metrics.js';
-import { closeHttpServer, createShutdown } from './shutdown.js';
+import { createHttpServer } from './gateways/http-server.js';
+import type { RequestListener } from './gateways/listener.js';
+import { createLogger } from './observability/logging.js';
+import { createMetrics } from './observability/metrics/metrics.js';
+import { closeHttpServer, createShutdown } from './ops/shutdown.js';
 
 function readConfig(): Config {
   try {
@@ -38,9 +37,8 @@ void gate.start(startup.signal).then(() => {
   if (gate.keyStore.isReady()) logger.info('signing keys loaded, ready');
 });
 
-function listen(name: string, listener: NodeRequestListener, port: number): Server {
-  // maxHeaderSize: Node answers 431 itself to a larger request head, before any of our code.
-  const server = createServer({ maxHeaderSize: config.maxHeaderBytes }, listener);
+function listen(name: string, listener: RequestListener, port: number): Server {
+  const server = createHttpServer(listener, { maxHeaderBytes: config.maxHeaderBytes });
   server.listen(port, config.listenHost, () => {
     const address = server.address();
     logger.info({ listener: name, port: typeof address === 'object' && address ? address.port : port, address: config.listenHost }, 'listening');
@@ -52,13 +50,8 @@ function listen(name: string, listener: NodeRequestListener, port: number): Serv
   return server;
 }
 
-const authListener = createNodeListener({
-  decide: gate.decideAuth,
-  fallback: getRequestListener(gate.app.fetch),
-  onWriteError: (error) => logger.error({ error: describeError(error) }, 'could not write an /auth answer; answered 503'),
-});
-const servers = [listen('auth', authListener, config.port)];
-if (config.metricsPort !== undefined) servers.push(listen('metrics', getRequestListener(createMetricsApp(metrics).fetch), config.metricsPort));
+const servers = [listen('auth', gate.listener, config.port)];
+if (gate.metricsListener && config.metricsPort !== undefined) servers.push(listen('metrics', gate.metricsListener, config.metricsPort));
 
 const shutdown = createShutdown({
   logger,

@@ -1,12 +1,11 @@
-import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import type { AuthenticateOptions, Authenticator } from '../src/authenticator.js';
-import { createAuthDecision } from '../src/http/auth-decision.js';
-import { createAuthRoute } from '../src/http/auth-route.js';
-import { identityHeaders, type Identity } from '../src/identity.js';
-import { createAuthorizer } from '../src/policy/authorize.js';
-import { parsePolicy } from '../src/policy/policy-file.js';
-import { createRequirementLookup } from '../src/policy/route-requirements.js';
+import type { AuthenticateOptions, Authenticator } from '../src/decision/authentication/authenticator.js';
+import { createAuthDecision } from '../src/decision/decide.js';
+import { nodeHeaderReader } from '../src/gateways/header-reader.js';
+import { identityHeaders, type Identity } from '../src/decision/identity/identity.js';
+import { createAuthorizer } from '../src/decision/policy/authorize.js';
+import { parsePolicy } from '../src/decision/policy/policy-file.js';
+import { createRequirementLookup } from '../src/decision/policy/route-requirements.js';
 
 // The JWT-only authenticator has one way to check; a recording one shows what the route asks for.
 describe('the rule mode reaches the authenticator', () => {
@@ -20,7 +19,7 @@ describe('the rule mode reaches the authenticator', () => {
       },
     };
     const policy = parsePolicy('rules: [{ match: { path_prefix: /sessions/ }, mode: resolver }]', 'p.yaml');
-    const app = new Hono().all('/auth', createAuthRoute(createAuthDecision({
+    const decide = createAuthDecision({
       authenticator,
       credentials: { maxTokenBytes: 8192, cookiePrefix: '' },
       realm: 'test',
@@ -29,9 +28,11 @@ describe('the rule mode reaches the authenticator', () => {
       idTokenHeader: 'x-authgear-id-token',
       login: undefined,
       now: Date.now,
-    })));
-    await app.request('/auth', { headers: { host: 'a.test', 'x-original-uri': '/sessions/1' } });
-    await app.request('/auth', { headers: { host: 'a.test', 'x-original-uri': '/other' } });
+      gateway: 'auto',
+    });
+    const ask = (uri: string) => decide({ header: nodeHeaderReader({ headers: { host: 'a.test', 'x-original-uri': uri }, rawHeaders: [] }), query: '' });
+    await ask('/sessions/1');
+    await ask('/other');
     expect(seen).toEqual([{ mode: 'resolver' }, undefined]);
   });
 });

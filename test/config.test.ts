@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { maskRedisSecrets } from '../src/cache/redis-settings.js';
-import { loadConfig, SETTINGS } from '../src/config.js';
+import { maskRedisSecrets } from '../src/config/redis-settings.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { SETTINGS } from '../src/config/settings.js';
 import { ConfigError } from '../src/errors.js';
 import { REPO } from './support/processes.js';
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_HEADER_NAMES } from '../src/identity.js';
+import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
 import { find, kustomize, OVERLAYS } from './support/kubernetes/render.js';
 import { validateManifests } from './support/kubernetes/validate-manifests.js';
 import { REPO } from './support/processes.js';

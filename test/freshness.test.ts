@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Identity } from '../src/identity.js';
-import { createAuthorizer } from '../src/policy/authorize.js';
-import { DEFAULT_REQUIREMENTS } from '../src/policy/requirements.js';
+import type { Identity } from '../src/decision/identity/identity.js';
+import { createAuthorizer } from '../src/decision/policy/authorize.js';
+import { DEFAULT_REQUIREMENTS } from '../src/decision/policy/requirements.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 

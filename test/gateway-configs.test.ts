@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { IDENTITY_HEADER_NAMES } from '../src/identity.js';
+import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
 import { kustomize, OVERLAYS } from './support/kubernetes/render.js';
 import { configFiles, nginxAuthRequestSets, nginxLocations, nginxProxySetHeaders } from './support/nginx-config.js';
 import { REPO } from './support/processes.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DENIAL_STATUS } from '../src/errors.js';
+import { DENIAL_STATUS } from '../src/decision/outcome.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { startTestGate, type TestGate } from './support/gate.js';
 import { authorizationValue, cookieValue, headerValue, host, method, originalUri } from './support/hostile.js';
@@ -73,10 +73,11 @@ describe('hostile input to /auth (in process, generated)', () => {
         if (credential.authorization !== undefined) headers.set('authorization', credential.authorization);
         for (const [name, value] of Object.entries(named)) if (value !== undefined) headers.set(name, value);
         for (const [name, value] of extra ?? []) headers.append(name, value);
-        const response = await gate.app.request('/auth', { method: requestMethod, headers });
+        const response = await gate.request('/auth', { method: requestMethod, headers: Object.fromEntries(headers) });
         expectSafeAnswer(response, credential.valid);
         if (response.status === 200) expect(response.headers.get('x-authgear-user-id')).toBe(VALID_SUB);
-        if (credential.valid && response.status !== 200) expect(response.headers.get('x-authgear-gate-reason')).toBe('request_malformed');
+        // A valid credential is refused only for the rest of the request: a header our reader or Node's parser refused.
+        if (credential.valid && response.status !== 200) expect(['request_malformed', 'request_unparsable']).toContain(response.headers.get('x-authgear-gate-reason'));
       }),
       { numRuns: 400 },
     );
@@ -97,7 +98,7 @@ describe('hostile input to /auth (in process, generated)', () => {
       fc.asyncProperty(claims, async ({ sub, roles, amr, tenant }) => {
         const token = await authgear.accessToken({ claims: { sub, amr, [CLAIMS.roles]: roles, [TENANT_CLAIM]: tenant } });
         if (token.length > 4096) return;
-        const response = await gate.app.request('/auth', { headers: { authorization: `Bearer ${token}`, 'x-original-uri': '/', host: 'app.example.test' } });
+        const response = await gate.request('/auth', { headers: { authorization: `Bearer ${token}`, 'x-original-uri': '/', host: 'app.example.test' } });
         expectSafeAnswer(response, true);
         expect(response.status).toBe(200);
         const userId = response.headers.get('x-authgear-user-id')!;

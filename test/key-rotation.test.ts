@@ -24,7 +24,7 @@ describe('signing keys', () => {
     expect(gate.keyStore.isReady()).toBe(true);
     expect(authgear.count('/.well-known/openid-configuration')).toBe(1);
     expect(authgear.count('/oauth2/jwks')).toBe(1);
-    expect((await gate.app.request('/readyz')).status).toBe(200);
+    expect((await gate.request('/readyz')).status).toBe(200);
   });
 
   it('picks up a rotated key on its first unknown kid, then serves both old and new tokens', async () => {
@@ -111,8 +111,8 @@ describe('before keys are loaded', () => {
     expect(response.status).toBe(503);
     expect(reason(response)).toBe('keys_unavailable');
     expect(response.headers.get('retry-after')).toBe('5');
-    expect((await waiting.app.request('/readyz')).status).toBe(503);
-    expect((await waiting.app.request('/healthz')).status).toBe(200);
+    expect((await waiting.request('/readyz')).status).toBe(503);
+    expect((await waiting.request('/healthz')).status).toBe(200);
     await waitFor(() => down.count('/.well-known/openid-configuration') >= 1);
     down.setState('up');
     await started;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReturnUrlPolicy } from '../src/login/return-url.js';
+import { createReturnUrlPolicy } from '../src/decision/answer/login/return-url.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 
@@ -29,7 +29,7 @@ const forwardAuth = (uri: string, headers: Record<string, string> = {}) => ({
 });
 const nginx = (uri: string, headers: Record<string, string> = {}) => ({ 'x-original-uri': uri, 'x-original-host': APP, 'x-forwarded-proto': 'https', accept: BROWSER, ...headers });
 // Straight to the app: TestGate.auth would add nginx's X-Original-URI to ForwardAuth requests.
-const ask = async (headers: Record<string, string>, path = '/auth') => gate.app.request(path, { headers: { host: 'gate.internal', ...headers } });
+const ask = async (headers: Record<string, string>, path = '/auth') => gate.request(path, { headers: { host: 'gate.internal', ...headers } });
 
 /** Where a Location sends the browser, in the end: the state of an authorize URL, or the URL itself. */
 function finalDestination(location: string): URL {
@@ -84,7 +84,7 @@ describe('browsers are sent to Authgear to log in', () => {
     expect([forbidden.status, forbidden.headers.has('location')]).toEqual([403, false]);
     const malformed = await ask({ ...forwardAuth('/orders'), authorization: 'Bearer a b' });
     expect([malformed.status, reason(malformed), malformed.headers.has('location')]).toEqual([401, 'credentials_malformed', false]);
-    const unconfigured = await withoutLogin.app.request('/auth', { headers: forwardAuth('/orders') });
+    const unconfigured = await withoutLogin.request('/auth', { headers: forwardAuth('/orders') });
     expect([unconfigured.status, unconfigured.headers.has('location')]).toEqual([401, false]);
   });
 
@@ -100,7 +100,7 @@ describe('the authorize endpoint', () => {
     for (const [discovered, expected] of [[`${other.origin}/custom/authorize`, `${other.origin}/custom/authorize`], ['https://evil.test/authorize', `${other.origin}/oauth2/authorize`]]) {
       other.discoveryOverrides = { authorization_endpoint: discovered };
       const login = await startTestGate(other, { CLIENT_IDS: 'web', LOGIN_REDIRECT_URI: CALLBACK });
-      const response = await login.app.request('/auth', { headers: { host: 'gate.internal', ...forwardAuth('/x') } });
+      const response = await login.request('/auth', { headers: { host: 'gate.internal', ...forwardAuth('/x') } });
       const location = new URL(response.headers.get('location')!);
       expect(location.origin + location.pathname).toBe(expected);
       await login.close();

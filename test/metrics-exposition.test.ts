@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics } from '../src/metrics/metrics.js';
+import { createMetrics } from '../src/observability/metrics/metrics.js';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { freePort, httpGet, startGateProcess } from './support/processes.js';
 import { KNOWN_LINT_FINDINGS, promtoolCheck, valueOf } from './support/prometheus.js';

@@ -26,7 +26,7 @@ afterAll(async () => {
   await authgear.close();
 });
 
-const scrape = async () => (await gate.app.request('/metrics')).text();
+const scrape = async () => (await gate.request('/metrics')).text();
 const session = (value: string) => ({ cookie: `app_session=${value}` });
 
 describe('resolver and Redis metrics', () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
@@ -20,7 +23,7 @@ afterAll(async () => {
 });
 
 const scrape = async () => {
-  const response = await gate.app.request('/metrics');
+  const response = await gate.request('/metrics');
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return response.text();
@@ -112,7 +115,7 @@ describe('metrics after known traffic', () => {
     down.setState('down');
     const waiting = await startTestGate(down, {}, { start: false });
     expect((await waiting.auth(bearer(await down.accessToken()))).status).toBe(503);
-    const text = await (await waiting.app.request('/metrics')).text();
+    const text = await (await waiting.request('/metrics')).text();
     expect(valueOf(text, 'authgear_gate_decisions_total', { result: 'unavailable', reason: 'keys_unavailable', via: 'none' })).toBe(1);
     await waiting.close();
     await down.close();
@@ -123,5 +126,32 @@ describe('metrics after known traffic', () => {
     await gate.auth({ ...bearer(token), 'x-original-uri': '/path-zq81c?q=zq81c', 'x-request-id': 'req-zq81c' });
     await gate.auth({ authorization: 'Bearer zq81c.zq81c.zq81c' });
     expect(await scrape()).not.toContain('zq81c');
+  });
+});
+
+describe('every outcome under its own reason', () => {
+  it('counts public routes, CORS preflights and login callbacks by name, never as "other"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authgear-gate-outcomes-'));
+    const policyFile = join(dir, 'policy.yaml');
+    writeFileSync(policyFile, 'default: { allow_cors_preflight: true }\nrules:\n  - match: { path_prefix: /public/ }\n    access: public\n');
+    const outcomes = await startTestGate(authgear, {
+      POLICY_FILE: policyFile,
+      LOGIN_REDIRECT_URI: 'https://app.example.test/callback',
+      CLIENT_IDS: 'test-client',
+    });
+    try {
+      const ask = (headers: Record<string, string>) => outcomes.auth({ 'x-original-host': 'app.example.test', ...headers });
+      expect((await ask({ 'x-original-uri': '/public/a' })).status).toBe(200);
+      expect((await ask({ 'x-original-uri': '/api', 'x-original-method': 'OPTIONS', 'access-control-request-method': 'GET' })).status).toBe(200);
+      const state = encodeURIComponent('https://app.example.test/orders');
+      expect((await ask({ 'x-original-uri': `/callback?state=${state}` })).headers.get('location')).toBe('https://app.example.test/orders');
+      const text = await (await outcomes.request('/metrics')).text();
+      for (const reason of ['public', 'cors_preflight', 'login_callback']) {
+        expect(parseSamples(text).filter((sample) => sample.name === 'authgear_gate_decisions_total' && sample.labels.reason === reason), reason).toHaveLength(1);
+      }
+      expect(text).not.toMatch(/authgear_gate_decisions_total\{[^}]*reason="other"/);
+    } finally {
+      await outcomes.close();
+    }
   });
 });

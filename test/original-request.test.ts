@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Denial } from '../src/errors.js';
-import { readOriginalRequest } from '../src/original-request.js';
+import { Denial } from '../src/decision/outcome.js';
+import { readOriginalRequest } from '../src/decision/request/original-request.js';
 
 const read = (headers: Record<string, string>) => readOriginalRequest((name) => headers[name]);
 const codeOf = (headers: Record<string, string>) => {

@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/load-config.js';
 import { ConfigError } from '../src/errors.js';
-import { parsePolicy } from '../src/policy/policy-file.js';
-import { DEFAULT_REQUIREMENTS } from '../src/policy/requirements.js';
+import { parsePolicy } from '../src/decision/policy/policy-file.js';
+import { DEFAULT_REQUIREMENTS } from '../src/decision/policy/requirements.js';
 import { REPO, tempDir } from './support/processes.js';
 
 const problemsOf = (text: string, name = 'policy.yaml'): string[] => {

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuleMatcher } from '../src/policy/matcher.js';
-import { parsePolicy } from '../src/policy/policy-file.js';
+import { createRuleMatcher } from '../src/decision/policy/matcher.js';
+import { parsePolicy } from '../src/decision/policy/policy-file.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 import { tempDir } from './support/processes.js';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ReadinessReport } from '../src/app.js';
+import type { ReadinessReport } from '../src/ops/ops-app.js';
 import type { CacheObserver } from '../src/cache/cache.js';
 import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
@@ -95,7 +95,7 @@ describe('when Redis is not there at all', () => {
     expect((await gate.auth(bearer(await authgear.accessToken()))).status).toBe(200);
     const { value, user } = authgear.sessions.issue('session');
     expect((await gate.auth(session(value))).headers.get('x-authgear-user-id')).toBe(user.id);
-    const readiness = await gate.app.request('/readyz');
+    const readiness = await gate.request('/readyz');
     expect(readiness.status).toBe(200);
     expect(((await readiness.json()) as ReadinessReport).checks.redis).toMatch(/^unavailable/);
   });
@@ -109,11 +109,11 @@ describe('when Redis hangs', () => {
     expect((await gate.auth(session(value))).headers.get('x-authgear-user-id')).toBe(user.id);
     expect(count('redis error get')).toBe(1);
     expect(count('resolver redis error')).toBe(1);
-    const readiness = await gate.app.request('/readyz');
+    const readiness = await gate.request('/readyz');
     expect(readiness.status).toBe(200);
     expect(((await readiness.json()) as ReadinessReport).checks.redis).toMatch(/^unavailable: .*timed out/);
     redis.process.kill('SIGCONT');
-    expect(((await (await gate.app.request('/readyz')).json()) as ReadinessReport).checks.redis).toBe('ok');
+    expect(((await (await gate.request('/readyz')).json()) as ReadinessReport).checks.redis).toBe('ok');
   });
 
   it('keeps what it resolved in process for the full TTL, since it cannot share it', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentialKey } from '../src/resolver/cached-resolver.js';
+import { credentialKey } from '../src/decision/authentication/resolver/cached-resolver.js';
 import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
 import { redisCli, startRedis, type RedisServer } from './support/redis.js';

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisCache } from '../src/cache/redis-cache.js';
 import { createRedisClient } from '../src/cache/redis-client.js';
 import type { Cache } from '../src/cache/cache.js';
-import { createCachedResolver, credentialKey } from '../src/resolver/cached-resolver.js';
-import { createResolverClient } from '../src/resolver/resolver-client.js';
+import { createCachedResolver, credentialKey } from '../src/decision/authentication/resolver/cached-resolver.js';
+import { createResolverClient } from '../src/decision/authentication/resolver/resolver-client.js';
 import { createUpstreamClient, type UpstreamClient } from '../src/upstream/http-client.js';
 import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { redisCli, startRedis, type RedisServer } from './support/redis.js';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   redis = await startRedis();
   shared = createRedisCache({ client: createRedisClient({ url: redis.url, connectTimeoutMs: 5000 })!, keyPrefix: 'text-reuse:', timeoutMs: 2000, connectTimeoutMs: 5000 });
   await shared.ping();
-  client = createUpstreamClient({ baseUrl: authgear.url, publicOrigin: authgear.origin, timeoutMs: 2000 });
+  client = createUpstreamClient({ baseUrl: authgear.url, publicOrigin: authgear.origin, timeoutMs: 2000, maxInFlight: 32, maxQueued: 256 });
 });
 afterAll(async () => {
   client?.close();

@@ -1,9 +1,12 @@
+import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Denial } from '../src/errors.js';
-import { createAccessTokenVerifier } from '../src/jwt/access-token-verifier.js';
+import { Denial } from '../src/decision/outcome.js';
+import { createAccessTokenVerifier } from '../src/decision/authentication/jwt/access-token-verifier.js';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate } from './support/gate.js';
+import { createHttpServer } from '../src/gateways/http-server.js';
+import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import { httpGet } from './support/processes.js';
 
 let authgear: AuthgearStandIn;
 beforeAll(async () => { authgear = await startAuthgearStandIn(); });
@@ -80,34 +83,47 @@ describe('the verified-token cache', () => {
 });
 
 describe('the /auth hot path', () => {
-  it('answers a known token synchronously: no promise, so node-server takes its fast path', async () => {
+  /** The gate's listener behind a server that notes whether each answer was written before the listener returned. */
+  async function recordingSynchronousAnswers(gate: TestGate) {
+    const synchronous: boolean[] = [];
+    const server = createHttpServer((incoming, outgoing) => {
+      gate.listener(incoming, outgoing);
+      synchronous.push(outgoing.writableEnded);
+    }, { maxHeaderBytes: 16_384 });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
+    return { url, synchronous, close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }) };
+  }
+
+  it('answers a known token synchronously: no promise, written before the listener returns', async () => {
     const gate = await startTestGate(authgear);
+    const recording = await recordingSynchronousAnswers(gate);
     try {
       const token = await authgear.accessToken();
-      const request = () => gate.app.fetch(new Request('http://gate/auth', { headers: { 'x-original-uri': '/', 'x-original-host': 'app.example.test', ...bearer(token) } }));
-      const first = request();
-      expect(first).toBeInstanceOf(Promise);
-      expect((await first).status).toBe(200);
-      const second = request();
-      expect(second).not.toBeInstanceOf(Promise);
-      expect((second as Response).status).toBe(200);
-      expect((request() as Response).headers.get('content-length')).toBe('0');
+      const request = () => httpGet(recording.url, { 'x-original-uri': '/', 'x-original-host': 'app.example.test', ...bearer(token) });
+      expect((await request()).status).toBe(200);
+      const second = await request();
+      expect(second.status).toBe(200);
+      expect(second.headers['content-length']).toBe('0');
+      expect(recording.synchronous).toEqual([false, true]);
     } finally {
+      await recording.close();
       await gate.close();
     }
   });
 
   it('answers a session the resolver answered recently synchronously too, from its decoded answer', async () => {
     const gate = await startTestGate(authgear);
+    const recording = await recordingSynchronousAnswers(gate);
     try {
       const { value, user } = authgear.sessions.issue('session');
-      const request = () => gate.app.fetch(new Request('http://gate/auth', { headers: { 'x-original-uri': '/', 'x-original-host': 'app.example.test', cookie: `session=${value}` } }));
-      expect((await request()).headers.get('x-authgear-user-id')).toBe(user.id);
-      const second = request();
-      expect(second).not.toBeInstanceOf(Promise);
-      expect((second as Response).headers.get('x-authgear-user-id')).toBe(user.id);
+      const request = () => httpGet(recording.url, { 'x-original-uri': '/', 'x-original-host': 'app.example.test', cookie: `session=${value}` });
+      expect((await request()).headers['x-authgear-user-id']).toBe(user.id);
+      expect((await request()).headers['x-authgear-user-id']).toBe(user.id);
+      expect(recording.synchronous).toEqual([false, true]);
       expect(authgear.count('/_resolver/resolve')).toBe(1);
     } finally {
+      await recording.close();
       await gate.close();
     }
   });

@@ -22,6 +22,8 @@ function client(options: Partial<UpstreamClientOptions>) {
     baseUrl: authgear.url,
     publicOrigin: authgear.origin,
     timeoutMs: 5000,
+    maxInFlight: 32,
+    maxQueued: 256,
     observer: {
       onCall: (call) => calls.push(call),
       onLoad: (inFlight) => { maxSeenInFlight = Math.max(maxSeenInFlight, inFlight); },

@@ -1,6 +1,6 @@
 import type { JSONWebKeySet } from 'jose';
-import type { Config } from '../config.js';
-import { describeError, type Logger } from '../logging.js';
+import type { Config } from '../config/load-config.js';
+import { describeError, type Logger } from '../observability/logging.js';
 import type { KeySetLoadReason } from '../oidc/key-store.js';
 import { shareKeySetLoads } from '../oidc/shared-key-set.js';
 import type { Cache, CacheObserver } from './cache.js';

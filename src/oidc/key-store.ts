@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { Denial } from '../errors.js';
+import { Denial } from '../decision/outcome.js';
 
 export type KeySetLoadReason = 'startup' | 'refresh' | 'unknown_kid';
 

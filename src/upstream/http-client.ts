@@ -46,8 +46,8 @@ export interface UpstreamClientOptions {
   publicOrigin: string;
   /** Deadline of a whole call, waiting for a slot included. */
   timeoutMs: number;
-  maxInFlight?: number;
-  maxQueued?: number;
+  maxInFlight: number;
+  maxQueued: number;
   maxBodyBytes?: number;
   observer?: UpstreamObserver;
 }
@@ -66,9 +66,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const base = new URL(options.baseUrl);
   const publicUrl = new URL(options.publicOrigin);
   const transport = base.protocol === 'https:' ? https : http;
-  const maxInFlight = options.maxInFlight ?? 32;
+  const { maxInFlight } = options;
   const agent = new transport.Agent({ keepAlive: true, maxSockets: maxInFlight, maxFreeSockets: Math.min(maxInFlight, 16) });
-  const limit = createConcurrencyLimit({ maxInFlight, maxQueued: options.maxQueued ?? 256, onChange: options.observer?.onLoad });
+  const limit = createConcurrencyLimit({ maxInFlight, maxQueued: options.maxQueued, onChange: options.observer?.onLoad });
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const basePath = base.pathname.replace(/\/+$/, '');
 

@@ -1,18 +1,80 @@
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import type { CacheObserver } from '../../src/cache/cache.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config/load-config.js';
 import { createGate, type Gate } from '../../src/gate.js';
-import type { DecisionEvent } from '../../src/http/auth-decision.js';
-import { createLogger, type Logger } from '../../src/logging.js';
+import type { DecisionEvent } from '../../src/decision/decide.js';
+import { createHttpServer } from '../../src/gateways/http-server.js';
+import { createLogger, type Logger } from '../../src/observability/logging.js';
 import type { AuthgearStandIn } from './authgear-stand-in.js';
 
 export interface TestGate extends Gate {
   config: Config;
   decisions: DecisionEvent[];
-  /** GET /auth with these headers, the way nginx would send it. */
-  auth(headers?: Record<string, string>, path?: string): Promise<Response>;
+  /** Where the gate's listener is served, as server.ts serves it. */
+  url: string;
+  /**
+   * GET /auth with these headers, the way nginx would send it, over a real socket to the
+   * listener production runs. `target` may be origin-form or absolute-form.
+   */
+  auth(headers?: Record<string, string>, target?: string): Promise<Response>;
+  /** Any request to the listener (health, readiness, metrics, /auth with another method). */
+  request(target: string, init?: { method?: string; headers?: Record<string, string> }): Promise<Response>;
 }
 
-/** A gate in this process against the stand-in, started and ready (unless `start: false`). */
+type Sent = { method?: string; headers?: Record<string, string> };
+
+/**
+ * The same request written byte for byte, for header values Node's client refuses to send
+ * (control characters, non-latin1 text) but a hostile client can: UTF-8 on the wire.
+ */
+function sendRaw(port: number, target: string, init: Sent): Promise<Response> {
+  const lines = [`${init.method ?? 'GET'} ${target} HTTP/1.1`, ...Object.entries(init.headers ?? {}).map(([name, value]) => `${name}: ${value}`), 'connection: close'];
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8')));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = Buffer.concat(chunks).toString('latin1').split('\r\n\r\n');
+      const [statusLine = '', ...fields] = head.split('\r\n');
+      const headers = new Headers();
+      for (const field of fields) headers.append(field.slice(0, field.indexOf(':')), field.slice(field.indexOf(':') + 1).trim());
+      resolve(new Response(body || null, { status: Number(statusLine.split(' ')[1]), headers }));
+    });
+  });
+}
+
+/** Sends one request and reads the whole answer into a Fetch Response. */
+function send(agent: http.Agent, port: number, target: string, init: Sent): Promise<Response> {
+  try {
+    for (const [name, value] of Object.entries(init.headers ?? {})) {
+      http.validateHeaderName(name);
+      http.validateHeaderValue(name, value);
+    }
+  } catch {
+    return sendRaw(port, target, init);
+  }
+  return new Promise((resolve, reject) => {
+    const outgoing = http.request({ agent, host: '127.0.0.1', port, path: target, method: init.method ?? 'GET', headers: init.headers ?? {} }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('error', reject);
+      incoming.on('end', () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(incoming.headers)) {
+          for (const one of Array.isArray(value) ? value : [value ?? '']) headers.append(name, one);
+        }
+        const body = Buffer.concat(chunks);
+        resolve(new Response(body.length > 0 ? body : null, { status: incoming.statusCode ?? 0, headers }));
+      });
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+/** A gate in this process against the stand-in, served on a loopback port, started and ready (unless `start: false`). */
 export async function startTestGate(
   authgear: AuthgearStandIn,
   env: Record<string, string> = {},
@@ -31,13 +93,26 @@ export async function startTestGate(
     ...(options.cacheObserver ? { cacheObserver: options.cacheObserver } : {}),
     onDecision: (event) => decisions.push(event),
   });
+  const server = createHttpServer(gate.listener, { maxHeaderBytes: config.maxHeaderBytes });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  const agent = new http.Agent({ keepAlive: true });
   if (options.start !== false) await gate.start();
+  const request = (target: string, init: Sent = {}) => send(agent, port, target, init);
   return {
     ...gate,
     config,
     decisions,
-    auth: (headers = {}, path = '/auth') =>
-      Promise.resolve(gate.app.request(path, { headers: { 'x-original-uri': '/app', 'x-original-method': 'GET', host: 'app.example.test', ...headers } })),
+    url: `http://127.0.0.1:${port}`,
+    request,
+    auth: (headers = {}, target = '/auth') =>
+      request(target, { headers: { 'x-original-uri': '/app', 'x-original-method': 'GET', host: 'app.example.test', ...headers } }),
+    async close() {
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+      await gate.close();
+    },
   };
 }
 

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { loadPolicyFile, type Policy } from '../decision/policy/policy-file.js';
+import { redisProblems } from './redis-settings.js';
+import { SETTINGS, type Settings } from './settings.js';
+
+export type Config = Omit<Settings, 'acceptedAudiences' | 'returnToHosts'> & {
+  acceptedAudiences: string[];
+  returnToHosts: string[];
+  /** The validated POLICY_FILE, if any. */
+  policy: Policy | undefined;
+};
+
+export interface ConfigSources {
+  /** How POLICY_FILE is read; tests may pass another reader. */
+  readFile?: (path: string) => string;
+}
+
+/** Problems no single setting can see: settings that only work together. */
+function crossProblems(config: Partial<Settings>, policy: Policy | undefined): string[] {
+  const problems: string[] = [];
+  // Only settings that parsed are compared; one that did not is reported already.
+  if (config.clientIds === undefined) return problems;
+  if (config.loginRedirectUri && config.clientIds.length === 0) problems.push('LOGIN_REDIRECT_URI: needs CLIENT_IDS (the first one is the client that logs in)');
+  const rules = policy ? [policy.fallback, ...policy.rules] : [];
+  if (config.clientIds.length === 0 && rules.some((rule) => rule.requirements.freshnessFrom === 'id_token')) {
+    problems.push('POLICY_FILE: a rule takes freshness from ID tokens, which needs CLIENT_IDS');
+  }
+  return problems;
+}
+
+/** Reads the whole configuration from env (and the policy file it names), reporting every problem at once. */
+export function loadConfig(env: Record<string, string | undefined>, sources: ConfigSources = {}): Config {
+  const problems: string[] = [];
+  const parsed: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const raw = env[setting.env];
+    const result = setting.schema.safeParse(raw === '' ? undefined : raw);
+    if (result.success) parsed[key] = result.data;
+    else for (const issue of result.error.issues) problems.push(`${setting.env}: ${issue.message}`);
+  }
+  let policy: Policy | undefined;
+  if (typeof parsed['policyFile'] === 'string') {
+    try {
+      policy = loadPolicyFile(parsed['policyFile'], sources.readFile ?? ((path) => readFileSync(path, 'utf8')));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  problems.push(...crossProblems(parsed, policy), ...redisProblems(parsed as Partial<Settings>), ...limitProblems(parsed));
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = parsed as Settings;
+  return {
+    ...config,
+    acceptedAudiences: config.acceptedAudiences ?? [config.authgearEndpoint],
+    returnToHosts: config.returnToHosts ?? (config.loginRedirectUri ? [new URL(config.loginRedirectUri).hostname] : []),
+    policy,
+  };
+}
+
+/** Limits that must fit each other; only settings that parsed on their own are compared. */
+function limitProblems(config: Partial<Settings>): string[] {
+  const problems: string[] = [];
+  const { maxHeaderBytes, maxTokenBytes, shutdownDelaySeconds, shutdownTimeoutSeconds, metricsPort, port } = config;
+  if (maxHeaderBytes !== undefined && maxTokenBytes !== undefined && maxHeaderBytes <= maxTokenBytes + 1024) {
+    problems.push(`MAX_HEADER_BYTES: must exceed MAX_TOKEN_BYTES by at least 1024, or a token of allowed size could never arrive`);
+  }
+  if (shutdownDelaySeconds !== undefined && shutdownTimeoutSeconds !== undefined && shutdownDelaySeconds >= shutdownTimeoutSeconds) {
+    problems.push('SHUTDOWN_DELAY_SECONDS: must be shorter than SHUTDOWN_TIMEOUT_SECONDS, or draining never gets a chance');
+  }
+  if (metricsPort !== undefined && metricsPort === port) problems.push('METRICS_PORT: must differ from PORT');
+  return problems;
+}

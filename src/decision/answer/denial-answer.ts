@@ -1,0 +1,51 @@
+import { Denial } from '../outcome.js';
+import type { LoginRedirect } from './login/login-redirect.js';
+import type { OriginalRequest } from '../request/original-request.js';
+import { prefersHtml } from './accept.js';
+import type { Answer } from './answer.js';
+import { bearerChallenge } from './challenge.js';
+
+export interface DenialAnswerOptions {
+  realm: string;
+  login: LoginRedirect | undefined;
+}
+
+// Logging in again cannot fix a request that is itself broken.
+const NOT_FIXED_BY_LOGIN = new Set<Denial['code']>(['request_malformed', 'credentials_malformed', 'token_too_large']);
+
+function challengeFor(denial: Denial, realm: string): string | undefined {
+  if (denial.status !== 401) return undefined;
+  if (denial.code === 'credentials_missing') return bearerChallenge({ realm });
+  // RFC 9470: the credentials are fine, the login behind them is not recent enough.
+  if (denial.maxAge !== undefined) {
+    return bearerChallenge({ realm, error: 'insufficient_user_authentication', errorDescription: denial.message, maxAge: denial.maxAge });
+  }
+  const error = denial.code === 'credentials_malformed' || denial.code === 'request_malformed' ? 'invalid_request' : 'invalid_token';
+  return bearerChallenge({ realm, error, errorDescription: denial.message });
+}
+
+/**
+ * A redirect in the form each gateway can pass on: ForwardAuth sends a 3xx to the client as
+ * it is; nginx turns anything but 2xx/401/403 into a 500, so it gets a 401 whose Location
+ * the example config turns into the redirect (error_page 401 = @authgear_login).
+ */
+export function redirectAnswer(request: OriginalRequest, location: string): Answer {
+  return { status: request.protocol === 'forward-auth' ? 302 : 401, headers: [['location', location]] };
+}
+
+/** Status and headers of a refusal: the challenge, and for a browser the way to Authgear's login page. */
+export function denialAnswer(denial: Denial, request: OriginalRequest | undefined, accept: string | undefined, options: DenialAnswerOptions): Answer {
+  const headers: Array<readonly [string, string]> = [];
+  const challenge = challengeFor(denial, options.realm);
+  if (challenge) headers.push(['www-authenticate', challenge]);
+  if (denial.status === 503) headers.push(['retry-after', '5']);
+  headers.push(...denial.headers);
+  if (options.login && request && denial.status === 401 && !NOT_FIXED_BY_LOGIN.has(denial.code) && prefersHtml(accept)) {
+    const location = options.login.loginUrl(request, denial.maxAge);
+    if (location !== undefined) {
+      const redirect = redirectAnswer(request, location);
+      return { status: redirect.status, headers: [...headers, ...redirect.headers] };
+    }
+  }
+  return { status: denial.status, headers };
+}

@@ -1,0 +1,80 @@
+import { assertBearerSyntax, type Credentials } from '../credentials/credentials.js';
+import { Denial } from '../outcome.js';
+import { identityHeaders, type Identity } from '../identity/identity.js';
+import type { AccessTokenVerifier, VerifiedAccess } from './jwt/access-token-verifier.js';
+import type { OriginalRequest } from '../request/original-request.js';
+import type { AuthMode } from './auth-mode.js';
+import type { CachedResolver, Resolution } from './resolver/cached-resolver.js';
+
+export interface Authentication {
+  identity: Identity;
+  /** The 200 answer's identity headers. */
+  headers: ReadonlyArray<readonly [string, string]>;
+  /** How the answer was reached, for metrics and logs. */
+  via: 'jwt' | 'resolver' | 'resolver_stale';
+}
+
+export interface AuthenticateOptions {
+  /** The route's mode (policy rule or auth URL query); undefined: the configured AUTH_MODE. */
+  mode?: AuthMode;
+}
+
+export interface Authenticator {
+  /**
+   * Who the caller is, or a Denial (thrown, or rejected). The answer comes synchronously when
+   * it is already known, e.g. a token verified before: the hot path then awaits nothing.
+   */
+  authenticate(request: OriginalRequest, credentials: Credentials, options?: AuthenticateOptions): Authentication | Promise<Authentication>;
+}
+
+const fromAccessToken = (verified: VerifiedAccess): Authentication => ({ identity: verified.identity, headers: verified.headers, via: 'jwt' });
+
+export interface AuthenticatorDependencies {
+  accessTokens: AccessTokenVerifier;
+  sessions: CachedResolver;
+  mode: AuthMode;
+}
+
+export function createAuthenticator(deps: AuthenticatorDependencies): Authenticator {
+  // A resolver answer is kept (in process) for its TTL and answers many requests: build its
+  // headers once. Weak, so the headers go when the cache drops the answer.
+  const answerHeaders = new WeakMap<object, Authentication['headers']>();
+  const headersOf = (identity: Identity) => {
+    let headers = answerHeaders.get(identity);
+    if (!headers) answerHeaders.set(identity, (headers = identityHeaders(identity)));
+    return headers;
+  };
+
+  function fromResolution({ answer, stale }: Resolution): Authentication {
+    if (!answer.valid) {
+      throw new Denial('session_invalid', 'Authgear did not accept the session or token', {
+        headers: answer.setCookies.map((line) => ['set-cookie', line] as const),
+      });
+    }
+    return { identity: answer.identity, headers: headersOf(answer.identity), via: stale ? 'resolver_stale' : 'resolver' };
+  }
+
+  return {
+    authenticate(_request, credentials, options = {}) {
+      const mode = options.mode ?? deps.mode;
+      const { bearer } = credentials;
+      if (bearer !== undefined) {
+        if (mode !== 'resolver') {
+          const verified = deps.accessTokens.verify(bearer);
+          if (verified instanceof Promise) return verified.then(fromAccessToken);
+          if (verified) return fromAccessToken(verified);
+        }
+        assertBearerSyntax(bearer);
+      }
+      if (mode === 'jwt') {
+        if (bearer === undefined) throw new Denial('credentials_missing', 'no bearer token');
+        throw new Denial('token_malformed', 'bearer token is not a JWT');
+      }
+      if (bearer === undefined && credentials.cookies.length === 0) {
+        throw new Denial('credentials_missing', 'no bearer token or Authgear session cookie');
+      }
+      const resolution = deps.sessions.resolve(credentials);
+      return resolution instanceof Promise ? resolution.then(fromResolution) : fromResolution(resolution);
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { hash } from 'node:crypto';
+import { jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
+import type { SigningAlgorithm } from './algorithms.js';
+import { looksLikeJwt } from '../../credentials/credentials.js';
+import { Denial } from '../../outcome.js';
+import { identityFromClaims, identityHeaders, type Identity } from '../../identity/identity.js';
+import { denialFromJose } from './jose-denial.js';
+
+export interface VerifiedAccess {
+  identity: Identity;
+  /** Precomputed answer headers: a cache hit costs a hash and a lookup, nothing more. */
+  headers: ReadonlyArray<readonly [string, string]>;
+  /** exp, in ms. */
+  expiresAt: number;
+}
+
+export interface AccessTokenVerifierOptions {
+  getKey: JWTVerifyGetKey;
+  issuer: string;
+  audiences: string[];
+  algorithms: SigningAlgorithm[];
+  clockSkewSeconds: number;
+  claimHeaders: ReadonlyArray<{ claim: string; header: string }>;
+  cacheMaxEntries: number;
+  now: () => number;
+  onCacheLookup?: (outcome: 'hit' | 'miss') => void;
+}
+
+export interface AccessTokenVerifier {
+  /**
+   * A token verified before and not expired yet comes back at once, so the hot path awaits
+   * nothing; any other JWT is verified (the promise rejects with a Denial). undefined: not a
+   * JWT at all, an opaque token for the resolver. The shape is checked only on a cache miss.
+   */
+  verify(token: string): VerifiedAccess | Promise<VerifiedAccess> | undefined;
+  /** Entries held by the in-process token cache. */
+  cacheSize(): number;
+}
+
+export const tokenDigest = (token: string): string => hash('sha256', token, 'base64url');
+
+export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
+  const cache =
+    options.cacheMaxEntries > 0 ? new LRUCache<string, VerifiedAccess>({ max: options.cacheMaxEntries }) : undefined;
+
+  function lookUp(digest: string): VerifiedAccess | undefined {
+    const cached = cache!.get(digest);
+    if (cached === undefined || cached.expiresAt > options.now()) return cached;
+    cache!.delete(digest);
+    return undefined;
+  }
+
+  function verify(token: string): VerifiedAccess | Promise<VerifiedAccess> | undefined {
+    const digest = cache ? tokenDigest(token) : undefined;
+    const known = digest === undefined ? undefined : lookUp(digest);
+    if (known) {
+      options.onCacheLookup?.('hit');
+      return known;
+    }
+    if (!looksLikeJwt(token)) return undefined;
+    if (digest !== undefined) options.onCacheLookup?.('miss');
+    return verifySignatureAndClaims(token, digest);
+  }
+
+  async function verifySignatureAndClaims(token: string, digest: string | undefined): Promise<VerifiedAccess> {
+    const now = options.now();
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, options.getKey, {
+        algorithms: options.algorithms,
+        issuer: options.issuer,
+        audience: options.audiences,
+        clockTolerance: options.clockSkewSeconds,
+        // RFC 9068: an ID token or any other JWT of the issuer is not an access token.
+        typ: 'at+jwt',
+        requiredClaims: ['exp', 'sub'],
+        currentDate: new Date(now),
+      }));
+    } catch (error) {
+      throw denialFromJose(error);
+    }
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw new Denial('claims_invalid', 'token sub claim is not a string');
+    const identity = identityFromClaims(payload, options.claimHeaders);
+    const verified = { identity, headers: identityHeaders(identity), expiresAt: payload.exp! * 1000 };
+    if (digest !== undefined) cache!.set(digest, verified);
+    return verified;
+  }
+
+  return {
+    verify,
+    cacheSize: () => cache?.size ?? 0,
+  };
+}

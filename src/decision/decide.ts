@@ -1,0 +1,132 @@
+import type { HeaderReader } from '../gateways/header-reader.js';
+import { withReasonCode, type Answer } from './answer/answer.js';
+import { denialAnswer, redirectAnswer } from './answer/denial-answer.js';
+import type { LoginRedirect } from './answer/login/login-redirect.js';
+import type { Authentication, Authenticator } from './authentication/authenticator.js';
+import { createCredentialReader, type CredentialOptions } from './credentials/credentials.js';
+import { Denial, type OutcomeCode } from './outcome.js';
+import { admitWithoutAuthentication, type Authorize } from './policy/authorize.js';
+import type { RequirementLookup } from './policy/route-requirements.js';
+import { readOriginalRequest, type GatewayProtocol, type OriginalRequest } from './request/original-request.js';
+
+export interface DecisionEvent {
+  request: OriginalRequest | undefined;
+  requestId: string | undefined;
+  status: number;
+  allowed: boolean;
+  code: OutcomeCode;
+  via: Authentication['via'] | undefined;
+  /** The policy rule that applied, if a policy file or an auth URL query is in use. */
+  rule: string | undefined;
+  durationMs: number;
+  error: unknown;
+}
+
+/** What a gateway asks: its headers, and the auth URL's own query (per-location requirements). */
+export interface AuthQuestion {
+  header: HeaderReader;
+  query: string;
+}
+
+/**
+ * The answer to a gateway's question. Synchronous whenever nothing had to be awaited (a
+ * known token or session): the writer then answers in the same tick, with no promise.
+ */
+export type AuthDecision = (question: AuthQuestion) => Answer | Promise<Answer>;
+
+export interface AuthDecisionOptions {
+  authenticator: Authenticator;
+  credentials: CredentialOptions;
+  realm: string;
+  gateway: GatewayProtocol;
+  requirementsFor: RequirementLookup;
+  authorize: Authorize;
+  /** Where routes whose freshness comes from an ID token find it. */
+  idTokenHeader: string;
+  /** Browser login; undefined when LOGIN_REDIRECT_URI is not set. */
+  login: LoginRedirect | undefined;
+  now: () => number;
+  onDecision?: (event: DecisionEvent) => void;
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** The answer when not even a decision could be written: the same 503 a broken decision gets. */
+export const UNDECIDED: Answer = withReasonCode(
+  denialAnswer(new Denial('internal_error', 'could not decide'), undefined, undefined, { realm: '', login: undefined }),
+  'internal_error',
+);
+
+/**
+ * The one decision: original request -> route requirements -> credentials ->
+ * authentication -> policy -> answer. Anything unexpected becomes a 503, because we only
+ * allow what we proved. It knows nothing of transports: gateways/ reads and writes for it.
+ */
+export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
+  const { authenticator, requirementsFor, authorize, login, onDecision, gateway } = options;
+  const readCredentials = createCredentialReader(options.credentials);
+  const answerOptions = { realm: options.realm, login };
+  const idTokenHeader = options.idTokenHeader.toLowerCase();
+
+  return function decideAuth({ header, query }: AuthQuestion) {
+    const started = performance.now();
+    let request: OriginalRequest | undefined;
+    let rule: string | undefined;
+    try {
+      const decided = decide();
+      return decided instanceof Promise ? decided.catch(deny) : decided;
+    } catch (error) {
+      return deny(error);
+    }
+
+    function decide(): Answer | Promise<Answer> {
+      request = readOriginalRequest(header, gateway);
+      const returnTo = login?.callbackTarget(request);
+      if (returnTo !== undefined) return answer(redirectAnswer(request, returnTo), 'login_callback');
+      const route = requirementsFor(request, query);
+      const { requirements } = route;
+      rule = route.rule;
+      if (admitWithoutAuthentication(requirements, request, () => header('access-control-request-method') !== undefined)) {
+        return answer({ status: 200, headers: [] }, requirements.access === 'public' ? 'public' : 'cors_preflight');
+      }
+      const authenticated = authenticator.authenticate(
+        request,
+        readCredentials(header('authorization'), header('cookie')),
+        requirements.mode ? { mode: requirements.mode } : undefined,
+      );
+      const idToken = requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined;
+      const authorizeThenAllow = (authentication: Authentication): Answer | Promise<Answer> => {
+        const pending = authorize(authentication.identity, requirements, options.now(), idToken);
+        const allow = () => answer({ status: 200, headers: authentication.headers }, 'allowed', authentication.via);
+        return pending ? pending.then(allow) : allow();
+      };
+      return authenticated instanceof Promise ? authenticated.then(authorizeThenAllow) : authorizeThenAllow(authenticated);
+    }
+
+    function deny(error: unknown): Answer {
+      const denial = error instanceof Denial ? error : new Denial('internal_error', 'could not decide', { cause: error });
+      return answer(denialAnswer(denial, request, header('accept'), answerOptions), denial.code, undefined, error);
+    }
+
+    function answer(result: Answer, code: OutcomeCode, via?: Authentication['via'], error?: unknown): Answer {
+      emit(result.status, code, via, error);
+      return result.status === 200 ? result : withReasonCode(result, code);
+    }
+
+    function emit(status: number, code: OutcomeCode, via: Authentication['via'] | undefined, error: unknown) {
+      if (!onDecision) return;
+      const requestId = header('x-request-id');
+      onDecision({
+        request,
+        requestId: requestId && REQUEST_ID.test(requestId) ? requestId : undefined,
+        status,
+        allowed: status === 200,
+        code,
+        via,
+        rule,
+        durationMs: performance.now() - started,
+        error,
+      });
+    }
+  };
+}

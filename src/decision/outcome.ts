@@ -1,0 +1,88 @@
+import { GateError } from '../errors.js';
+
+/**
+ * Every way a request can be refused, as one stable vocabulary. The code is what operators
+ * grep for, what metrics count and what tests assert; messages may change, codes may not.
+ */
+export const DENIAL_STATUS = {
+  // 401: the caller did not prove who it is
+  credentials_missing: 401,
+  credentials_malformed: 401,
+  request_malformed: 401,
+  token_too_large: 401,
+  token_malformed: 401,
+  token_expired: 401,
+  token_not_yet_valid: 401,
+  token_type_invalid: 401,
+  bad_signature: 401,
+  alg_not_allowed: 401,
+  unknown_key: 401,
+  wrong_issuer: 401,
+  wrong_audience: 401,
+  claims_invalid: 401,
+  session_invalid: 401,
+  auth_too_old: 401,
+  id_token_required: 401,
+  id_token_mismatch: 401,
+  // 403: we know who it is, and the answer is no
+  anonymous_user: 403,
+  unverified_user: 403,
+  missing_role: 403,
+  reauthentication_impossible: 403,
+  route_denied: 403,
+  login_failed: 403,
+  // 403 too: the route's own requirements are broken (e.g. a bad auth URL query), an
+  // operator mistake that no retry or login can fix, so it must not look like a 5xx blip
+  policy_invalid: 403,
+  // Refused by the HTTP layer before any decision: the request could not be parsed, its head
+  // is larger than MAX_HEADER_BYTES, or it did not arrive in time
+  request_unparsable: 400,
+  request_timeout: 408,
+  request_too_large: 431,
+  // 503: we cannot decide, so we do not allow
+  keys_unavailable: 503,
+  resolver_unavailable: 503,
+  internal_error: 503,
+} as const;
+
+export type DenialCode = keyof typeof DENIAL_STATUS;
+export type DenialStatus = (typeof DENIAL_STATUS)[DenialCode];
+
+/**
+ * What lets a request through: a proven identity (`allowed`), or a route that needs none
+ * (`public`, `cors_preflight`). `login_callback` sends the browser back where it came from.
+ */
+export const ADMISSIONS = ['allowed', 'public', 'cors_preflight', 'login_callback'] as const;
+export type Admission = (typeof ADMISSIONS)[number];
+
+/** Every outcome of a decision: the reason header, the metrics label and the log field. */
+export type OutcomeCode = Admission | DenialCode;
+export const OUTCOME_CODES: readonly OutcomeCode[] = [...ADMISSIONS, ...(Object.keys(DENIAL_STATUS) as DenialCode[])];
+
+export interface DenialOptions {
+  cause?: unknown;
+  /** Set when a more recent authentication would help: the freshness bound, in seconds (RFC 9470 max_age). */
+  maxAge?: number;
+  /** Extra answer headers, e.g. the resolver's Set-Cookie clearing a dead session. */
+  headers?: ReadonlyArray<readonly [string, string]>;
+}
+
+/** The request is not allowed through; `status` says whether to challenge, forbid or back off. */
+export class Denial extends GateError {
+  override readonly name = 'Denial';
+  declare readonly code: DenialCode;
+  readonly status: DenialStatus;
+  readonly maxAge: number | undefined;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  constructor(code: DenialCode, message: string, options?: DenialOptions) {
+    // A denial is an answer, not a bug: capturing a stack trace would cost more than the
+    // rest of a 401 (measured: about 5 of 7 µs). A cause keeps its own stack.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(code, message, options);
+    Error.stackTraceLimit = stackTraceLimit;
+    this.status = DENIAL_STATUS[code];
+    this.maxAge = options?.maxAge;
+    this.headers = options?.headers ?? [];
+  }
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { AUTH_MODES, type AuthMode } from '../authentication/auth-mode.js';
+
+/** What a route asks of a request, whether it comes from a policy file rule or an auth URL query. */
+export interface Requirements {
+  /** public: no authentication at all; deny: nobody; authenticated: a valid user. */
+  access: 'public' | 'authenticated' | 'deny';
+  denyAnonymous: boolean;
+  requireVerified: boolean;
+  /** The user needs at least one of these (ignored when empty). */
+  rolesAnyOf: readonly string[];
+  /** The user needs every one of these. */
+  rolesAllOf: readonly string[];
+  /** undefined: the authenticator's own default. */
+  mode: AuthMode | undefined;
+  /** Seconds since the user last authenticated; undefined: no bound. */
+  maxAuthAge: number | undefined;
+  /** Where the verified auth_time comes from: the session/access token, or an Authgear ID token. */
+  freshnessFrom: 'session' | 'id_token';
+  /** For a stale user whose can_reauthenticate is false (Authgear's reauthentication guide). */
+  whenCannotReauthenticate: 'allow' | 'deny';
+  /** Let CORS preflights (OPTIONS + Access-Control-Request-Method) through without credentials. */
+  allowCorsPreflight: boolean;
+}
+
+/** Any signed-in user, nothing more: what /auth did before policies existed. */
+export const DEFAULT_REQUIREMENTS: Requirements = Object.freeze({
+  access: 'authenticated',
+  denyAnonymous: false,
+  requireVerified: false,
+  rolesAnyOf: [],
+  rolesAllOf: [],
+  mode: undefined,
+  maxAuthAge: undefined,
+  freshnessFrom: 'session',
+  // Fail closed: a stale user who cannot prove a fresh login is not let through unless asked.
+  whenCannotReauthenticate: 'deny',
+  allowCorsPreflight: false,
+});
+
+// Roles travel comma-joined in X-Authgear-User-Roles, so a role can hold no comma or space.
+export const role = z.string().regex(/^[\x21-\x2b\x2d-\x7e]{1,128}$/, 'a role is 1-128 visible ASCII characters without commas');
+
+/** One year: a larger bound is a typo, not a freshness requirement. */
+export const maxAuthAge = z.number().int().min(0).max(31_536_000);
+
+/** The requirement fields as a policy file spells them (snake_case), all optional. */
+export const RequirementFields = z.strictObject({
+  access: z.enum(['public', 'authenticated', 'deny']).optional(),
+  deny_anonymous: z.boolean().optional(),
+  require_verified: z.boolean().optional(),
+  roles: z.union([
+    z.array(role),
+    z.strictObject({ any_of: z.array(role).optional(), all_of: z.array(role).optional() }),
+  ]).optional(),
+  mode: z.enum(AUTH_MODES).optional(),
+  max_auth_age: maxAuthAge.optional(),
+  freshness_from: z.enum(['session', 'id_token']).optional(),
+  when_cannot_reauthenticate: z.enum(['allow', 'deny']).optional(),
+  allow_cors_preflight: z.boolean().optional(),
+});
+export type RequirementFields = z.infer<typeof RequirementFields>;
+
+/** The fields given, laid over `base`: what is not said is inherited. */
+export function applyFields(base: Requirements, fields: RequirementFields): Requirements {
+  const roles = Array.isArray(fields.roles) ? { any_of: fields.roles } : fields.roles;
+  return Object.freeze({
+    access: fields.access ?? base.access,
+    denyAnonymous: fields.deny_anonymous ?? base.denyAnonymous,
+    requireVerified: fields.require_verified ?? base.requireVerified,
+    rolesAnyOf: roles ? roles.any_of ?? [] : base.rolesAnyOf,
+    rolesAllOf: roles ? roles.all_of ?? [] : base.rolesAllOf,
+    mode: fields.mode ?? base.mode,
+    maxAuthAge: fields.max_auth_age ?? base.maxAuthAge,
+    freshnessFrom: fields.freshness_from ?? base.freshnessFrom,
+    whenCannotReauthenticate: fields.when_cannot_reauthenticate ?? base.whenCannotReauthenticate,
+    allowCorsPreflight: fields.allow_cors_preflight ?? base.allowCorsPreflight,
+  });
+}
+
+/** Formats zod issues as `where: what`, one line each, for config errors and logs. */
+export function describeIssues(issues: ReadonlyArray<z.core.$ZodIssue>, prefix = ''): string[] {
+  return issues.map((issue) => {
+    const where = issue.path.map(String).join('.');
+    return `${prefix}${where ? `${where}: ` : ''}${issue.message}`;
+  });
+}

@@ -1,0 +1,70 @@
+import { LRUCache } from 'lru-cache';
+import { Denial } from '../outcome.js';
+import type { OriginalRequest } from '../request/original-request.js';
+import { createRuleMatcher } from './matcher.js';
+import type { Policy } from './policy-file.js';
+import { parseQueryRequirements } from './query-requirements.js';
+import { applyFields, DEFAULT_REQUIREMENTS, type Requirements } from './requirements.js';
+
+export interface RouteRequirements {
+  /** Name of the policy rule that applied (for logs); undefined without a policy file. */
+  rule: string | undefined;
+  requirements: Requirements;
+}
+
+export interface RequirementLookupOptions {
+  policy: Policy | undefined;
+  /** Whether an ID token verifier exists (CLIENT_IDS set); freshness_from=id_token needs one. */
+  idTokensEnabled: boolean;
+  /** Distinct auth URL queries kept compiled; a gateway config has a handful. */
+  cacheMaxEntries?: number;
+}
+
+/** Requirements of the request: policy rule (first match) and then the auth URL query's fields over it. */
+export type RequirementLookup = (request: OriginalRequest, query: string) => RouteRequirements;
+
+const DEFAULT_ROUTE: RouteRequirements = Object.freeze({ rule: undefined, requirements: DEFAULT_REQUIREMENTS });
+
+export function createRequirementLookup(options: RequirementLookupOptions): RequirementLookup {
+  const { policy, idTokensEnabled } = options;
+  const matchRule = policy ? createRuleMatcher(policy) : undefined;
+  const byRule = policy ? [policy.fallback, ...policy.rules].map((rule) => Object.freeze({ rule: rule.name, requirements: rule.requirements })) : [];
+  // Keyed by rule and query, so a request with a query costs one lookup once warm; a bad
+  // query is remembered as its Denial, so a misconfigured location cannot cost a parse per request.
+  const compiled = new LRUCache<string, RouteRequirements | Denial>({ max: options.cacheMaxEntries ?? 256 });
+
+  function compile(base: RouteRequirements, query: string): RouteRequirements | Denial {
+    try {
+      const requirements = applyFields(base.requirements, parseQueryRequirements(query));
+      if (requirements.freshnessFrom === 'id_token' && requirements.maxAuthAge === undefined) {
+        return new Denial('policy_invalid', `auth URL query "${query}": freshness_from=id_token needs max_age`);
+      }
+      if (requirements.freshnessFrom === 'id_token' && !idTokensEnabled) {
+        return new Denial('policy_invalid', `auth URL query "${query}": freshness_from=id_token needs CLIENT_IDS`);
+      }
+      return Object.freeze({ rule: base.rule ?? 'query', requirements });
+    } catch (error) {
+      if (error instanceof Denial) return error;
+      throw error;
+    }
+  }
+
+  return function requirementsFor(request, query) {
+    const index = matchRule ? matchRule(request).index : -2;
+    const base = index === -2 ? DEFAULT_ROUTE : byRule[index + 1]!;
+    if (query === '') return base;
+    // The query must be the gateway's, never the client's: a gateway that forwards the
+    // client's own query string (Caddy's `uri /auth` does) would let `?access=public` in.
+    if (request.uri.slice(request.path.length + 1) === query) {
+      throw new Denial('policy_invalid', 'the gateway passed the client\'s query string to /auth; give the auth URL its own query (Caddy: uri /auth?)');
+    }
+    const key = `${index}\n${query}`;
+    let entry = compiled.get(key);
+    if (entry === undefined) {
+      entry = compile(base, query);
+      compiled.set(key, entry);
+    }
+    if (entry instanceof Denial) throw entry;
+    return entry;
+  };
+}

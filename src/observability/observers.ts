@@ -1,0 +1,100 @@
+import type { CacheObserver } from '../cache/cache.js';
+import type { AuthDecision, DecisionEvent } from '../decision/decide.js';
+import { createDecisionLogger, createUpstreamFailureLogger, describeError, type Logger } from './logging.js';
+import type { Metrics, UpstreamClientName } from './metrics/metrics.js';
+import type { KeyStoreOptions } from '../oidc/key-store.js';
+import type { UpstreamObserver } from '../upstream/http-client.js';
+
+/**
+ * The hooks each component takes, each one feeding metrics and logs. Components only know
+ * their own observer interface; this is the one place that knows what an event is worth.
+ */
+export interface Observers {
+  upstream(client: UpstreamClientName): UpstreamObserver;
+  keyStore: Pick<KeyStoreOptions, 'onLoad' | 'onLoadError' | 'onStaleUse'>;
+  tokenCacheLookup(outcome: 'hit' | 'miss'): void;
+  /** Resolver and key-set caches, Redis errors and state. */
+  cache: CacheObserver;
+  decision(event: DecisionEvent): void;
+  /** A decision that failed or could not be written; it was answered 503. */
+  writeError(error: unknown): void;
+  /** Wraps the /auth decision so requests in flight are counted (what a draining pod still owes). */
+  countInFlight(decide: AuthDecision): AuthDecision;
+}
+
+export interface ObserverExtras {
+  onDecision?: (event: DecisionEvent) => void;
+  /** Called after the metrics, e.g. by tests that watch the caches. */
+  cacheObserver?: CacheObserver;
+}
+
+export function createObservers(metrics: Metrics, logger: Logger, extras: ObserverExtras = {}): Observers {
+  const logUpstreamFailure = createUpstreamFailureLogger(logger);
+  const logDecision = createDecisionLogger(logger);
+  const extra = extras.cacheObserver ?? {};
+  let redisState: string | undefined;
+  return {
+    upstream: (client) => ({
+      onCall(call) {
+        metrics.upstreamCall(call);
+        logUpstreamFailure(call);
+      },
+      onLoad: (inFlight, queued) => metrics.upstreamLoad(client, inFlight, queued),
+    }),
+    keyStore: {
+      onLoad: (reason) => metrics.jwksFetch(reason, 'success'),
+      onLoadError(reason, error) {
+        metrics.jwksFetch(reason, 'failure');
+        logger.warn({ reason, error: describeError(error) }, 'could not load signing keys');
+      },
+      onStaleUse: () => metrics.serveStale('keys'),
+    },
+    tokenCacheLookup: (outcome) => metrics.cacheLookup('token', 'memory', outcome),
+    cache: {
+      onCacheLookup(cache, layer, outcome) {
+        metrics.cacheLookup(cache, layer, outcome);
+        extra.onCacheLookup?.(cache, layer, outcome);
+      },
+      onServeStale() {
+        metrics.serveStale('resolver');
+        extra.onServeStale?.();
+      },
+      onRedisError(operation, error) {
+        metrics.redisError(operation);
+        extra.onRedisError?.(operation, error);
+      },
+      onRedisState(state) {
+        metrics.redisState(state);
+        // Ready, and reconnecting (an unplanned loss; our own close at shutdown is not one).
+        // Each failed attempt logs its own error, so nothing more while it lasts.
+        if (state === 'ready' && redisState !== 'ready') logger.info('redis connection ready');
+        else if (state === 'reconnecting' && redisState !== 'reconnecting') logger.warn('redis connection lost, reconnecting');
+        redisState = state;
+        extra.onRedisState?.(state);
+      },
+    },
+    decision(event) {
+      metrics.decision(event);
+      logDecision(event);
+      extras.onDecision?.(event);
+    },
+    writeError: (error) => logger.error({ error: describeError(error) }, 'could not write an /auth answer; answered 503'),
+    countInFlight: (decide) =>
+      // Not async: an answer given synchronously (a known token) must stay so.
+      function countedDecision(question) {
+        metrics.authInFlight(1);
+        let answer: ReturnType<AuthDecision>;
+        try {
+          answer = decide(question);
+        } catch (error) {
+          metrics.authInFlight(-1);
+          throw error;
+        }
+        if (!(answer instanceof Promise)) {
+          metrics.authInFlight(-1);
+          return answer;
+        }
+        return answer.finally(() => metrics.authInFlight(-1));
+      },
+  };
+}

@@ -1,0 +1,166 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Answer } from '../src/decision/answer/answer.js';
+import type { AuthDecision, AuthQuestion } from '../src/decision/decide.js';
+import { createGateListener } from '../src/gateways/listener.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { startTestGate, type TestGate } from './support/gate.js';
+import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
+
+/** A real Node server around the listener, with a decision the test controls. */
+async function listenerServer(decide: AuthDecision) {
+  const writeErrors: unknown[] = [];
+  const fallbackApp = new Hono().all('*', (c) => c.text(`fallback ${c.req.path}`, 404));
+  const listener = createGateListener({ decide, ops: getRequestListener(fallbackApp.fetch, { overrideGlobalObjects: false }), onWriteError: (error) => writeErrors.push(error) });
+  const server = http.createServer(listener);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, writeErrors, close: () => new Promise((done) => server.close(done)) };
+}
+
+describe('the gate listener in front of the ops routes', () => {
+  it('answers /auth (with or without a query) from the decision, and hands every other path to Hono', async () => {
+    const questions: string[] = [];
+    const server = await listenerServer(({ header, query }: AuthQuestion) => {
+      questions.push(`${query} ${header('x-original-uri')}`);
+      return { status: 200, headers: [['x-authgear-user-id', 'u1']] };
+    });
+    try {
+      const plain = await httpGet(`${server.url}/auth`, { 'x-original-uri': '/a' });
+      expect(plain.status).toBe(200);
+      expect(plain.headers['x-authgear-user-id']).toBe('u1');
+      expect(plain.headers['content-length']).toBe('0');
+      expect(plain.headers['transfer-encoding']).toBeUndefined();
+      expect((await httpGet(`${server.url}/auth?max_auth_age=60`, { 'x-original-uri': '/b' })).status).toBe(200);
+      expect(questions).toEqual([' /a', 'max_auth_age=60 /b']);
+      for (const path of ['/auth/', '/authz', '/healthz', '/']) {
+        const other = await httpGet(`${server.url}${path}`);
+        expect(other.status, path).toBe(404);
+        expect(other.body, path).toBe(`fallback ${path}`);
+      }
+      expect(questions).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reads absolute-form targets like origin-form ones, the target\'s authority standing for Host', async () => {
+    const questions: string[] = [];
+    const server = await listenerServer(({ header, query }: AuthQuestion) => {
+      questions.push(`${header('host')} ${query}`);
+      return { status: 200, headers: [] };
+    });
+    const sendTarget = (target: string) =>
+      new Promise<{ status: number; body: string }>((done, fail) => {
+        const { port } = new URL(server.url);
+        const outgoing = http.request({ host: '127.0.0.1', port, path: target, headers: { host: 'client-chosen.test' }, agent: false }, (incoming) => {
+          let body = '';
+          incoming.on('data', (chunk) => { body += chunk; });
+          incoming.on('end', () => done({ status: incoming.statusCode ?? 0, body }));
+        });
+        outgoing.on('error', fail);
+        outgoing.end();
+      });
+    try {
+      expect((await sendTarget('http://gate.internal:8080/auth?roles=admin')).status).toBe(200);
+      expect((await sendTarget('HTTP://gate.internal/auth')).status).toBe(200);
+      expect((await sendTarget('http://gate.internal')).body).toBe('fallback /');
+      expect((await sendTarget('http://gate.internal/healthz?x=1')).body).toBe('fallback /healthz');
+      expect(questions).toEqual(['gate.internal:8080 roles=admin', 'gate.internal ']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps a repeated header (two Set-Cookie lines) and answers a decision that had to wait', async () => {
+    const answer: Answer = { status: 401, headers: [['set-cookie', 'a=; Max-Age=0'], ['set-cookie', 'b=; Max-Age=0'], ['x-authgear-gate-reason', 'session_invalid']] };
+    const server = await listenerServer(() => new Promise((done) => setTimeout(() => done(answer), 5)));
+    try {
+      const refused = await httpGet(`${server.url}/auth`);
+      expect(refused.status).toBe(401);
+      expect(refused.headers['set-cookie']).toEqual(['a=; Max-Age=0', 'b=; Max-Age=0']);
+      expect(refused.headers['content-length']).toBe('0');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('fails closed with a 503 when Node refuses a header the decision built, or the decision rejects', async () => {
+    for (const decide of [
+      (() => ({ status: 200, headers: [['x-authgear-user-id', 'u1\r\nx-injected: yes']] })) as AuthDecision,
+      (() => Promise.reject(new Error('broken'))) as AuthDecision,
+    ]) {
+      const server = await listenerServer(decide);
+      try {
+        const answer = await httpGet(`${server.url}/auth`);
+        expect(answer.status).toBe(503);
+        expect(answer.headers['x-authgear-gate-reason']).toBe('internal_error');
+        expect(answer.headers['x-authgear-user-id']).toBeUndefined();
+        expect(answer.headers['x-injected']).toBeUndefined();
+        expect(server.writeErrors).toHaveLength(1);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+});
+
+// The tests drive an in-process gate through the same listener the built server runs: the
+// same question must get the same status and headers from both, or the harness tests another path.
+describe('the test harness and the shipped process agree', () => {
+  let authgear: AuthgearStandIn;
+  let inProcess: TestGate;
+  let shipped: Spawned & { url: string };
+  const env = { LOGIN_REDIRECT_URI: 'https://app.example.test/callback', CLIENT_IDS: 'test-client', RETURN_TO_HOSTS: 'app.example.test' };
+
+  beforeAll(async () => {
+    authgear = await startAuthgearStandIn();
+    inProcess = await startTestGate(authgear, env);
+    shipped = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, ...env });
+  });
+  afterAll(async () => {
+    await shipped?.stop();
+    await inProcess?.close();
+    await authgear?.close();
+  });
+
+  const comparable = (headers: Iterable<[string, string | string[] | undefined]>) =>
+    [...headers]
+      .filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name))
+      .flatMap(([name, value]) => (Array.isArray(value) ? value.map((each) => `${name}: ${each}`) : [`${name}: ${value}`]))
+      .sort();
+
+  it('for allowed, refused, malformed, browser and session questions', async () => {
+    const session = authgear.sessions.issue('session').value;
+    const base = { 'x-original-uri': '/orders?page=2', 'x-original-method': 'GET', 'x-original-host': 'app.example.test', 'x-forwarded-proto': 'https' };
+    const questions: Array<[string, Record<string, string>]> = [
+      ['/auth', { ...base, authorization: `Bearer ${await authgear.accessToken()}` }],
+      ['/auth', base],
+      ['/auth', { ...base, accept: 'text/html' }],
+      ['/auth', { ...base, authorization: `Bearer ${await authgear.accessToken({ expiresIn: -600 })}` }],
+      ['/auth', { ...base, authorization: 'Bearer not a token' }],
+      ['/auth', { ...base, 'x-original-uri': 'no-slash' }],
+      ['/auth', { ...base, cookie: `session=${session}` }],
+      ['/auth', { ...base, cookie: 'session=unknown' }],
+      ['/auth?max_auth_age=1', { ...base, authorization: `Bearer ${await authgear.accessToken({ claims: { auth_time: 1 } })}` }],
+    ];
+    const statuses: string[] = [];
+    for (const [path, headers] of questions) {
+      const fromHarness = await inProcess.request(path, { headers: { host: 'gate.internal', ...headers } });
+      const fromNode = await httpGet(`${shipped.url}${path}`, { host: 'gate.internal', ...headers });
+      const label = `${path} ${JSON.stringify(headers).slice(0, 120)}`;
+      expect(fromNode.status, label).toBe(fromHarness.status);
+      statuses.push(`${fromNode.status} ${fromNode.headers['x-authgear-gate-reason'] ?? ""}`);
+      const harnessHeaders: Array<[string, string | string[]]> = [...fromHarness.headers].filter(([name]) => name !== 'set-cookie');
+      if (fromHarness.headers.getSetCookie().length) harnessHeaders.push(['set-cookie', fromHarness.headers.getSetCookie()]);
+      expect(comparable(Object.entries(fromNode.headers)), label).toEqual(comparable(harnessHeaders));
+    }
+    expect(statuses).toEqual([
+      '200 ', '401 credentials_missing', '401 credentials_missing', '401 token_expired', '401 credentials_malformed',
+      '401 request_malformed', '200 ', '401 session_invalid', '401 auth_too_old',
+    ]);
+  });
+});
