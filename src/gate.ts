@@ -129,7 +129,6 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
       authenticator,
       credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
       realm: config.realm,
-      gateway: config.gateway,
       requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined }),
       authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, idTokens }),
       idTokenHeader: config.idTokenHeader,
@@ -151,7 +150,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
   });
 
   return {
-    listener: createGateListener({ decide, ops: getRequestListener(ops.fetch), onWriteError: observers.writeError }),
+    listener: createGateListener({ decide, gateway: config.gateway, ops: getRequestListener(ops.fetch), onWriteError: observers.writeError }),
     metricsListener: config.metricsPort === undefined ? undefined : getRequestListener(createMetricsApp(metrics).fetch),
     keyStore,
     authenticator,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthenticateOptions, Authenticator } from '../src/decision/authentication/authenticator.js';
 import { createAuthDecision } from '../src/decision/decide.js';
 import { nodeHeaderReader } from '../src/gateways/header-reader.js';
+import { readOriginalRequest } from '../src/decision/request/original-request.js';
 import { identityHeaders, type Identity } from '../src/decision/identity/identity.js';
 import { createAuthorizer } from '../src/decision/policy/authorize.js';
 import { parsePolicy } from '../src/decision/policy/policy-file.js';
@@ -28,9 +29,11 @@ describe('the rule mode reaches the authenticator', () => {
       idTokenHeader: 'x-authgear-id-token',
       login: undefined,
       now: Date.now,
-      gateway: 'auto',
     });
-    const ask = (uri: string) => decide({ header: nodeHeaderReader({ headers: { host: 'a.test', 'x-original-uri': uri }, rawHeaders: [] }), query: '' });
+    const ask = (uri: string) => {
+      const header = nodeHeaderReader({ headers: { host: 'a.test', 'x-original-uri': uri }, rawHeaders: [] });
+      return decide({ readRequest: () => readOriginalRequest(header), header, query: '' });
+    };
     await ask('/sessions/1');
     await ask('/other');
     expect(seen).toEqual([{ mode: 'resolver' }, undefined]);

@@ -14,7 +14,7 @@ import { httpGet, startGateProcess, type Spawned } from './support/processes.js'
 async function listenerServer(decide: AuthDecision) {
   const writeErrors: unknown[] = [];
   const fallbackApp = new Hono().all('*', (c) => c.text(`fallback ${c.req.path}`, 404));
-  const listener = createGateListener({ decide, ops: getRequestListener(fallbackApp.fetch, { overrideGlobalObjects: false }), onWriteError: (error) => writeErrors.push(error) });
+  const listener = createGateListener({ decide, gateway: 'auto', ops: getRequestListener(fallbackApp.fetch, { overrideGlobalObjects: false }), onWriteError: (error) => writeErrors.push(error) });
   const server = http.createServer(listener);
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -7,7 +7,7 @@ import { createCredentialReader, type CredentialOptions } from './credentials/cr
 import { Denial, type OutcomeCode } from './outcome.js';
 import { admitWithoutAuthentication, type Authorize } from './policy/authorize.js';
 import type { RequirementLookup } from './policy/route-requirements.js';
-import { readOriginalRequest, type GatewayProtocol, type OriginalRequest } from './request/original-request.js';
+import type { OriginalRequest } from './request/original-request.js';
 
 export interface DecisionEvent {
   request: OriginalRequest | undefined;
@@ -22,8 +22,14 @@ export interface DecisionEvent {
   error: unknown;
 }
 
-/** What a gateway asks: its headers, and the auth URL's own query (per-location requirements). */
+/**
+ * What a gateway asks, as its protocol's reader (gateways/) presents it: how to read the
+ * original request, the headers the client sent, and the auth URL's own query
+ * (per-location requirements; '' when the protocol has none).
+ */
 export interface AuthQuestion {
+  /** The normalized original request; throws a Denial when the protocol's headers do not describe one. */
+  readRequest: () => OriginalRequest;
   header: HeaderReader;
   query: string;
 }
@@ -38,7 +44,6 @@ export interface AuthDecisionOptions {
   authenticator: Authenticator;
   credentials: CredentialOptions;
   realm: string;
-  gateway: GatewayProtocol;
   requirementsFor: RequirementLookup;
   authorize: Authorize;
   /** Where routes whose freshness comes from an ID token find it. */
@@ -63,12 +68,12 @@ export const UNDECIDED: Answer = withReasonCode(
  * allow what we proved. It knows nothing of transports: gateways/ reads and writes for it.
  */
 export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
-  const { authenticator, requirementsFor, authorize, login, onDecision, gateway } = options;
+  const { authenticator, requirementsFor, authorize, login, onDecision } = options;
   const readCredentials = createCredentialReader(options.credentials);
   const answerOptions = { realm: options.realm, login };
   const idTokenHeader = options.idTokenHeader.toLowerCase();
 
-  return function decideAuth({ header, query }: AuthQuestion) {
+  return function decideAuth({ readRequest, header, query }: AuthQuestion) {
     const started = performance.now();
     let request: OriginalRequest | undefined;
     let rule: string | undefined;
@@ -80,7 +85,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
     }
 
     function decide(): Answer | Promise<Answer> {
-      request = readOriginalRequest(header, gateway);
+      request = readRequest();
       const returnTo = login?.callbackTarget(request);
       if (returnTo !== undefined) return answer(redirectAnswer(request, returnTo), 'login_callback');
       const route = requirementsFor(request, query);

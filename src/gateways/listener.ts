@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Answer } from '../decision/answer/answer.js';
 import { UNDECIDED, type AuthDecision } from '../decision/decide.js';
+import { readOriginalRequest, type GatewayProtocol } from '../decision/request/original-request.js';
 import { nodeHeaderReader } from './header-reader.js';
 import { parseRequestTarget } from './request-target.js';
 
@@ -8,6 +9,8 @@ export type RequestListener = (incoming: IncomingMessage, outgoing: ServerRespon
 
 export interface GateListenerOptions {
   decide: AuthDecision;
+  /** Which headers describe the original request (GATEWAY). */
+  gateway: GatewayProtocol;
   /** The sidecar's own routes (health, readiness, metrics, not found). */
   ops: (incoming: IncomingMessage, outgoing: ServerResponse) => unknown;
   /** A decision that rejected or could not be written; it was answered 503. */
@@ -29,7 +32,7 @@ function flatHeaders(headers: Answer['headers']): string[] {
  * reuse the connection. Every other path goes to the ops routes. Production and every test
  * answer /auth through this listener.
  */
-export function createGateListener({ decide, ops, onWriteError }: GateListenerOptions) {
+export function createGateListener({ decide, gateway, ops, onWriteError }: GateListenerOptions) {
   function write(outgoing: ServerResponse, answer: Answer) {
     try {
       outgoing.writeHead(answer.status, flatHeaders(answer.headers));
@@ -51,7 +54,8 @@ export function createGateListener({ decide, ops, onWriteError }: GateListenerOp
       void ops(incoming, outgoing);
       return;
     }
-    const answered = decide({ header: nodeHeaderReader(incoming, target.authority), query: target.query });
+    const header = nodeHeaderReader(incoming, target.authority);
+    const answered = decide({ readRequest: () => readOriginalRequest(header, gateway), header, query: target.query });
     if (answered instanceof Promise) answered.then((answer) => write(outgoing, answer), fail(outgoing));
     else write(outgoing, answered);
   };
