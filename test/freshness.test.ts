@@ -159,6 +159,26 @@ describe('freshness from an Authgear ID token', () => {
     expect(reason(await ask(await authgear.accessToken({ claims: { sub: 'user-1', aud: ['test-client'] } })))).toBe('token_type_invalid');
   });
 
+  it('refuses an ID token without typ, or with any type but JWT', async () => {
+    for (const typ of [undefined, '', 'at+jwt', 'application/at+jwt', 'JOSE', 'JWS', 'id_token+jwt', 'JWT ', 'text/jwt']) {
+      const response = await ask(await idToken({ header: { typ } }));
+      expect([typ, response.status, reason(response)]).toEqual([typ, 401, 'token_type_invalid']);
+    }
+  });
+
+  it('takes typ as the media type RFC 7515 makes it: any letter case, "application/" implied', async () => {
+    for (const typ of ['JWT', 'jwt', 'Jwt', 'application/jwt', 'Application/JWT']) {
+      expect([typ, (await ask(await idToken({ header: { typ } }))).status]).toEqual([typ, 200]);
+    }
+  });
+
+  it('refuses an ID token issued in the future beyond the skew (iat)', async () => {
+    expect((await ask(await idToken({ now: now() + 30 }))).status).toBe(200);
+    const response = await ask(await idToken({ now: now() + 31 }));
+    expect([response.status, reason(response)]).toEqual([401, 'token_not_yet_valid']);
+    expect(reason(await ask(await idToken({ now: now() + 86_400 })))).toBe('token_not_yet_valid');
+  });
+
   it('refuses an ID token that is unsigned, forged or without auth_time', async () => {
     const forger = await authgear.newUnpublishedKey();
     expect(reason(await ask(await idToken({ key: forger })))).toBe('unknown_key');
