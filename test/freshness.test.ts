@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Identity } from '../src/decision/identity/identity.js';
 import { createAuthorizer } from '../src/decision/policy/authorize.js';
 import { DEFAULT_REQUIREMENTS } from '../src/decision/policy/requirements.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { CLAIMS, RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 
 // A fake clock: the gate, the stand-in's tokens and the test agree on "now", to the second.
@@ -52,6 +52,46 @@ describe('max_age against the access token auth_time (skew 30 s)', () => {
     const token = await authgear.accessToken({ omit: ['auth_time'] });
     expect(reason(await gate.auth(bearer(token), FRESH_5_MIN))).toBe('auth_too_old');
     expect((await gate.auth(bearer(token))).status).toBe(200);
+  });
+});
+
+describe('a login time in the future beyond the skew proves nothing, from every source', () => {
+  const cannot = { [CLAIMS.canReauthenticate]: false };
+
+  it('access token auth_time: within the skew counts, beyond it is treated as unknown', async () => {
+    expect((await gate.auth(bearer(await withLoginAt(now() + 30)), FRESH_5_MIN)).status).toBe(200);
+    for (const ahead of [31, 3600, 10 ** 9]) {
+      const response = await gate.auth(bearer(await withLoginAt(now() + ahead)), FRESH_5_MIN);
+      expect([response.status, reason(response)]).toEqual([401, 'auth_too_old']);
+      expect(response.headers.get('www-authenticate')).toContain('error="insufficient_user_authentication"');
+    }
+    // ... which is no refusal of the token itself: routes without max_age still take it.
+    expect((await gate.auth(bearer(await withLoginAt(now() + 3600)))).status).toBe(200);
+  });
+
+  it('follows the rules for users who cannot reauthenticate, as an unknown login time does', async () => {
+    const future = await withLoginAt(now() + 3600, cannot);
+    expect(reason(await gate.auth(bearer(future), FRESH_5_MIN))).toBe('reauthentication_impossible');
+    expect((await gate.auth(bearer(future), `${FRESH_5_MIN}&when_cannot_reauthenticate=allow`)).status).toBe(200);
+  });
+
+  it('resolver authenticated-at: a session whose login Authgear dates in the future is not fresh', async () => {
+    const cookie = (authenticatedAt: number) => ({ cookie: `session=${authgear.sessions.issue('session', { authenticatedAt }).value}` });
+    expect((await gate.auth(cookie(now() + 30), FRESH_5_MIN)).status).toBe(200);
+    const resolves = authgear.count(RESOLVE_PATH);
+    const response = await gate.auth(cookie(now() + 31), FRESH_5_MIN);
+    expect([response.status, reason(response), authgear.count(RESOLVE_PATH) - resolves]).toEqual([401, 'auth_too_old', 1]);
+    expect(reason(await gate.auth(cookie(now() + 86_400), FRESH_5_MIN))).toBe('auth_too_old');
+  });
+
+  it('ID token auth_time: refused as not fresh, whatever the access token says', async () => {
+    const ROUTE = '/auth?max_age=300&freshness_from=id_token';
+    const ask = async (authTime: number) =>
+      gate.auth({ ...bearer(await withLoginAt(now())), 'x-id-token': await authgear.idToken({ claims: { sub: 'user-1', auth_time: authTime } }) }, ROUTE);
+    expect((await ask(now() + 30)).status).toBe(200);
+    const response = await ask(now() + 31);
+    expect([response.status, reason(response)]).toEqual([401, 'auth_too_old']);
+    expect(response.headers.get('www-authenticate')).toContain('max_age="300"');
   });
 });
 
@@ -117,6 +157,26 @@ describe('freshness from an Authgear ID token', () => {
   it('refuses an access token, or any typed JWT, in place of an ID token', async () => {
     expect(reason(await ask(await idToken({ header: { typ: 'at+jwt' } })))).toBe('token_type_invalid');
     expect(reason(await ask(await authgear.accessToken({ claims: { sub: 'user-1', aud: ['test-client'] } })))).toBe('token_type_invalid');
+  });
+
+  it('refuses an ID token without typ, or with any type but JWT', async () => {
+    for (const typ of [undefined, '', 'at+jwt', 'application/at+jwt', 'JOSE', 'JWS', 'id_token+jwt', 'JWT ', 'text/jwt']) {
+      const response = await ask(await idToken({ header: { typ } }));
+      expect([typ, response.status, reason(response)]).toEqual([typ, 401, 'token_type_invalid']);
+    }
+  });
+
+  it('takes typ as the media type RFC 7515 makes it: any letter case, "application/" implied', async () => {
+    for (const typ of ['JWT', 'jwt', 'Jwt', 'application/jwt', 'Application/JWT']) {
+      expect([typ, (await ask(await idToken({ header: { typ } }))).status]).toEqual([typ, 200]);
+    }
+  });
+
+  it('refuses an ID token issued in the future beyond the skew (iat)', async () => {
+    expect((await ask(await idToken({ now: now() + 30 }))).status).toBe(200);
+    const response = await ask(await idToken({ now: now() + 31 }));
+    expect([response.status, reason(response)]).toEqual([401, 'token_not_yet_valid']);
+    expect(reason(await ask(await idToken({ now: now() + 86_400 })))).toBe('token_not_yet_valid');
   });
 
   it('refuses an ID token that is unsigned, forged or without auth_time', async () => {

@@ -81,6 +81,16 @@ describe('time checks, with the configured skew of 30 s', () => {
     expect((await gate.auth(bearer(token))).status).toBe(200);
   });
 
+  it('refuses a token issued in the future beyond the skew (iat), as it would an nbf there', async () => {
+    expect(reason(await gate.auth(bearer(await authgear.accessToken({ now: nowSeconds() + 120 }))))).toBe('token_not_yet_valid');
+    expect(reason(await gate.auth(bearer(await authgear.accessToken({ claims: { iat: nowSeconds() + 10 ** 9 } }))))).toBe('token_not_yet_valid');
+  });
+
+  it('accepts iat within the skew, and a token without iat', async () => {
+    expect((await gate.auth(bearer(await authgear.accessToken({ now: nowSeconds() + 10 })))).status).toBe(200);
+    expect((await gate.auth(bearer(await authgear.accessToken({ omit: ['iat'] })))).status).toBe(200);
+  });
+
   it('refuses a token without exp', async () => {
     const token = await authgear.accessToken({ omit: ['exp'] });
     expect(reason(await gate.auth(bearer(token)))).toBe('claims_invalid');

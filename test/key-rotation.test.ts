@@ -99,6 +99,97 @@ describe('signing keys', () => {
   });
 });
 
+describe('a rotation after stray unknown kids (cooldown at most 30 s)', () => {
+  const jwksFetches = () => authgear.count('/oauth2/jwks');
+  let stranger: Awaited<ReturnType<AuthgearStandIn['newUnpublishedKey']>>;
+  const strayToken = () => authgear.accessToken({ key: { ...stranger, kid: crypto.randomUUID() } });
+  beforeEach(async () => {
+    stranger = await authgear.newUnpublishedKey();
+    // Tokens are issued on the gate's clock, which these tests move by minutes.
+    authgear.setClock(() => Math.floor(nowMs / 1000));
+  });
+
+  /** Asks every 250 ms of the gate's clock until the token passes; the ms that took. */
+  async function msUntilAccepted(token: string, limitMs = 60_000): Promise<number> {
+    const start = nowMs;
+    while ((await gate.auth(bearer(token))).status !== 200) {
+      if (nowMs - start >= limitMs) return Infinity;
+      nowMs += 250;
+    }
+    return nowMs - start;
+  }
+
+  it('accepts the new key within 5 s of one stray kid just before it, with one more fetch', async () => {
+    expect(reason(await gate.auth(bearer(await strayToken())))).toBe('unknown_key');
+    expect(jwksFetches()).toBe(2);
+    await authgear.rotate();
+    const waited = await msUntilAccepted(await authgear.accessToken());
+    expect(waited).toBeLessThanOrEqual(1000);
+    expect(jwksFetches()).toBe(3);
+  });
+
+  it('lets a burst of new-key tokens after a stray kid share one fetch, all allowed', async () => {
+    await gate.auth(bearer(await strayToken()));
+    await authgear.rotate();
+    nowMs += 1000;
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => authgear.accessToken()));
+    authgear.setState('up', 200);
+    const answers = await Promise.all(tokens.map((token) => gate.auth(bearer(token))));
+    expect(answers.map((answer) => answer.status)).toEqual(tokens.map(() => 200));
+    expect(jwksFetches()).toBe(3);
+  });
+
+  it('causes at most 3 fetches for a flood of 50 random kids at once', async () => {
+    const tokens = await Promise.all(Array.from({ length: 50 }, strayToken));
+    const answers = await Promise.all(tokens.map((token) => gate.auth(bearer(token))));
+    expect(answers.map(reason)).toEqual(tokens.map(() => 'unknown_key'));
+    expect(jwksFetches()).toBeLessThanOrEqual(3);
+  });
+
+  it('keeps a flood of random kids to a few fetches a minute for minutes, and still takes a rotation', async () => {
+    const tokens = await Promise.all(Array.from({ length: 50 }, strayToken));
+    const fetchedAt: number[] = [];
+    const start = nowMs;
+    // Five new kids every half second for four minutes: 2400 requests.
+    for (let step = 0; step < 480; step++) {
+      const before = jwksFetches();
+      await Promise.all(tokens.slice((step * 5) % 50, (step * 5) % 50 + 5).map((token) => gate.auth(bearer(token))));
+      for (let fetch = before; fetch < jwksFetches(); fetch++) fetchedAt.push(nowMs - start);
+      nowMs += 500;
+    }
+    const inMinute = (minute: number) => fetchedAt.filter((at) => at >= minute * 60_000 && at < (minute + 1) * 60_000).length;
+    const busiestMinute = Math.max(...fetchedAt.map((from) => fetchedAt.filter((at) => at >= from && at < from + 60_000).length));
+    expect([busiestMinute, inMinute(0), inMinute(1), inMinute(2), inMinute(3)]).toEqual([6, 6, 2, 2, 2]);
+    // Under the flood a rotation waits at most the longest cooldown, never for good.
+    await authgear.rotate();
+    const newKey = await authgear.accessToken();
+    expect(await msUntilAccepted(newKey)).toBeLessThanOrEqual(30_000);
+    // New keys mean a rotation is under way: its next kid is taken at once, not paced.
+    await authgear.rotate();
+    expect(await msUntilAccepted(await authgear.accessToken())).toBe(0);
+  });
+
+  it('forgets stray kids hours apart: the wait does not add up to the lock-out', async () => {
+    for (let stray = 0; stray < 30; stray++) {
+      expect(reason(await gate.auth(bearer(await strayToken())))).toBe('unknown_key');
+      nowMs += 120_000;
+    }
+    expect(jwksFetches()).toBe(31);
+    await gate.auth(bearer(await strayToken()));
+    await authgear.rotate();
+    expect(await msUntilAccepted(await authgear.accessToken())).toBeLessThanOrEqual(1000);
+  });
+
+  it('starts afresh once the flood has been quiet for twice the longest wait', async () => {
+    const tokens = await Promise.all(Array.from({ length: 5 }, strayToken));
+    for (let step = 0; step < 120; step++, nowMs += 500) await gate.auth(bearer(tokens[step % 5]!));
+    nowMs += 60_000;
+    await gate.auth(bearer(await strayToken()));
+    await authgear.rotate();
+    expect(await msUntilAccepted(await authgear.accessToken())).toBeLessThanOrEqual(1000);
+  });
+});
+
 describe('before keys are loaded', () => {
   it('is not ready and answers 503 keys_unavailable, then becomes ready when Authgear comes back', async () => {
     const down = await startAuthgearStandIn();

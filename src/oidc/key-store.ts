@@ -1,5 +1,6 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { Denial } from '../decision/outcome.js';
+import { createMissCooldown } from './miss-cooldown.js';
 
 export type KeySetLoadReason = 'startup' | 'refresh' | 'unknown_kid';
 
@@ -9,8 +10,13 @@ export interface KeyStoreOptions {
   now: () => number;
   /** Age (ms) after which keys are refreshed in the background while still being used. */
   refreshAfterMs: number;
-  /** Minimum time (ms) between reloads triggered by a kid we do not know, or retries of a failed refresh. */
+  /**
+   * Longest wait (ms) between reloads triggered by kids we do not know (reached only while
+   * such reloads keep finding nothing new), and the wait between retries of a failed refresh.
+   */
   missCooldownMs: number;
+  /** First wait (ms) after a reload for an unknown kid found nothing new; default 1000 (at most missCooldownMs). */
+  missCooldownMinMs?: number;
   /** Backoff bounds (ms) of the startup retry loop. */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -31,7 +37,14 @@ export interface KeyStore {
 interface LoadedKeys {
   resolve: JWTVerifyGetKey;
   loadedAt: number;
+  /** Each key as JSON, to tell a rotation from a reload that brought nothing. */
+  keys: ReadonlySet<string>;
+  /** Whether this set holds a key the one before it lacked. */
+  addedKeys: boolean;
 }
+
+const keysOf = (jwks: JSONWebKeySet): ReadonlySet<string> => new Set(jwks.keys.map((key) => JSON.stringify(key)));
+const addsKeys = (before: LoadedKeys | undefined, after: ReadonlySet<string>) => before !== undefined && [...after].some((key) => !before.keys.has(key));
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -42,7 +55,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export function createKeyStore(options: KeyStoreOptions): KeyStore {
   let loaded: LoadedKeys | undefined;
   let inFlight: Promise<LoadedKeys> | undefined;
-  let lastMissReloadAt = -Infinity;
+  const missCooldown = createMissCooldown({
+    minMs: Math.min(options.missCooldownMinMs ?? 1000, options.missCooldownMs),
+    maxMs: options.missCooldownMs,
+    now: options.now,
+  });
   let lastRefreshAt = -Infinity;
   let refreshFailing = false;
 
@@ -53,7 +70,11 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       .loadKeySet(reason)
       .then(
         (jwks) => {
-          loaded = { resolve: createLocalJWKSet(jwks), loadedAt: options.now() };
+          const keys = keysOf(jwks);
+          const addedKeys = addsKeys(loaded, keys);
+          // New keys mean a rotation: its next unknown kid is the next key, not a flood.
+          if (addedKeys) missCooldown.foundNewKeys();
+          loaded = { resolve: createLocalJWKSet(jwks), loadedAt: options.now(), keys, addedKeys };
           refreshFailing = false;
           options.onLoad?.(reason);
           return loaded;
@@ -113,13 +134,19 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   async function keysAfterMiss(seen: LoadedKeys): Promise<LoadedKeys | undefined> {
     if (loaded && loaded !== seen) return loaded;
     // During a rotation a burst of new-kid tokens arrives at once: all of them wait for the
-    // one reload in flight; only starting a new reload is rate-limited.
-    if (!inFlight) {
-      const now = options.now();
-      if (now - lastMissReloadAt < options.missCooldownMs) return undefined;
-      lastMissReloadAt = now;
-    }
-    return reload('unknown_kid').catch(() => undefined);
+    // one reload in flight; only starting a new reload is paced.
+    if (inFlight) return inFlight.catch(() => undefined);
+    if (!missCooldown.tryStart()) return undefined;
+    return reload('unknown_kid').then(
+      (keys) => {
+        if (!keys.addedKeys) missCooldown.foundNothing();
+        return keys;
+      },
+      () => {
+        missCooldown.foundNothing();
+        return undefined;
+      },
+    );
   }
 
   return { start, isReady: () => loaded !== undefined, getKey };

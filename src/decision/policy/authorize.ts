@@ -43,17 +43,37 @@ export function createAuthorizer(options: AuthorizerOptions): Authorize {
     }
   }
 
+  /**
+   * A login time further ahead than the clock skew is not evidence of a recent login: it is a
+   * clock fault (Authgear's clock ahead, or stepped back since the session began) or a claim
+   * nobody should trust. It counts exactly as much as no login time at all, so it falls under
+   * the same rules as an unknown one (auth_too_old, or the route's
+   * when_cannot_reauthenticate) rather than under a code of its own: those rules already say
+   * what a route does without usable evidence, and a new login gives a real login time. This
+   * holds for every source: the access token's auth_time, the resolver's authenticated-at and
+   * an ID token's auth_time all arrive here.
+   */
+  function usableLoginTime(authTime: number | undefined, nowSeconds: number): number | undefined {
+    return authTime !== undefined && authTime <= nowSeconds + skew ? authTime : undefined;
+  }
+
   function checkFreshness(evidence: FreshnessEvidence, requirements: Requirements, maxAge: number, now: number): void {
-    const authTime = evidence.authenticatedAt;
     // auth_time has whole seconds, so the age is compared in whole seconds too.
-    if (authTime !== undefined && Math.floor(now / 1000) - authTime <= maxAge + skew) return;
+    const nowSeconds = Math.floor(now / 1000);
+    const authTime = usableLoginTime(evidence.authenticatedAt, nowSeconds);
+    if (authTime !== undefined && nowSeconds - authTime <= maxAge + skew) return;
     // Authgear's reauthentication guide: a user who cannot reauthenticate is the route's call.
     if (!evidence.canReauthenticate) {
       if (requirements.whenCannotReauthenticate === 'allow') return;
       throw new Denial('reauthentication_impossible', `a login within ${maxAge} s is required and the user cannot reauthenticate`);
     }
-    const why = authTime === undefined ? 'the time of the last login is unknown' : `the last login is older than ${maxAge} s`;
-    throw new Denial('auth_too_old', why, { maxAge });
+    throw new Denial('auth_too_old', staleness(evidence.authenticatedAt, authTime, maxAge), { maxAge });
+  }
+
+  function staleness(claimed: number | undefined, usable: number | undefined, maxAge: number): string {
+    if (claimed === undefined) return 'the time of the last login is unknown';
+    if (usable === undefined) return 'the time of the last login is in the future, so it proves nothing';
+    return `the last login is older than ${maxAge} s`;
   }
 
   async function idTokenEvidence(idToken: string | undefined, userId: string, maxAge: number): Promise<FreshnessEvidence> {

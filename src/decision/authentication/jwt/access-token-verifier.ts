@@ -80,6 +80,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     } catch (error) {
       throw denialFromJose(error);
     }
+    // jose compares iat with now only under maxTokenAge; issued in the future beyond the skew is
+    // refused like an nbf there (a clock fault, and its exp would stretch its life by as much).
+    if (typeof payload.iat === 'number' && payload.iat > Math.floor(now / 1000) + options.clockSkewSeconds) {
+      throw new Denial('token_not_yet_valid', 'token iat claim is in the future');
+    }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new Denial('claims_invalid', 'token sub claim is not a string');
     const identity = identityFromClaims(payload, options.claimHeaders);
     const verified = { identity, headers: identityHeaders(identity), expiresAt: payload.exp! * 1000 };

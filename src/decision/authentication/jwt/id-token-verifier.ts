@@ -34,23 +34,30 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
     async verify(token) {
       if (token.length > options.maxTokenBytes) throw new Denial('token_too_large', 'ID token is too large');
       if (!looksLikeJwt(token)) throw new Denial('token_malformed', 'ID token is not a JWT');
-      let verified;
+      const now = options.now();
+      let payload;
       try {
-        verified = await jwtVerify(token, options.getKey, {
+        ({ payload } = await jwtVerify(token, options.getKey, {
           algorithms: options.algorithms,
           issuer: options.issuer,
           audience: options.clientIds,
           clockTolerance: options.clockSkewSeconds,
+          // Authgear's signer always sets typ JWT, so a missing typ is not Authgear's ID token,
+          // and an access token (at+jwt) or any other typed JWT of the issuer is not one either.
+          // jose compares as RFC 7515 4.1.9 says: a media type, case-insensitive, with
+          // "application/" implied, so "jwt" and "application/jwt" are the same type and pass.
+          typ: 'JWT',
           requiredClaims: ['exp', 'iat', 'sub', 'auth_time'],
-          currentDate: new Date(options.now()),
-        });
+          currentDate: new Date(now),
+        }));
       } catch (error) {
         throw denialFromJose(error);
       }
-      const { payload, protectedHeader } = verified;
-      // An access token (typ at+jwt) or any other typed JWT of the issuer is not an ID token.
-      if (protectedHeader.typ !== undefined && protectedHeader.typ.toUpperCase() !== 'JWT') {
-        throw new Denial('token_type_invalid', 'token is not an ID token');
+      // jose checks that iat is a number but compares it with now only under maxTokenAge. Issued
+      // in the future beyond the skew is a clock fault or a token nobody should trust (its exp
+      // stretches its life by as much), so it is refused like an nbf in the future.
+      if (payload.iat! > Math.floor(now / 1000) + options.clockSkewSeconds) {
+        throw new Denial('token_not_yet_valid', 'ID token iat claim is in the future');
       }
       if (typeof payload.sub !== 'string' || payload.sub === '') throw new Denial('claims_invalid', 'ID token sub claim is not a string');
       const identity = identityFromClaims(payload, []);
