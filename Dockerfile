@@ -9,8 +9,10 @@
 # for; every stage builds and runs on the same one. Debian 13 (trixie), slim variant.
 ARG NODE_IMAGE=node:26-trixie-slim
 
-# 1. Compile TypeScript with the dev dependencies; nothing of this stage ships.
-FROM ${NODE_IMAGE} AS build
+# 1. Compile TypeScript with the dev dependencies; nothing of this stage ships. Its output is
+# plain JavaScript, so in a multi-arch build (docs/releasing.md) it runs once, natively on the
+# builder's platform, instead of under emulation for each target.
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund

@@ -38,10 +38,10 @@ describe('Dockerfile', () => {
   });
 
   it.each([
-    ['single stage', () => dockerfile.replace(/^FROM \$\{NODE_IMAGE\} AS (build|prod-deps)$/gm, '# FROM removed'), /not multi-stage/],
+    ['single stage', () => dockerfile.replace(/^FROM (--platform=\S+ )?\$\{NODE_IMAGE\} AS (build|prod-deps)$/gm, '# FROM removed'), /not multi-stage/],
     ['full image', () => mutated('node:26-trixie-slim', 'node:26-trixie'), /neither slim nor distroless/],
     ['an older Node', () => mutated('node:26-trixie-slim', 'node:24-trixie-slim'), /stage runtime is node:24-trixie-slim, not the Node 26 that engines/],
-    ['one stage on another Node', () => mutated('FROM ${NODE_IMAGE} AS build', 'FROM node:20-bookworm-slim AS build'), /stage build is node:20-bookworm-slim/],
+    ['one stage on another Node', () => mutated('${NODE_IMAGE} AS build', 'node:20-bookworm-slim AS build'), /stage build is node:20-bookworm-slim/],
     ['no OCI labels', () => mutated(/^LABEL[^]*$/m, ''), /label org\.opencontainers\.image\.source is missing/],
     ['a hard-coded version label', () => mutated('image.version="${VERSION}"', 'image.version="0.1.0"'), /image\.version is not \$\{VERSION\}/],
     ['no VERSION default', () => mutated(/^ARG VERSION=.*$/m, 'ARG VERSION'), /declares no ARG VERSION with a default/],

@@ -20,7 +20,8 @@ export function readStages(text: string): Stage[] {
   const stages: Stage[] = [];
   for (const instruction of dockerfile.getInstructions()) {
     if (instruction.getKeyword() === 'FROM') {
-      const [image = '', as, name] = (instruction.getArgumentsContent() ?? '').split(/\s+/);
+      // Flags (--platform=...) come before the image.
+      const [image = '', as, name] = (instruction.getArgumentsContent() ?? '').split(/\s+/).filter((part) => !part.startsWith('--'));
       const resolved = image.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string, b: string) => args.get(a ?? b) ?? '');
       stages.push({ name: as?.toUpperCase() === 'AS' ? name : undefined, image: resolved, instructions: [] });
     } else {
