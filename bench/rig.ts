@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessTokenClaims, startAuthgearStandIn, type AuthgearStandIn } from '../test/support/authgear-stand-in.js';
 import { startGateProcess, startNginx, tempDir, type Spawned } from '../test/support/processes.js';
-import { startRedis } from '../test/support/redis.js';
+import { startRedis, TEST_HMAC_SECRET } from '../test/support/redis.js';
 import { startJoseRate, type JoseRate } from './jose-rate.js';
 import { startReferenceServer } from './reference-servers.js';
 import { mintTokens } from './tokens.js';
@@ -88,7 +88,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       gate,
       uncachedGate: await sidecar({ TOKEN_CACHE_MAX_ENTRIES: '0' }),
       // Every request reads Redis: no in-process tier in front of it.
-      redisGate: await sidecar({ REDIS_URL: redis.url, RESOLVER_LOCAL_TTL_SECONDS: '0' }),
+      redisGate: await sidecar({ REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, RESOLVER_LOCAL_TTL_SECONDS: '0' }),
       // Nothing is reused: every request asks the resolver.
       resolverGate: await sidecar({ RESOLVER_POSITIVE_TTL_SECONDS: '0' }),
       nginx: asServer(nginx, nginx.port),

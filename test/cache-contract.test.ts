@@ -4,7 +4,8 @@ import type { Cache } from '../src/cache/cache.js';
 import { createMemoryCache } from '../src/cache/memory-cache.js';
 import { createRedisCache } from '../src/cache/redis-cache.js';
 import { createRedisClient, type RedisTopology } from '../src/cache/redis-client.js';
-import { startRedis, startRedisCluster, startRedisSentinel } from './support/redis.js';
+import { createSignedCache } from '../src/cache/signed-cache.js';
+import { startRedis, startRedisCluster, startRedisSentinel, TEST_HMAC_SECRET } from './support/redis.js';
 import { waitFor } from './support/wait-for.js';
 
 interface Opened {
@@ -45,7 +46,22 @@ const IMPLEMENTATIONS: Array<[string, () => Promise<Opened>]> = [
     const cluster = await startRedisCluster();
     return openRedis({ clusterUrls: cluster.urls }, () => cluster.stop());
   }],
+  // What the sidecar shares through Redis goes through the signing wrapper: same contract.
+  ['signed memory', async () => ({ cache: signed(createMemoryCache({ maxEntries: 1000 })), stop: async () => {} })],
+  ['signed redis', async () => {
+    const redis = await startRedis();
+    const opened = await openRedis({ url: redis.url }, () => redis.stop());
+    return { ...opened, cache: signed(opened.cache) };
+  }],
 ];
+
+function signed(cache: Cache): Cache {
+  return createSignedCache(cache, {
+    secret: TEST_HMAC_SECRET,
+    purpose: 'resolver',
+    onRejected: (reason) => { throw new Error(`an entry this cache wrote was rejected (${reason})`); },
+  });
+}
 
 describe.each(IMPLEMENTATIONS)('the %s cache', (_name, open) => {
   let opened: Opened;

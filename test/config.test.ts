@@ -119,6 +119,8 @@ describe('the process', () => {
 });
 
 const ENDPOINT = { AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud' };
+// What `openssl rand -base64 32` prints.
+const SECRET = { REDIS_HMAC_SECRET: 'q0Zc9kqJc8b0bq8Vw7m4J2sS1xP3oYt6uN5eR8aLdFw=' };
 
 describe('resolver and Redis configuration', () => {
   it('defaults to auto mode, no Redis, no serve-stale, and revocation within a minute', () => {
@@ -133,9 +135,9 @@ describe('resolver and Redis configuration', () => {
   });
 
   it('accepts each Redis topology on its own', () => {
-    expect(problemsOf({ ...ENDPOINT, REDIS_URL: 'rediss://:secret@redis.internal:6380/2' })).toEqual([]);
-    expect(problemsOf({ ...ENDPOINT, REDIS_SENTINEL_URLS: 'redis://s1:26379, redis://s2:26379', REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([]);
-    expect(loadConfig({ ...ENDPOINT, REDIS_CLUSTER_URLS: 'redis://n1:6379,redis://n2:6379' }).redisClusterUrls).toEqual(['redis://n1:6379', 'redis://n2:6379']);
+    expect(problemsOf({ ...ENDPOINT, ...SECRET, REDIS_URL: 'rediss://:secret@redis.internal:6380/2' })).toEqual([]);
+    expect(problemsOf({ ...ENDPOINT, ...SECRET, REDIS_SENTINEL_URLS: 'redis://s1:26379, redis://s2:26379', REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([]);
+    expect(loadConfig({ ...ENDPOINT, ...SECRET, REDIS_CLUSTER_URLS: 'redis://n1:6379,redis://n2:6379' }).redisClusterUrls).toEqual(['redis://n1:6379', 'redis://n2:6379']);
   });
 
   it('refuses two topologies, a Sentinel setup missing half, and non-Redis URLs, listing every problem', () => {
@@ -157,13 +159,79 @@ describe('resolver and Redis configuration', () => {
   it('masks Redis passwords wherever they are when the configuration is printed', () => {
     const printed = JSON.stringify(maskRedisSecrets(loadConfig({
       ...ENDPOINT,
+      ...SECRET,
+      REDIS_HMAC_PREVIOUS_SECRET: 'Yy3t0m1X2k9Q4r6W8e7L5a0S1d2F3g4H5j6K7l8Z9x0=',
       REDIS_SENTINEL_URLS: 'redis://:sentinel-url-secret@s1:26379',
       REDIS_SENTINEL_MASTER: 'mymaster',
       REDIS_PASSWORD: 'node-secret',
       REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
     })));
     expect(printed).not.toMatch(/secret/);
-    expect(JSON.stringify(maskRedisSecrets(loadConfig({ ...ENDPOINT, REDIS_URL: 'redis://user:url-secret@r:6379/1' })))).toContain('redis://user:***@r:6379/1');
+    expect(printed).not.toContain(SECRET.REDIS_HMAC_SECRET);
+    expect(printed).not.toContain('Yy3t0m1X2k9Q4r6W8e7L5a0S1d2F3g4H5j6K7l8Z9x0=');
+    expect(printed).toContain('"redisHmacSecret":"***"');
+    expect(JSON.stringify(maskRedisSecrets(loadConfig({ ...ENDPOINT, ...SECRET, REDIS_URL: 'redis://user:url-secret@r:6379/1' })))).toContain('redis://user:***@r:6379/1');
+  });
+});
+
+describe('the secret that signs what is shared through Redis', () => {
+  const TOPOLOGIES: Array<[string, Record<string, string>]> = [
+    ['REDIS_URL', { REDIS_URL: 'redis://redis.internal:6379' }],
+    ['REDIS_SENTINEL_URLS', { REDIS_SENTINEL_URLS: 'redis://s1:26379', REDIS_SENTINEL_MASTER: 'mymaster' }],
+    ['REDIS_CLUSTER_URLS', { REDIS_CLUSTER_URLS: 'redis://n1:6379,redis://n2:6379' }],
+  ];
+
+  it.each(TOPOLOGIES)('is required with %s, named as one more problem among the others', (topology, env) => {
+    const problems = problemsOf({ ...ENDPOINT, ...env, PORT: 'abc' });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['PORT', 'REDIS_HMAC_SECRET']);
+    expect(problems.find((problem) => problem.startsWith('REDIS_HMAC_SECRET'))).toBe(
+      `REDIS_HMAC_SECRET: required with ${topology}: every entry shared through Redis is signed with it; generate one with: openssl rand -base64 32`,
+    );
+    expect(problemsOf({ ...ENDPOINT, ...env, ...SECRET })).toEqual([]);
+  });
+
+  it('is not needed without Redis, and then unused', () => {
+    expect(problemsOf(ENDPOINT)).toEqual([]);
+    expect(loadConfig(ENDPOINT).redisHmacSecret).toBeUndefined();
+  });
+
+  it('must be 32 random bytes or more, and is never quoted in a problem', () => {
+    const weak = ['short-secret', 'correct horse battery staple', 'a'.repeat(64), 'ab'.repeat(30)];
+    for (const value of weak) {
+      const problems = problemsOf({ ...ENDPOINT, REDIS_URL: 'redis://r:6379', REDIS_HMAC_SECRET: value });
+      expect(problems, value).toHaveLength(1);
+      expect(problems[0]).toMatch(/^REDIS_HMAC_SECRET: (too short|does not look random).*openssl rand -base64 32$/);
+      expect(problems[0]).not.toContain(value);
+    }
+    // 32 bytes as openssl prints them, in base64 and in hex.
+    expect(problemsOf({ ...ENDPOINT, REDIS_URL: 'redis://r:6379', REDIS_HMAC_SECRET: 'c2a5f0e1b3d4978660f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b' })).toEqual([]);
+  });
+
+  it('can be rotated: a previous secret is accepted beside it, never alone nor equal to it', () => {
+    const PREVIOUS = 'Yy3t0m1X2k9Q4r6W8e7L5a0S1d2F3g4H5j6K7l8Z9x0=';
+    const redis = { ...ENDPOINT, REDIS_URL: 'redis://r:6379' };
+    expect(loadConfig({ ...redis, ...SECRET, REDIS_HMAC_PREVIOUS_SECRET: PREVIOUS }).redisHmacPreviousSecret).toBe(PREVIOUS);
+    expect(problemsOf({ ...ENDPOINT, REDIS_HMAC_PREVIOUS_SECRET: PREVIOUS })).toEqual(['REDIS_HMAC_PREVIOUS_SECRET: only with REDIS_HMAC_SECRET (the secret replacing it)']);
+    expect(problemsOf({ ...redis, ...SECRET, REDIS_HMAC_PREVIOUS_SECRET: SECRET.REDIS_HMAC_SECRET })).toEqual([
+      'REDIS_HMAC_PREVIOUS_SECRET: is REDIS_HMAC_SECRET itself; set it to the secret being replaced',
+    ]);
+    expect(problemsOf({ ...redis, ...SECRET, REDIS_HMAC_PREVIOUS_SECRET: 'old' })[0]).toMatch(/^REDIS_HMAC_PREVIOUS_SECRET: too short/);
+  });
+
+  it('takes Redis credentials apart from REDIS_URL (a Secret key), but not in both places', () => {
+    expect(problemsOf({ ...ENDPOINT, ...SECRET, REDIS_URL: 'redis://r:6379', REDIS_USERNAME: 'authgear-gate', REDIS_PASSWORD: 'pw' })).toEqual([]);
+    expect(problemsOf({ ...ENDPOINT, ...SECRET, REDIS_URL: 'redis://:pw@r:6379', REDIS_PASSWORD: 'pw' })).toEqual([
+      'REDIS_URL: carries credentials, and so do REDIS_USERNAME / REDIS_PASSWORD: give them in one place',
+    ]);
+  });
+
+  it('stops the built server at start when Redis is configured without it', async () => {
+    const failure = await promisify(execFile)(process.execPath, [join(REPO, 'dist/server.js')], {
+      env: { PATH: process.env.PATH, AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud', REDIS_URL: 'redis://127.0.0.1:1' },
+      timeout: 10_000,
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect((failure as { code: number }).code).toBe(2);
+    expect((failure as { stderr: string }).stderr).toContain('REDIS_HMAC_SECRET: required with REDIS_URL');
   });
 });
 

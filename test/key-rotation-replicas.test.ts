@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthgearStandIn, type AuthgearStandIn, type SigningKey } from './support/authgear-stand-in.js';
 import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
-import { startRedis, type RedisServer } from './support/redis.js';
+import { startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
 
 /**
  * Key rotation as an operator meets it: two replicas of the built server sharing their key set
@@ -16,7 +16,7 @@ beforeAll(async () => {
   authgear = await startAuthgearStandIn();
   redis = await startRedis();
   stranger = await authgear.newUnpublishedKey();
-  const env = { AUTHGEAR_ENDPOINT: authgear.origin, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '2000' };
+  const env = { AUTHGEAR_ENDPOINT: authgear.origin, REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, REDIS_TIMEOUT_MS: '2000' };
   replicas = await Promise.all([startGateProcess(env), startGateProcess(env)]);
 });
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { startTestGate, type TestGate } from './support/gate.js';
 import { valueOf } from './support/prometheus.js';
-import { startRedis, type RedisServer } from './support/redis.js';
+import { startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
 import { waitFor } from './support/wait-for.js';
 
 /** The resolver and Redis observers, as metrics, against a real redis-server. */
@@ -16,7 +16,7 @@ beforeAll(async () => {
   redis = await startRedis();
   gate = await startTestGate(
     authgear,
-    { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `m${Math.random()}:`, REDIS_TIMEOUT_MS: '2000', RESOLVER_SERVE_STALE_SECONDS: '600' },
+    { REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, REDIS_KEY_PREFIX: `m${Math.random()}:`, REDIS_TIMEOUT_MS: '2000', RESOLVER_SERVE_STALE_SECONDS: '600' },
     { now: () => nowMs },
   );
 });

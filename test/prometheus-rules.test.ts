@@ -8,7 +8,7 @@ import { find, kustomize } from './support/kubernetes/render.js';
 import { freePort, httpGet, startGateProcess, tempDir, type Spawned } from './support/processes.js';
 import { promtoolCheckRules, promtoolTestRules } from './support/prometheus.js';
 import { renderLabels, selectorProblems, selectors } from './support/promql.js';
-import { startRedis, type RedisServer } from './support/redis.js';
+import { startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
 
 interface Rule {
   alert: string;
@@ -121,7 +121,7 @@ describe("the alerts' metrics against a real gate's /metrics", () => {
     redis = await startRedis();
     const metricsPort = await freePort();
     gate = await startGateProcess({
-      AUTHGEAR_ENDPOINT: authgear.origin, METRICS_PORT: String(metricsPort), REDIS_URL: redis.url,
+      AUTHGEAR_ENDPOINT: authgear.origin, METRICS_PORT: String(metricsPort), REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET,
       RESOLVER_POSITIVE_TTL_SECONDS: '0', RESOLVER_SERVE_STALE_SECONDS: '60',
     });
     // Traffic that gives every family the alerts use a sample: allowed, denied, resolved,

@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ReadinessReport } from '../src/ops/ops-app.js';
 import type { CacheObserver } from '../src/cache/cache.js';
+import { entryKey, sealEntry } from '../src/cache/signed-cache.js';
+import { credentialKey } from '../src/decision/authentication/resolver/cached-resolver.js';
 import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { redisCli, startRedis, type RedisServer } from './support/redis.js';
+import { redisCli, startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
 import { waitFor } from './support/wait-for.js';
 
 /** In-process gates on a real Redis, watched through the cache observer. */
@@ -21,7 +23,7 @@ const observer: CacheObserver = {
 
 async function gateWith(env: Record<string, string> = {}, now = () => nowMs): Promise<TestGate> {
   // A generous Redis budget: a busy test machine must not turn a slow answer into a fallback.
-  const gate = await startTestGate(authgear, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `t${Math.random()}:`, REDIS_TIMEOUT_MS: '2000', ...env }, { now, cacheObserver: observer });
+  const gate = await startTestGate(authgear, { REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, REDIS_KEY_PREFIX: `t${Math.random()}:`, REDIS_TIMEOUT_MS: '2000', ...env }, { now, cacheObserver: observer });
   gates.push(gate);
   return gate;
 }
@@ -78,8 +80,11 @@ describe('the in-process tier in front of Redis', () => {
     const gate = await gateWith({ REDIS_KEY_PREFIX: prefix });
     const { value, user } = authgear.sessions.issue('session');
     await gate.auth(session(value));
-    const [key] = (await redisCli(redis.port, '--scan', '--pattern', `${prefix}resolve:*`))!.split('\n');
-    await redisCli(redis.port, 'set', key!, '{"freshUntil":99999999999999,"answer":{"valid":true,"identity":{"userId":"admin"}}}');
+    const [key] = (await redisCli(redis.port, '--scan', '--pattern', `${prefix}resolver:*`))!.split('\n');
+    // Signed with the right secret under the right key, so it is the content that is refused.
+    const named = credentialKey(authgear.origin, { bearer: undefined, cookies: [{ name: 'session', value }] });
+    expect(key).toBe(prefix + entryKey(TEST_HMAC_SECRET, 'resolver', named));
+    await redisCli(redis.port, 'set', key!, sealEntry(TEST_HMAC_SECRET, 'resolver', named, '{"freshUntil":99999999999999,"answer":{"valid":true,"identity":{"userId":"admin"}}}'));
     nowMs += 6_000;
     expect((await gate.auth(session(value))).headers.get('x-authgear-user-id')).toBe(user.id);
     expect(calls()).toBe(2);
@@ -143,7 +148,8 @@ describe('signing keys shared through Redis', () => {
 
   it('are fetched from Authgear when what Redis holds is not a key set', async () => {
     const prefix = `badkeys${Math.random()}:`;
-    await redisCli(redis.port, 'set', `${prefix}jwks:${authgear.origin}`, JSON.stringify({ fetchedAt: nowMs, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }));
+    const named = `jwks:${authgear.origin}`;
+    await redisCli(redis.port, 'set', prefix + entryKey(TEST_HMAC_SECRET, 'keys', named), sealEntry(TEST_HMAC_SECRET, 'keys', named, JSON.stringify({ fetchedAt: nowMs, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } })));
     const gate = await gateWith({ REDIS_KEY_PREFIX: prefix });
     expect(authgear.count('/oauth2/jwks')).toBe(1);
     expect([count('keys redis hit'), count('keys redis miss') > 0]).toEqual([0, true]);
@@ -180,7 +186,7 @@ describe('two projects sharing one Redis', () => {
     const other = await startAuthgearStandIn();
     const prefix = `shared${Math.random()}:`;
     const mine = await gateWith({ REDIS_KEY_PREFIX: prefix });
-    const theirs = await startTestGate(other, { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix });
+    const theirs = await startTestGate(other, { REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, REDIS_KEY_PREFIX: prefix });
     gates.push(theirs);
     const { value } = authgear.sessions.issue('session');
     expect((await mine.auth(session(value))).status).toBe(200);

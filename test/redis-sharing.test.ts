@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { entryKey } from '../src/cache/signed-cache.js';
 import { credentialKey } from '../src/decision/authentication/resolver/cached-resolver.js';
 import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
-import { redisCli, startRedis, type RedisServer } from './support/redis.js';
+import { redisCli, startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
 import { waitFor } from './support/wait-for.js';
 
 /** Two replicas (the built server, as deployed) sharing one real Redis. */
@@ -15,7 +16,7 @@ const NEGATIVE_TTL_SECONDS = 3;
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
   redis = await startRedis();
-  const env = { AUTHGEAR_ENDPOINT: authgear.origin, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '2000', RESOLVER_NEGATIVE_TTL_SECONDS: String(NEGATIVE_TTL_SECONDS) };
+  const env = { AUTHGEAR_ENDPOINT: authgear.origin, REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, REDIS_TIMEOUT_MS: '2000', RESOLVER_NEGATIVE_TTL_SECONDS: String(NEGATIVE_TTL_SECONDS) };
   // Started together: the fetch lock, not start-up order, makes one of them fetch.
   replicas = await Promise.all([startGateProcess(env), startGateProcess(env)]);
 });
@@ -59,7 +60,7 @@ describe('replicas sharing one Redis', () => {
     expect(calls()).toBe(before + 1);
   });
 
-  it('share refusals too, under their own TTL, keyed by SHA-256 and never by the cookie', async () => {
+  it('share refusals too, under their own TTL, keyed by an HMAC and never by the cookie', async () => {
     const { value } = authgear.sessions.issue('session');
     const before = calls();
     expect(await userOf(0, { cookie: 'session=dead-one' })).toBe('401 session_invalid');
@@ -67,7 +68,7 @@ describe('replicas sharing one Redis', () => {
     expect(await userOf(1, { cookie: 'session=dead-one' })).toBe('401 session_invalid');
     expect(calls()).toBe(before + 2);
 
-    const keyOf = (cookie: string) => `authgear-gate:${credentialKey(authgear.origin, { bearer: undefined, cookies: [{ name: 'session', value: cookie }] })}`;
+    const keyOf = (cookie: string) => `authgear-gate:${entryKey(TEST_HMAC_SECRET, 'resolver', credentialKey(authgear.origin, { bearer: undefined, cookies: [{ name: 'session', value: cookie }] }))}`;
     const negativeTtl = Number(await redisCli(redis.port, 'pttl', keyOf('dead-one')));
     expect(negativeTtl).toBeGreaterThan(0);
     expect(negativeTtl).toBeLessThanOrEqual(NEGATIVE_TTL_SECONDS * 1000);

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
 import { valueOf } from './support/prometheus.js';
-import { startRedis } from './support/redis.js';
+import { startRedis, TEST_HMAC_SECRET } from './support/redis.js';
 import { waitFor } from './support/wait-for.js';
 
 let authgear: AuthgearStandIn;
@@ -71,7 +71,7 @@ describe('SIGTERM', () => {
   it('lets slow resolver calls finish with Redis configured, exiting 0 without complaint', async () => {
     const redis = await startRedis();
     try {
-      const { url, process: child } = await start({ REDIS_URL: redis.url, RESOLVER_TIMEOUT_MS: '8000', SHUTDOWN_TIMEOUT_SECONDS: '20' });
+      const { url, process: child } = await start({ REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, RESOLVER_TIMEOUT_MS: '8000', SHUTDOWN_TIMEOUT_SECONDS: '20' });
       const cookies = Array.from({ length: 4 }, () => `app_session=${authgear.sessions.issue('app_session').value}`);
       authgear.setState('up', 1500);
       const answers = cookies.map((cookie) => httpGet(`${url}/auth`, { cookie }).catch((error: Error) => error));

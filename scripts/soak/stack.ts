@@ -1,6 +1,6 @@
 import { startAuthgearStandIn, type AuthgearStandIn } from '../../test/support/authgear-stand-in.js';
 import { httpGet, startEchoUpstream, startGateProcess, startNginx, type Spawned } from '../../test/support/processes.js';
-import { startRedis, type RedisServer } from '../../test/support/redis.js';
+import { startRedis, TEST_HMAC_SECRET, type RedisServer } from '../../test/support/redis.js';
 
 /**
  * The real chain the soak drives, all on loopback: nginx with the shipped config, the built
@@ -33,7 +33,7 @@ export async function startSoakStack(): Promise<SoakStack> {
   const app = await startEchoUpstream();
   let redis: RedisServer = await startRedis();
   const redisPort = redis.port;
-  const gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, REDIS_URL: redis.url, ...SOAK_GATE_ENV });
+  const gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, ...SOAK_GATE_ENV });
   const nginx = await startNginx({ gatePort: gate.port, appPort: app.port });
   const crashes: string[] = [];
   let stopping = false;

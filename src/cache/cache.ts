@@ -29,13 +29,19 @@ export class CacheError extends GateError {
 /** Which store a lookup went to, for metrics: the in-process LRU or Redis. */
 export type CacheLayer = Cache['kind'];
 export type CacheLookupOutcome = 'hit' | 'miss' | 'error';
+/** The caches whose entries are shared between replicas. */
+export type SharedCacheName = 'resolver' | 'keys';
+/** Why a shared entry was refused: no MAC at all, or one this service's secret did not make. */
+export type EntryRejection = 'unsigned' | 'bad_signature';
 
 /**
  * What the caches report, so metrics can count them without the caches knowing about
  * metrics. Every member is optional; an absent observer costs nothing.
  */
 export interface CacheObserver {
-  onCacheLookup?(cache: 'resolver' | 'keys', layer: CacheLayer, outcome: CacheLookupOutcome): void;
+  onCacheLookup?(cache: SharedCacheName, layer: CacheLayer, outcome: CacheLookupOutcome): void;
+  /** A shared entry failed authentication and was ignored (the lookup also counts as a miss). */
+  onEntryRejected?(cache: SharedCacheName, reason: EntryRejection): void;
   /** A stale resolver answer was served because the resolver failed. */
   onServeStale?(): void;
   /** A Redis command or the connection failed (each is also a fallback to Authgear). */

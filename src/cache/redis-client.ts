@@ -40,7 +40,8 @@ export function createRedisClient(topology: RedisTopology): RedisClient | undefi
     // Reconnect forever, backing off to 2 s so a Redis restart is picked up quickly.
     retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
   };
-  if (topology.url) return new Redis(topology.url, common);
+  // Credentials given apart from the URL (a Kubernetes Secret key) fill what the URL leaves out.
+  if (topology.url) return new Redis(topology.url, { ...common, ...credentials });
   if (topology.sentinelUrls) {
     const tls = topology.sentinelUrls.some((url) => url.startsWith('rediss:'));
     return new Redis({

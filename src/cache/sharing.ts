@@ -1,17 +1,20 @@
 import type { JSONWebKeySet } from 'jose';
 import type { Config } from '../config/load-config.js';
+import { ConfigError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logging.js';
 import type { KeySetLoadReason } from '../oidc/key-store.js';
 import { shareKeySetLoads } from '../oidc/shared-key-set.js';
-import type { Cache, CacheObserver } from './cache.js';
+import type { Cache, CacheObserver, SharedCacheName } from './cache.js';
 import { createMemoryCache } from './memory-cache.js';
 import { createRedisCache } from './redis-cache.js';
 import { createRedisClient } from './redis-client.js';
+import { createSignedCache } from './signed-cache.js';
 
 type KeySetLoader = (reason: KeySetLoadReason) => Promise<JSONWebKeySet>;
 
 /** What replicas share: through Redis when one is configured, else nothing leaves the process. */
 export interface Sharing {
+  /** Where resolver answers are shared; with Redis, every entry is signed (see signed-cache). */
   cache: Cache;
   /** The caller's observer, plus logging of lost Redis connections. */
   observer: CacheObserver;
@@ -59,8 +62,22 @@ export function createSharing(config: Config, deps: { logger: Logger; now: () =>
       if (operation === 'connection') logger.warn({ error: describeError(error) }, 'redis connection failed');
     },
   };
-  const cache = createSharedCache(config, observer);
-  const remote = cache.kind === 'redis';
+  const store = createSharedCache(config, observer);
+  const remote = store.kind === 'redis';
+  const secret = config.redisHmacSecret;
+  // The configuration refuses this already; a hand-made Config must not share unsigned either.
+  if (remote && !secret) throw new ConfigError(['REDIS_HMAC_SECRET: required with Redis']);
+  const signed = (purpose: SharedCacheName): Cache =>
+    !remote
+      ? store
+      : createSignedCache(store, {
+          secret: secret!,
+          previousSecret: config.redisHmacPreviousSecret,
+          purpose,
+          onRejected: (reason) => observer.onEntryRejected?.(purpose, reason),
+        });
+  const cache = signed('resolver');
+  const keySets = signed('keys');
 
   return {
     cache,
@@ -70,7 +87,7 @@ export function createSharing(config: Config, deps: { logger: Logger; now: () =>
         ? fetch
         : shareKeySetLoads({
             load: fetch,
-            cache,
+            cache: keySets,
             key: `jwks:${config.authgearEndpoint}`,
             now,
             reuseForMs: (config.jwksRefreshSeconds * 1000) / 2,

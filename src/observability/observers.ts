@@ -1,4 +1,5 @@
 import type { CacheObserver } from '../cache/cache.js';
+import { createRejectionLog } from '../cache/cache-logs.js';
 import type { AuthDecision, DecisionEvent } from '../decision/decide.js';
 import { createDecisionLogger, createUpstreamFailureLogger, describeError, type Logger } from './logging.js';
 import type { Metrics, UpstreamClientName } from './metrics/metrics.js';
@@ -28,11 +29,15 @@ export interface ObserverExtras {
   cacheObserver?: CacheObserver;
 }
 
+/** A flood of forged entries is one warning a minute; the metric has every one. */
+const REJECTION_LOG_INTERVAL_MS = 60_000;
+
 export function createObservers(metrics: Metrics, logger: Logger, extras: ObserverExtras = {}): Observers {
   const logUpstreamFailure = createUpstreamFailureLogger(logger);
   const logDecision = createDecisionLogger(logger);
   const extra = extras.cacheObserver ?? {};
   let redisState: string | undefined;
+  const logRejection = createRejectionLog(logger, { intervalMs: REJECTION_LOG_INTERVAL_MS, now: Date.now });
   return {
     upstream: (client) => ({
       onCall(call) {
@@ -58,6 +63,11 @@ export function createObservers(metrics: Metrics, logger: Logger, extras: Observ
       onServeStale() {
         metrics.serveStale('resolver');
         extra.onServeStale?.();
+      },
+      onEntryRejected(cache, reason) {
+        metrics.cacheRejected(cache, reason);
+        logRejection(cache, reason);
+        extra.onEntryRejected?.(cache, reason);
       },
       onRedisError(operation, error) {
         metrics.redisError(operation);

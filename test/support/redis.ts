@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -6,6 +7,9 @@ import { freePort, spawnProcess, tempDir, type Spawned } from './processes.js';
 import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
+
+/** REDIS_HMAC_SECRET for the gates of one test file, made the way the docs say (32 random bytes). */
+export const TEST_HMAC_SECRET = randomBytes(32).toString('base64');
 
 /** One redis-cli command against a local port; undefined when nothing answers. */
 export async function redisCli(port: number, ...args: string[]): Promise<string | undefined> {

@@ -45,7 +45,11 @@ interface LocalEntry {
   text?: string;
 }
 
-/** SHA-256 of everything the resolver is sent: the key never contains a token or a cookie. */
+/**
+ * SHA-256 of everything the resolver is sent: the key never contains a token or a cookie.
+ * Redis never sees it either: the shared cache stores under an HMAC of it (signed-cache), so
+ * whoever reads Redis cannot confirm a guessed cookie by hashing it.
+ */
 export function credentialKey(namespace: string, credentials: Credentials): string {
   let hashed = `${namespace}\n${credentials.bearer ?? ''}`;
   for (const { name, value } of credentials.cookies) hashed += `\n${name}=${value}`;
