@@ -1,5 +1,11 @@
-import type { Logger } from '../observability/logging.js';
-import type { EntryRejection, SharedCacheName } from './cache.js';
+import { describeError, type Logger } from '../observability/logging.js';
+import type { EntryRejection, RedisConnectionState, SharedCacheName } from './cache.js';
+
+/**
+ * The cache's log lines, bounded: an outage or a flood of bad entries is one line when it
+ * starts (and one when it ends), never a line per retry or per entry. Exact counts are in
+ * the metrics.
+ */
 
 /**
  * A rejected shared entry: the first one is logged at once, later ones at most once per
@@ -21,5 +27,44 @@ export function createRejectionLog(logger: Logger, options: { intervalMs: number
       { cache, reason, rejected },
       'ignored shared entries that failed authentication: something other than this service wrote to Redis, or the replicas do not share REDIS_HMAC_SECRET',
     );
+  };
+}
+
+export interface RedisConnectionLog {
+  onState(state: RedisConnectionState): void;
+  onError(operation: string, error: unknown): void;
+}
+
+/**
+ * One line per change of the Redis connection: ready (first time), lost, back. ioredis
+ * retries every few hundred ms and reports each failed attempt; those are only counted, and
+ * the line saying it is back tells how long it was away and how many attempts failed.
+ */
+export function createRedisConnectionLog(logger: Logger, now: () => number): RedisConnectionLog {
+  let phase: 'starting' | 'up' | 'down' = 'starting';
+  let since = now();
+  let failedAttempts = 0;
+  let lastError: unknown;
+  return {
+    onError(operation, error) {
+      if (operation !== 'connection') return;
+      failedAttempts++;
+      lastError = error;
+    },
+    onState(state) {
+      if (state === 'ready' && phase !== 'up') {
+        const fields = { failedAttempts, downForMs: now() - since };
+        if (phase === 'starting') logger.info(failedAttempts > 0 ? fields : {}, 'redis connection ready');
+        else logger.info(fields, 'redis connection back');
+        phase = 'up';
+      } else if (state === 'reconnecting' && phase === 'up') {
+        // Our own close at shutdown ends in 'closed' without 'reconnecting': not a loss.
+        logger.warn({ error: describeError(lastError) }, 'redis connection lost, reconnecting');
+        phase = 'down';
+        since = now();
+        failedAttempts = 0;
+      } else return;
+      lastError = undefined;
+    },
   };
 }

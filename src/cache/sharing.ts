@@ -16,7 +16,7 @@ type KeySetLoader = (reason: KeySetLoadReason) => Promise<JSONWebKeySet>;
 export interface Sharing {
   /** Where resolver answers are shared; with Redis, every entry is signed (see signed-cache). */
   cache: Cache;
-  /** The caller's observer, plus logging of lost Redis connections. */
+  /** The caller's observer. */
   observer: CacheObserver;
   /** The key store's loader: as given in process, one fetch for all replicas with Redis. */
   keySetLoader(fetch: KeySetLoader): KeySetLoader;
@@ -53,15 +53,7 @@ function createSharedCache(config: Config, observer: CacheObserver): Cache {
 
 export function createSharing(config: Config, deps: { logger: Logger; now: () => number; observer?: CacheObserver }): Sharing {
   const { logger, now } = deps;
-  const observer: CacheObserver = {
-    ...deps.observer,
-    onRedisError(operation, error) {
-      deps.observer?.onRedisError?.(operation, error);
-      // Command failures are only counted (each one fell back to Authgear); a lost
-      // connection is logged, at most once per reconnect attempt.
-      if (operation === 'connection') logger.warn({ error: describeError(error) }, 'redis connection failed');
-    },
-  };
+  const observer: CacheObserver = deps.observer ?? {};
   const store = createSharedCache(config, observer);
   const remote = store.kind === 'redis';
   const secret = config.redisHmacSecret;

@@ -1,5 +1,5 @@
 import type { CacheObserver } from '../cache/cache.js';
-import { createRejectionLog } from '../cache/cache-logs.js';
+import { createRedisConnectionLog, createRejectionLog } from '../cache/cache-logs.js';
 import type { AuthDecision, DecisionEvent } from '../decision/decide.js';
 import { createDecisionLogger, createUpstreamFailureLogger, describeError, type Logger } from './logging.js';
 import type { Metrics, UpstreamClientName } from './metrics/metrics.js';
@@ -36,7 +36,7 @@ export function createObservers(metrics: Metrics, logger: Logger, extras: Observ
   const logUpstreamFailure = createUpstreamFailureLogger(logger);
   const logDecision = createDecisionLogger(logger);
   const extra = extras.cacheObserver ?? {};
-  let redisState: string | undefined;
+  const redisLog = createRedisConnectionLog(logger, Date.now);
   const logRejection = createRejectionLog(logger, { intervalMs: REJECTION_LOG_INTERVAL_MS, now: Date.now });
   return {
     upstream: (client) => ({
@@ -71,15 +71,12 @@ export function createObservers(metrics: Metrics, logger: Logger, extras: Observ
       },
       onRedisError(operation, error) {
         metrics.redisError(operation);
+        redisLog.onError(operation, error);
         extra.onRedisError?.(operation, error);
       },
       onRedisState(state) {
         metrics.redisState(state);
-        // Ready, and reconnecting (an unplanned loss; our own close at shutdown is not one).
-        // Each failed attempt logs its own error, so nothing more while it lasts.
-        if (state === 'ready' && redisState !== 'ready') logger.info('redis connection ready');
-        else if (state === 'reconnecting' && redisState !== 'reconnecting') logger.warn('redis connection lost, reconnecting');
-        redisState = state;
+        redisLog.onState(state);
         extra.onRedisState?.(state);
       },
     },
