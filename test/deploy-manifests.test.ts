@@ -1,13 +1,19 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
+import { containerEnv, type HandMadeSecrets } from './support/kubernetes/pod-env.js';
 import { find, kustomize, OVERLAYS } from './support/kubernetes/render.js';
 import { validateManifests } from './support/kubernetes/validate-manifests.js';
 import { REPO } from './support/processes.js';
 
 const rendered = Object.fromEntries(OVERLAYS.map((overlay) => [overlay, kustomize(`deploy/overlays/${overlay}`)]));
 const copy = <T>(value: T): T => structuredClone(value);
+/** What the operator creates before applying an overlay (kubectl create secret, as the docs say). */
+const REDIS_SECRET: HandMadeSecrets = {
+  'authgear-gate-redis': { password: 'k9Vt0pQ2xR7mB4nL8sW1yZ6cF3hJ5dG0aE2iU9oT4qM=', 'hmac-secret': 'Xq3rT8wZ1vB6nM4kL9pS2dF7gH0jC5aY8eU1iO6tR3w=' },
+};
 
 it('ships an ingress-nginx and a Traefik overlay', () => {
   expect(OVERLAYS.sort()).toEqual(['ingress-nginx', 'traefik']);
@@ -88,11 +94,39 @@ describe.each(OVERLAYS)('kubectl kustomize deploy/overlays/%s', (overlay) => {
   });
 
   it('carries settings the sidecar accepts (its own --check-config)', () => {
-    const configMapName = container.envFrom.find((source: { configMapRef?: unknown }) => source.configMapRef).configMapRef.name;
-    const env = { ...find(objects, 'ConfigMap', configMapName).data, ...find(objects, 'Secret', 'authgear-gate').stringData };
+    const env = containerEnv(objects, container, REDIS_SECRET);
     expect(env.REDIS_URL).toMatch(new RegExp(`^redis://${find(objects, 'Service', 'authgear-gate-redis').metadata.name}:6379`));
     const output = execFileSync(process.execPath, [join(REPO, 'dist/server.js'), '--check-config'], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' });
     expect(output).toContain('configuration is valid');
+    expect(output).not.toContain(REDIS_SECRET['authgear-gate-redis']!.password);
+    expect(output).not.toContain(REDIS_SECRET['authgear-gate-redis']!['hmac-secret']);
+  });
+
+  it('starts neither Redis nor the sidecar until the operator made the Redis Secret, and ships no credential', () => {
+    const redis = find(objects, 'Deployment', 'authgear-gate-redis').spec.template.spec.containers[0];
+    expect(() => containerEnv(objects, container)).toThrow(/REDIS_PASSWORD: Secret authgear-gate-redis has no key password/);
+    expect(() => containerEnv(objects, redis)).toThrow(/Secret authgear-gate-redis has no key password/);
+    expect(objects.filter((object) => object.kind === 'Secret').map((object) => object.metadata.name)).toEqual(['authgear-gate']);
+    expect(find(objects, 'Secret', 'authgear-gate').stringData ?? {}).toEqual({});
+  });
+
+  it('wires the sidecar to the bundled Redis with the ACL user, its password and the signing secret from that Secret', () => {
+    const redis = find(objects, 'Deployment', 'authgear-gate-redis').spec.template.spec.containers[0];
+    const byName = (env: Array<{ name: string }>): Record<string, any> => Object.fromEntries(env.map((variable) => [variable.name, variable]));
+    const sidecar = byName(container.env);
+    const fromSecret = (key: string) => ({ valueFrom: { secretKeyRef: { name: 'authgear-gate-redis', key } } });
+    expect(sidecar.REDIS_PASSWORD).toEqual({ name: 'REDIS_PASSWORD', ...fromSecret('password') });
+    expect(sidecar.REDIS_HMAC_SECRET).toEqual({ name: 'REDIS_HMAC_SECRET', ...fromSecret('hmac-secret') });
+    expect(sidecar.REDIS_USERNAME).toEqual({ name: 'REDIS_USERNAME', value: 'authgear-gate' });
+    // Redis checks the very password the sidecar sends, and never sees the signing secret.
+    expect(byName(redis.env).REDIS_PASSWORD).toEqual(sidecar.REDIS_PASSWORD);
+    expect(JSON.stringify(redis)).not.toContain('hmac-secret');
+    expect(redis.command.join(' ')).toContain('user default off');
+    expect(redis.readinessProbe.exec.command).toEqual(['redis-cli', '--user', sidecar.REDIS_USERNAME.value, 'ping']);
+    // The component's instructions make exactly the Secret and keys the pods reference.
+    const instructions = readFileSync(join(REPO, 'deploy/redis/kustomization.yaml'), 'utf8');
+    expect(instructions).toContain('create secret generic authgear-gate-redis');
+    for (const key of ['password', 'hmac-secret']) expect(instructions).toContain(`--from-literal=${key}="$(openssl rand -base64 32)"`);
   });
 });
 
