@@ -15,6 +15,8 @@ let nowMs: number;
 let events: string[];
 const gates: TestGate[] = [];
 
+/** The signed expiry of planted entries: far enough to be read, as a genuine one would be. */
+const FUTURE = Date.now() + 600_000;
 const observer: CacheObserver = {
   onCacheLookup: (cache, layer, outcome) => void events.push(`${cache} ${layer} ${outcome}`),
   onRedisError: (operation) => void events.push(`redis error ${operation}`),
@@ -84,7 +86,7 @@ describe('the in-process tier in front of Redis', () => {
     // Signed with the right secret under the right key, so it is the content that is refused.
     const named = credentialKey(authgear.origin, { bearer: undefined, cookies: [{ name: 'session', value }] });
     expect(key).toBe(prefix + entryKey(TEST_HMAC_SECRET, 'resolver', named));
-    await redisCli(redis.port, 'set', key!, sealEntry(TEST_HMAC_SECRET, 'resolver', named, '{"freshUntil":99999999999999,"answer":{"valid":true,"identity":{"userId":"admin"}}}'));
+    await redisCli(redis.port, 'set', key!, sealEntry(TEST_HMAC_SECRET, 'resolver', named, '{"freshUntil":99999999999999,"answer":{"valid":true,"identity":{"userId":"admin"}}}', FUTURE));
     nowMs += 6_000;
     expect((await gate.auth(session(value))).headers.get('x-authgear-user-id')).toBe(user.id);
     expect(calls()).toBe(2);
@@ -149,7 +151,7 @@ describe('signing keys shared through Redis', () => {
   it('are fetched from Authgear when what Redis holds is not a key set', async () => {
     const prefix = `badkeys${Math.random()}:`;
     const named = `jwks:${authgear.origin}`;
-    await redisCli(redis.port, 'set', prefix + entryKey(TEST_HMAC_SECRET, 'keys', named), sealEntry(TEST_HMAC_SECRET, 'keys', named, JSON.stringify({ fetchedAt: nowMs, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } })));
+    await redisCli(redis.port, 'set', prefix + entryKey(TEST_HMAC_SECRET, 'keys', named), sealEntry(TEST_HMAC_SECRET, 'keys', named, JSON.stringify({ fetchedAt: nowMs, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }), FUTURE));
     const gate = await gateWith({ REDIS_KEY_PREFIX: prefix });
     expect(authgear.count('/oauth2/jwks')).toBe(1);
     expect([count('keys redis hit'), count('keys redis miss') > 0]).toEqual([0, true]);

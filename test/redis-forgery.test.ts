@@ -15,6 +15,8 @@ import { waitFor } from './support/wait-for.js';
  */
 const PREFIX = 'authgear-gate:';
 const OTHER_SECRET = randomBytes(32).toString('base64');
+/** The signed expiry of planted entries: far enough to be read, as a genuine one would be. */
+const FUTURE = Date.now() + 600_000;
 let authgear: AuthgearStandIn;
 let redis: RedisServer;
 let gate: Spawned & { url: string };
@@ -73,10 +75,10 @@ describe('a key set planted in Redis', () => {
 
   it.each<[string, () => string, string]>([
     ['unsigned', () => forgedKeySet(), 'unsigned'],
-    ['signed with another secret', () => sealEntry(OTHER_SECRET, 'keys', jwksName(), forgedKeySet()), 'bad_signature'],
+    ['signed with another secret', () => sealEntry(OTHER_SECRET, 'keys', jwksName(), forgedKeySet(), FUTURE), 'bad_signature'],
     // What a project sharing this Redis and secret legitimately stores for its own keys.
-    ['validly signed for another project, copied here', () => sealEntry(TEST_HMAC_SECRET, 'keys', 'jwks:https://attacker.example', forgedKeySet()), 'bad_signature'],
-    ['validly signed as a resolver answer', () => sealEntry(TEST_HMAC_SECRET, 'resolver', jwksName(), forgedKeySet()), 'bad_signature'],
+    ['validly signed for another project, copied here', () => sealEntry(TEST_HMAC_SECRET, 'keys', 'jwks:https://attacker.example', forgedKeySet(), FUTURE), 'bad_signature'],
+    ['validly signed as a resolver answer', () => sealEntry(TEST_HMAC_SECRET, 'resolver', jwksName(), forgedKeySet(), FUTURE), 'bad_signature'],
   ])('is refused when a token with an unknown kid makes the sidecar look (%s)', async (_name, forge, reason) => {
     const before = await rejected('keys', reason);
     const fetchesBefore = authgear.count('/oauth2/jwks');
@@ -100,8 +102,8 @@ describe('a session answer planted in Redis', () => {
 
   it.each<[string, (cookie: string) => Promise<string>, string]>([
     ['unsigned', async () => forgedAnswer(), 'unsigned'],
-    ['signed with another secret', async (cookie) => sealEntry(OTHER_SECRET, 'resolver', sessionName(cookie), forgedAnswer()), 'bad_signature'],
-    ['validly signed as a key set', async (cookie) => sealEntry(TEST_HMAC_SECRET, 'keys', sessionName(cookie), forgedAnswer()), 'bad_signature'],
+    ['signed with another secret', async (cookie) => sealEntry(OTHER_SECRET, 'resolver', sessionName(cookie), forgedAnswer(), FUTURE), 'bad_signature'],
+    ['validly signed as a key set', async (cookie) => sealEntry(TEST_HMAC_SECRET, 'keys', sessionName(cookie), forgedAnswer(), FUTURE), 'bad_signature'],
     ['a real user\'s signed answer, copied under the attacker\'s cookie', async () => {
       const { value, user } = victim();
       expect((await auth({ cookie: `session=${value}` })).headers['x-authgear-user-id']).toBe(user.id);

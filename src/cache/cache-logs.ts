@@ -25,7 +25,7 @@ export function createRejectionLog(logger: Logger, options: { intervalMs: number
     last.set(cache, { loggedAt: at, unlogged: 0 });
     logger.warn(
       { cache, reason, rejected },
-      'ignored shared entries that failed authentication: something other than this service wrote to Redis, or the replicas do not share REDIS_HMAC_SECRET',
+      'ignored shared entries that failed authentication: something other than this service wrote to Redis (or replayed an old entry), or the replicas do not share REDIS_HMAC_SECRET',
     );
   };
 }

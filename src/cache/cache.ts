@@ -31,8 +31,11 @@ export type CacheLayer = Cache['kind'];
 export type CacheLookupOutcome = 'hit' | 'miss' | 'error';
 /** The caches whose entries are shared between replicas. */
 export type SharedCacheName = 'resolver' | 'keys';
-/** Why a shared entry was refused: no MAC at all, or one this service's secret did not make. */
-export type EntryRejection = 'unsigned' | 'bad_signature';
+/**
+ * Why a shared entry was refused: no MAC at all, one this service's secret did not make for
+ * this key, or a genuine one read past the expiry it was signed with (replayed).
+ */
+export type EntryRejection = 'unsigned' | 'bad_signature' | 'expired';
 
 /**
  * What the caches report, so metrics can count them without the caches knowing about

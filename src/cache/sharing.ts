@@ -59,17 +59,19 @@ export function createSharing(config: Config, deps: { logger: Logger; now: () =>
   const secret = config.redisHmacSecret;
   // The configuration refuses this already; a hand-made Config must not share unsigned either.
   if (remote && !secret) throw new ConfigError(['REDIS_HMAC_SECRET: required with Redis']);
-  const signed = (purpose: SharedCacheName): Cache =>
+  const signed = (purpose: SharedCacheName, rememberKeys: number): Cache =>
     !remote
       ? store
       : createSignedCache(store, {
           secret: secret!,
           previousSecret: config.redisHmacPreviousSecret,
           purpose,
+          rememberKeys,
           onRejected: (reason) => observer.onEntryRejected?.(purpose, reason),
         });
-  const cache = signed('resolver');
-  const keySets = signed('keys');
+  // Sessions in use keep their Redis key and last verified answer; a project has one key set.
+  const cache = signed('resolver', Math.min(config.resolverCacheMaxEntries, 10_000));
+  const keySets = signed('keys', 16);
 
   return {
     cache,

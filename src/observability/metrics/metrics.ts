@@ -35,7 +35,7 @@ export interface Metrics {
   cacheLookup(cache: CacheName, layer: CacheLayer, outcome: CacheOutcome): void;
   serveStale(source: StaleSource): void;
   /** A shared entry that failed authentication, ignored. */
-  cacheRejected(cache: 'resolver' | 'keys', reason: 'unsigned' | 'bad_signature'): void;
+  cacheRejected(cache: 'resolver' | 'keys', reason: 'unsigned' | 'bad_signature' | 'expired'): void;
   /** A string for callers that report free-form operation names; unknown ones count as other. */
   redisError(operation: RedisOperation | (string & {})): void;
   redisState(state: RedisState): void;
@@ -69,7 +69,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const authInFlight = new Gauge({ name: `${prefix}auth_requests_in_flight`, help: '/auth requests being decided now.', registers });
   const decisionSeconds = createCountingHistogram({ name: `${prefix}decision_duration_seconds`, help: 'Time to answer /auth, from request to decision.', labelNames: ['result', 'via'] as const, buckets: DECISION_BUCKETS, registry });
   const cacheLookups = createBatchedCounter({ name: `${prefix}cache_lookups_total`, help: 'Cache lookups by cache, layer (memory, redis) and outcome.', labelNames: ['cache', 'layer', 'outcome'] as const, registers });
-  const cacheRejected = new Counter({ name: `${prefix}cache_rejected_total`, help: 'Entries read from Redis and ignored because they failed authentication (unsigned, or a MAC this service did not make), by cache.', labelNames: ['cache', 'reason'] as const, registers });
+  const cacheRejected = new Counter({ name: `${prefix}cache_rejected_total`, help: 'Entries read from Redis and ignored because they failed authentication (unsigned, a MAC this service did not make for that key, or replayed past their signed expiry), by cache and reason.', labelNames: ['cache', 'reason'] as const, registers });
   const staleAnswers = new Counter({ name: `${prefix}stale_answers_total`, help: 'Answers served from stale data because Authgear could not be reached.', labelNames: ['source'] as const, registers });
   const redisErrors = new Counter({ name: `${prefix}redis_errors_total`, help: 'Redis commands or connections that failed.', labelNames: ['operation'] as const, registers });
   const redisState = new Gauge({ name: `${prefix}redis_state`, help: 'Redis connection state: 1 for the current state, 0 for the others.', labelNames: ['state'] as const, registers });
@@ -113,7 +113,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     decision: (sample) => decisionRecorder(sample)(sample.durationMs / 1000),
     authInFlight: (change) => authInFlight.inc(change),
     cacheLookup: (cache, layer, outcome) => lookupCounter(cache, layer, outcome).inc(),
-    cacheRejected: (cache, reason) => cacheRejected.inc({ cache: oneOf(cache, ['resolver', 'keys']), reason: oneOf(reason, ['unsigned', 'bad_signature']) }),
+    cacheRejected: (cache, reason) => cacheRejected.inc({ cache: oneOf(cache, ['resolver', 'keys']), reason: oneOf(reason, ['unsigned', 'bad_signature', 'expired']) }),
     serveStale: (source) => staleAnswers.inc({ source: oneOf(source, ['resolver', 'keys']) }),
     redisError: (operation) => redisErrors.inc({ operation: oneOf(operation, ['connection', 'ping', 'get', 'set', 'add', 'del']) }),
     redisState(state) {
