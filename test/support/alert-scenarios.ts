@@ -117,6 +117,11 @@ export const FIRING: AlertScenario[] = [
     ],
     firing: [{ alert: 'AuthgearGateRedisLookupsFailing', at: '20m', labels: [{ namespace, pod, severity: 'warning' }] }],
   },
+  {
+    name: 'a planted key set is read and refused',
+    series: [series('authgear_gate_cache_rejected_total', { cache: 'keys', reason: 'unsigned' }, '0x10 2x20')],
+    firing: [{ alert: 'AuthgearGateRedisEntriesRejected', at: '12m', labels: [{ namespace, pod, cache: 'keys', reason: 'unsigned', severity: 'warning' }] }],
+  },
 ];
 
 /** 90 minutes of a healthy pod, checked during each blip (503s at 11m, a timeout at 21m, a
@@ -144,4 +149,5 @@ export const HEALTHY: InputSeries[] = [
   series('authgear_gate_redis_state', { state: 'reconnecting' }, '0x90'),
   series('authgear_gate_cache_lookups_total', { cache: 'resolver', layer: 'redis', outcome: 'hit' }, '0+50x90'),
   series('authgear_gate_cache_lookups_total', { cache: 'resolver', layer: 'redis', outcome: 'error' }, '0x40 2x50'),
+  series('authgear_gate_cache_rejected_total', { cache: 'resolver', reason: 'bad_signature' }, '0x90'),
 ];

@@ -70,6 +70,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const decisionSeconds = createCountingHistogram({ name: `${prefix}decision_duration_seconds`, help: 'Time to answer /auth, from request to decision.', labelNames: ['result', 'via'] as const, buckets: DECISION_BUCKETS, registry });
   const cacheLookups = createBatchedCounter({ name: `${prefix}cache_lookups_total`, help: 'Cache lookups by cache, layer (memory, redis) and outcome.', labelNames: ['cache', 'layer', 'outcome'] as const, registers });
   const cacheRejected = new Counter({ name: `${prefix}cache_rejected_total`, help: 'Entries read from Redis and ignored because they failed authentication (unsigned, a MAC this service did not make for that key, or replayed past their signed expiry), by cache and reason.', labelNames: ['cache', 'reason'] as const, registers });
+  // Present at 0 from the start, so an alert on increase() sees the first rejection.
+  for (const cache of ['resolver', 'keys']) for (const reason of ['unsigned', 'bad_signature', 'expired']) cacheRejected.inc({ cache, reason }, 0);
   const staleAnswers = new Counter({ name: `${prefix}stale_answers_total`, help: 'Answers served from stale data because Authgear could not be reached.', labelNames: ['source'] as const, registers });
   const redisErrors = new Counter({ name: `${prefix}redis_errors_total`, help: 'Redis commands or connections that failed.', labelNames: ['operation'] as const, registers });
   const redisState = new Gauge({ name: `${prefix}redis_state`, help: 'Redis connection state: 1 for the current state, 0 for the others.', labelNames: ['state'] as const, registers });
