@@ -30,6 +30,7 @@ const redisCheck = async () => (JSON.parse((await httpGet(`${gate.url}/readyz`))
 describe('an outage of Redis in the log', () => {
   it('is one line when the connection is lost and one when it is back, however many retries fail between', async () => {
     await waitFor(async () => (await redisCheck()) === 'ok', 10_000, 'redis to be ready');
+    await waitFor(() => redisLines().length >= 1, 5000, 'the ready line');
     expect(redisLines().map((entry) => entry.msg)).toEqual(['redis connection ready']);
 
     const port = redis.port;
@@ -39,10 +40,13 @@ describe('an outage of Redis in the log', () => {
     await waitFor(async () => (await metric('authgear_gate_redis_errors_total', { operation: 'connection' })) >= failedBefore + 5, 20_000, 'five failed reconnects');
     const { value } = authgear.sessions.issue('session');
     for (let i = 0; i < 5; i++) expect((await httpGet(`${gate.url}/auth`, { 'x-original-uri': '/', host: 'app.example.test', cookie: `session=${value}` })).status).toBe(200);
+    // The log is written asynchronously: wait for a line, then check nothing else came.
+    await waitFor(() => redisLines().length >= 2, 5000, 'the lost line');
     expect(redisLines().map((entry) => entry.msg)).toEqual(['redis connection ready', 'redis connection lost, reconnecting']);
 
     redis = await startRedis({ port });
     await waitFor(async () => (await redisCheck()) === 'ok', 20_000, 'redis to be back');
+    await waitFor(() => redisLines().length >= 3, 5000, 'the back line');
     const lines = redisLines();
     expect(lines.map((entry) => entry.msg)).toEqual(['redis connection ready', 'redis connection lost, reconnecting', 'redis connection back']);
     expect(lines.map((entry) => entry.level)).toEqual([30, 40, 30]);

@@ -146,6 +146,8 @@ describe('what the sidecar says about it', () => {
     expect(valueOf(text, 'authgear_gate_cache_rejected_total', { cache: 'resolver', reason: 'unsigned' })).toBe(1);
     expect(valueOf(text, 'authgear_gate_cache_rejected_total', { cache: 'resolver', reason: 'bad_signature' })).toBe(3);
 
+    // The log is written asynchronously: wait for the lines, then check there are no more.
+    await waitFor(() => rejectionLines().length >= 2, 5000, 'the rejection lines');
     const lines = rejectionLines();
     expect(lines.map((line) => JSON.parse(line) as { cache: string; rejected: number; level: number })).toEqual([
       expect.objectContaining({ cache: 'keys', rejected: 1, reason: 'unsigned', level: 40 }),
