@@ -7,6 +7,8 @@ import { startJoseRate, type JoseRate } from './jose-rate.js';
 import { startReferenceServer } from './reference-servers.js';
 import { mintTokens } from './tokens.js';
 
+export type SidecarName = 'gate' | 'uncachedGate' | 'redisGate' | 'resolverGate';
+
 export interface Server {
   url: string;
   port: number;
@@ -37,6 +39,8 @@ export interface Rig {
   nginx: Server;
   /** The same nginx config, asking the floor reference instead of the sidecar (row 6's reference). */
   nginxToFloor: Server;
+  /** Each sidecar's environment, for the cost mode to start the very same configurations. */
+  sidecarEnv: Record<SidecarName, Record<string, string>>;
   joseRate: JoseRate;
   cachedToken: string;
   freshTokens: string[];
@@ -74,9 +78,18 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     const floor = await keep(startReferenceServer('floor'));
     const redis = await keep(startRedis());
     const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options.profileDir}`] : [];
-    const sidecar = (env: Record<string, string>) =>
-      keep(startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', ...env }, { nodeArgs })).then((gate) => asServer(gate, gate.port));
-    const gate = await sidecar({});
+    const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn' };
+    const sidecarEnv: Rig['sidecarEnv'] = {
+      gate: common,
+      uncachedGate: { ...common, TOKEN_CACHE_MAX_ENTRIES: '0' },
+      // Every request reads Redis: no in-process tier in front of it.
+      redisGate: { ...common, REDIS_URL: redis.url, RESOLVER_LOCAL_TTL_SECONDS: '0' },
+      // Nothing is reused: every request asks the resolver.
+      resolverGate: { ...common, RESOLVER_POSITIVE_TTL_SECONDS: '0' },
+    };
+    const sidecar = (name: SidecarName) =>
+      keep(startGateProcess(sidecarEnv[name], { nodeArgs })).then((gate) => asServer(gate, gate.port));
+    const gate = await sidecar('gate');
     const nginx = await keep(startNginx({ gatePort: gate.port, appPort: bare.port }));
     const nginxToFloor = await keep(startNginx({ gatePort: floor.port, appPort: bare.port }));
     const joseRate = await keep(startJoseRate({ publicJwk: key.publicJwk, issuer: authgear.origin, tokens: freshTokens }));
@@ -86,13 +99,12 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       bare,
       floor,
       gate,
-      uncachedGate: await sidecar({ TOKEN_CACHE_MAX_ENTRIES: '0' }),
-      // Every request reads Redis: no in-process tier in front of it.
-      redisGate: await sidecar({ REDIS_URL: redis.url, RESOLVER_LOCAL_TTL_SECONDS: '0' }),
-      // Nothing is reused: every request asks the resolver.
-      resolverGate: await sidecar({ RESOLVER_POSITIVE_TTL_SECONDS: '0' }),
+      uncachedGate: await sidecar('uncachedGate'),
+      redisGate: await sidecar('redisGate'),
+      resolverGate: await sidecar('resolverGate'),
       nginx: asServer(nginx, nginx.port),
       nginxToFloor: asServer(nginxToFloor, nginxToFloor.port),
+      sidecarEnv,
       joseRate,
       cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
       freshTokens,

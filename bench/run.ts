@@ -4,7 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { formatTable, rotation, summarize, targetsMet } from './report.js';
+import { nameDumpFile } from './callgrind-names.js';
+import { costRows, measureRowCost, type CostSettings, type RowCost } from './cost.js';
+import { formatCostTable, formatTable, rotation, summarize, targetsMet } from './report.js';
 import { startRig } from './rig.js';
 import { buildScenarios, type Measurement } from './scenarios.js';
 
@@ -19,6 +21,17 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     profile: { type: 'string' },
     smoke: { type: 'boolean', default: false },
+    // Instructions per request under callgrind, after the req/s rounds (--cost-only: instead of them).
+    cost: { type: 'boolean', default: false },
+    'cost-only': { type: 'boolean', default: false },
+    'cost-warmup': { type: 'string', default: '10000' },
+    'cost-requests': { type: 'string', default: '2000' },
+    'cost-tolerance': { type: 'string', default: '0.01' },
+    'cost-max-counts': { type: 'string', default: '8' },
+    'cost-connections': { type: 'string', default: '8' },
+    'cost-node-args': { type: 'string' },
+    // Also names the JavaScript in callgrind's dumps (node --perf-basic-prof), for callgrind_annotate.
+    'cost-profile': { type: 'boolean', default: false },
   },
 });
 
@@ -26,6 +39,22 @@ const { values: args } = parseArgs({
 const settings = args.smoke
   ? { rounds: 1, seconds: 1, warmup: 0, connections: 4, freshTokens: 50 }
   : { rounds: Number(args.rounds), seconds: Number(args.seconds), warmup: Number(args.warmup), connections: Number(args.connections), freshTokens: Number(args['fresh-tokens']) };
+const costOnly = args['cost-only'];
+if (costOnly) Object.assign(settings, { rounds: 0, warmup: 0 });
+// The smoke run's counts, like its rates, only prove that the mode works.
+const costSettings: CostSettings | undefined =
+  args.cost || costOnly
+    ? args.smoke
+      ? { warmup: 200, requests: 100, tolerance: 1, maxCounts: 2, connections: 4 }
+      : {
+          warmup: Number(args['cost-warmup']),
+          requests: Number(args['cost-requests']),
+          tolerance: Number(args['cost-tolerance']),
+          maxCounts: Number(args['cost-max-counts']),
+          connections: Number(args['cost-connections']),
+        }
+    : undefined;
+const costNodeArgs = [...(args['cost-profile'] ? ['--perf-basic-prof'] : []), ...(args['cost-node-args']?.split(' ').filter(Boolean) ?? [])];
 
 const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
 const loadBefore = load();
@@ -48,14 +77,32 @@ try {
       log(`round ${round + 1}/${settings.rounds} ${scenario.id}: ${Math.round(measurement.requestsPerSecond)} req/s`);
     }
   }
-  const rows = summarize(scenarios, results);
+  const costs = new Map<string, RowCost>();
+  if (costSettings) {
+    for (const row of costRows(rig).filter((row) => !only || only.includes(row.id))) {
+      log(`cost: ${row.id} under callgrind (${costSettings.warmup} warm-up, counts of ${costSettings.requests})`);
+      const cost = await measureRowCost(rig, row, costSettings, costNodeArgs);
+      if (args['cost-profile']) cost.dumps = cost.dumps.map(nameDumpFile);
+      log(`cost: ${row.id}: ${cost.counts.map((count) => Math.round(count)).join(', ')} instructions per request${cost.settled ? '' : ' (NOT SETTLED)'}; dumps ${cost.dumps[0]}...`);
+      costs.set(row.id, cost);
+    }
+  }
+  const rows = summarize(scenarios, results, costs);
   const loadAfter = load();
-  const conditions =
-    `${settings.rounds} rounds × ${settings.seconds} s per scenario, wrk -t1 -c${settings.connections}, loopback; ` +
-    `load average ${loadBefore} before, ${loadAfter} after; Node ${process.version}`;
-  process.stdout.write(`\n${conditions}\n\n${formatTable(rows)}\n\n`);
-  process.stdout.write(targetsMet(rows) ? 'All targets met.\n' : 'Some targets missed (see the Target column).\n');
-  if (args.json) writeFileSync(args.json, JSON.stringify({ settings, loadBefore, loadAfter, rows }, null, 2));
+  const costConditions = costSettings
+    ? `instructions per request: callgrind, every thread of the server process, ${costSettings.warmup} requests of warm-up, ` +
+      `then counts of ${costSettings.requests} requests over ${costSettings.connections} connections until two in a row agree within ${costSettings.tolerance * 100}% (their mean)`
+    : undefined;
+  if (costOnly) {
+    process.stdout.write(`\n${costConditions}; Node ${process.version}\n\n${formatCostTable(rows)}\n\n`);
+  } else {
+    const conditions =
+      `${settings.rounds} rounds × ${settings.seconds} s per scenario, wrk -t1 -c${settings.connections}, loopback; ` +
+      `load average ${loadBefore} before, ${loadAfter} after; Node ${process.version}`;
+    process.stdout.write(`\n${conditions}${costConditions ? `\n${costConditions}` : ''}\n\n${formatTable(rows)}\n\n`);
+    process.stdout.write(targetsMet(rows) ? 'All targets met.\n' : 'Some targets missed (see the Target column).\n');
+  }
+  if (args.json) writeFileSync(args.json, JSON.stringify({ settings, ...(costSettings ? { costSettings } : {}), loadBefore, loadAfter, rows }, null, 2));
 } finally {
   await rig.close();
 }
