@@ -30,10 +30,15 @@ export interface CostSettings {
 }
 
 export interface RowCost {
-  /** Instructions per request, every thread of the server process: the mean of the last two counts. */
+  /**
+   * Instructions per request, every thread of the server process, V8's compilers apart: the
+   * mean of the last two counts.
+   */
   instructionsPerRequest: number;
-  /** Every count, in order; the ones before the last two still had V8 compiling or re-optimizing. */
+  /** Every count of those, in order; the earlier ones still had code being optimized. */
   counts: number[];
+  /** V8's compilers, per request, over the same last two counts. */
+  compilerPerRequest: number;
   /** Whether the last two counts agree within the tolerance. */
   settled: boolean;
   /** callgrind's dumps, one per count, for callgrind_annotate. */
@@ -96,7 +101,9 @@ async function startServer(rig: Rig, row: CostRow, nodeArgs: readonly string[]):
  * request shows where req/s on a shared machine cannot. Warm-up runs uninstrumented (faster).
  */
 export async function measureRowCost(rig: Rig, row: CostRow, settings: CostSettings, nodeArgs: readonly string[] = []): Promise<RowCost> {
-  const { server, port } = await startServer(rig, row, nodeArgs);
+  // --predictable: V8 on one thread, its collections and compilations at the same points in
+  // every run, so one sequence of requests gives the same count to within a fraction of 1%.
+  const { server, port } = await startServer(rig, row, ['--predictable', ...nodeArgs]);
   try {
     const values = row.cycle?.values ?? [undefined];
     const requests = values.map((value) => rawRequest(port, '/auth', value === undefined ? row.headers : { ...row.headers, [row.cycle!.header]: row.cycle!.prefix + value }));
@@ -108,15 +115,19 @@ export async function measureRowCost(rig: Rig, row: CostRow, settings: CostSetti
     // after the warm-up: a count with a compilation in it is far off the others. The steady
     // state is two counts in a row that agree.
     const counts: number[] = [];
+    const compiling: number[] = [];
     let settled = false;
     while (!settled && counts.length < settings.maxCounts) {
-      counts.push((await server.count(() => load(settings.requests))) / settings.requests);
+      const { total, compiler } = await server.count(() => load(settings.requests));
+      counts.push((total - compiler) / settings.requests);
+      compiling.push(compiler / settings.requests);
       settled = counts.length >= 2 && agree(counts.at(-1)!, counts.at(-2)!, settings.tolerance);
     }
-    const lastTwo = counts.slice(-2);
+    const meanOfLastTwo = (values: number[]) => values.slice(-2).reduce((sum, value) => sum + value, 0) / Math.min(2, values.length);
     return {
-      instructionsPerRequest: lastTwo.reduce((sum, count) => sum + count, 0) / lastTwo.length,
+      instructionsPerRequest: meanOfLastTwo(counts),
       counts,
+      compilerPerRequest: meanOfLastTwo(compiling),
       settled,
       dumps: counts.map((_, at) => `${server.outFile}.${at + 1}`),
     };

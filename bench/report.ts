@@ -27,6 +27,9 @@ export interface RowSummary {
   instructionsPerRequest?: number;
   instructionCounts?: number[];
   instructionsSettled?: boolean;
+  /** V8's compilers per request (not in instructionsPerRequest): recompilation that never stops. */
+  compilerInstructionsPerRequest?: number;
+  instructionDumps?: string[];
   /** The floor's instructions per request over this row's: comparable with the req/s ratio. */
   instructionRatioToFloor?: number;
 }
@@ -78,6 +81,8 @@ export function summarize(
             instructionsPerRequest: cost.instructionsPerRequest,
             instructionCounts: cost.counts,
             instructionsSettled: cost.settled,
+            compilerInstructionsPerRequest: cost.compilerPerRequest,
+            instructionDumps: cost.dumps,
             ...(floorCost !== undefined ? { instructionRatioToFloor: floorCost / cost.instructionsPerRequest } : {}),
           }
         : {}),
@@ -134,12 +139,12 @@ export function formatTable(rows: readonly RowSummary[]): string {
 
 /** The counted rows alone (--cost-only), with every count, so their agreement shows. */
 export function formatCostTable(rows: readonly RowSummary[]): string {
-  const lines = ['| Row | Scenario | instructions/req | floor ÷ row | counts (the last two agree) |', '|---|---|---:|---:|---|'];
+  const lines = ['| Row | Scenario | instructions/req | floor ÷ row | counts (the last two agree) | + compilers/req |', '|---|---|---:|---:|---|---:|'];
   for (const row of [...rows].sort(byRow)) {
     if (row.instructionsPerRequest === undefined) continue;
     const ratio = row.id === COST_FLOOR || row.instructionRatioToFloor === undefined ? '' : row.instructionRatioToFloor.toFixed(2);
     const counts = (row.instructionCounts ?? []).map(rate).join(', ');
-    lines.push(`| ${row.row} | ${row.name} | ${rate(row.instructionsPerRequest)} | ${ratio} | ${counts}${row.instructionsSettled === false ? ' (unsettled)' : ''} |`);
+    lines.push(`| ${row.row} | ${row.name} | ${rate(row.instructionsPerRequest)} | ${ratio} | ${counts}${row.instructionsSettled === false ? ' (unsettled)' : ''} | ${rate(row.compilerInstructionsPerRequest ?? 0)} |`);
   }
   return lines.join('\n');
 }

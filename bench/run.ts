@@ -24,11 +24,12 @@ const { values: args } = parseArgs({
     // Instructions per request under callgrind, after the req/s rounds (--cost-only: instead of them).
     cost: { type: 'boolean', default: false },
     'cost-only': { type: 'boolean', default: false },
-    'cost-warmup': { type: 'string', default: '10000' },
-    'cost-requests': { type: 'string', default: '2000' },
+    'cost-warmup': { type: 'string', default: '30000' },
+    'cost-requests': { type: 'string', default: '4000' },
     'cost-tolerance': { type: 'string', default: '0.01' },
-    'cost-max-counts': { type: 'string', default: '8' },
-    'cost-connections': { type: 'string', default: '8' },
+    'cost-max-counts': { type: 'string', default: '6' },
+    // One connection: the server sees the same sequence of events in every run.
+    'cost-connections': { type: 'string', default: '1' },
     'cost-node-args': { type: 'string' },
     // Also names the JavaScript in callgrind's dumps (node --perf-basic-prof), for callgrind_annotate.
     'cost-profile': { type: 'boolean', default: false },
@@ -45,7 +46,7 @@ if (costOnly) Object.assign(settings, { rounds: 0, warmup: 0 });
 const costSettings: CostSettings | undefined =
   args.cost || costOnly
     ? args.smoke
-      ? { warmup: 200, requests: 100, tolerance: 1, maxCounts: 2, connections: 4 }
+      ? { warmup: 200, requests: 100, tolerance: 1, maxCounts: 2, connections: 1 }
       : {
           warmup: Number(args['cost-warmup']),
           requests: Number(args['cost-requests']),
@@ -81,17 +82,21 @@ try {
   if (costSettings) {
     for (const row of costRows(rig).filter((row) => !only || only.includes(row.id))) {
       log(`cost: ${row.id} under callgrind (${costSettings.warmup} warm-up, counts of ${costSettings.requests})`);
+      const started = Date.now();
       const cost = await measureRowCost(rig, row, costSettings, costNodeArgs);
       if (args['cost-profile']) cost.dumps = cost.dumps.map(nameDumpFile);
-      log(`cost: ${row.id}: ${cost.counts.map((count) => Math.round(count)).join(', ')} instructions per request${cost.settled ? '' : ' (NOT SETTLED)'}; dumps ${cost.dumps[0]}...`);
+      log(
+        `cost: ${row.id}: ${cost.counts.map((count) => Math.round(count)).join(', ')} instructions per request${cost.settled ? '' : ' (NOT SETTLED)'}, ` +
+          `${Math.round(cost.compilerPerRequest)} more in V8's compilers; ${Math.round((Date.now() - started) / 1000)} s; dumps ${cost.dumps.at(-1)}`,
+      );
       costs.set(row.id, cost);
     }
   }
   const rows = summarize(scenarios, results, costs);
   const loadAfter = load();
   const costConditions = costSettings
-    ? `instructions per request: callgrind, every thread of the server process, ${costSettings.warmup} requests of warm-up, ` +
-      `then counts of ${costSettings.requests} requests over ${costSettings.connections} connections until two in a row agree within ${costSettings.tolerance * 100}% (their mean)`
+    ? `instructions per request: callgrind, server process under node --predictable, V8's compilers apart; ${costSettings.warmup} requests of warm-up, ` +
+      `then counts of ${costSettings.requests} requests over ${costSettings.connections} connection(s) until two in a row agree within ${costSettings.tolerance * 100}% (their mean)`
     : undefined;
   if (costOnly) {
     process.stdout.write(`\n${costConditions}; Node ${process.version}\n\n${formatCostTable(rows)}\n\n`);
