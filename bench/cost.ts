@@ -4,12 +4,15 @@ import { waitFor } from '../test/support/wait-for.js';
 import { spawnUnderCallgrind, type UnderCallgrind } from './callgrind.js';
 import { rawRequest, sendFixedLoad } from './fixed-load.js';
 import { REFERENCE_SERVERS } from './reference-servers.js';
-import type { Rig, SidecarName } from './rig.js';
+import type { Fixtures, SidecarName } from './fixtures.js';
 import { NGINX_SUBREQUEST_HEADERS } from './scenarios.js';
 
 /** A row whose cost is counted: which server, what it is sent, what it must answer. */
 export interface CostRow {
   id: string;
+  /** The row of the bench's table, and what it is. */
+  row: string;
+  name: string;
   server: 'floor' | SidecarName;
   headers: Record<string, string>;
   /** One value per request, in turn, in this header (distinct tokens or sessions). */
@@ -47,17 +50,17 @@ export interface RowCost {
 
 const agree = (a: number, b: number, tolerance: number) => Math.abs(a - b) <= tolerance * Math.min(a, b);
 
-export function costRows(rig: Rig): CostRow[] {
+export function costRows(rig: Fixtures): CostRow[] {
   const bearer = { ...NGINX_SUBREQUEST_HEADERS, authorization: `Bearer ${rig.cachedToken}` };
   const sessions = { header: 'cookie', prefix: 'session=', values: rig.sessions };
   return [
-    { id: 'floor', server: 'floor', headers: bearer, status: 200 },
-    { id: 'jwt-cached', server: 'gate', headers: bearer, status: 200 },
-    { id: 'jwt-fresh', server: 'uncachedGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: { header: 'authorization', prefix: 'Bearer ', values: rig.freshTokens }, status: 200 },
-    { id: 'no-credentials', server: 'gate', headers: NGINX_SUBREQUEST_HEADERS, status: 401 },
-    { id: 'session-memory', server: 'gate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
-    { id: 'session-redis', server: 'redisGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
-    { id: 'session-miss', server: 'resolverGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
+    { id: 'floor', row: '2 ref', name: "the floor: Node writing row 2's 200 prebuilt", server: 'floor', headers: bearer, status: 200 },
+    { id: 'jwt-cached', row: '2', name: '/auth, JWT seen before', server: 'gate', headers: bearer, status: 200 },
+    { id: 'jwt-fresh', row: '3', name: '/auth, fresh JWT each time (cache off)', server: 'uncachedGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: { header: 'authorization', prefix: 'Bearer ', values: rig.freshTokens }, status: 200 },
+    { id: 'session-memory', row: '4a', name: '/auth, session from the in-process cache', server: 'gate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
+    { id: 'session-redis', row: '4b', name: '/auth, session from Redis', server: 'redisGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
+    { id: 'session-miss', row: '4c', name: '/auth, session from the resolver (miss)', server: 'resolverGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
+    { id: 'no-credentials', row: '5', name: '/auth, no credentials (401)', server: 'gate', headers: NGINX_SUBREQUEST_HEADERS, status: 401 },
   ];
 }
 
@@ -76,7 +79,7 @@ function slowMotionEnv(name: SidecarName): Record<string, string> {
 }
 
 /** The server of a row, under callgrind, on a fresh port: a process of its own per row. */
-async function startServer(rig: Rig, row: CostRow, nodeArgs: readonly string[]): Promise<{ server: UnderCallgrind; port: number }> {
+async function startServer(rig: Fixtures, row: CostRow, nodeArgs: readonly string[]): Promise<{ server: UnderCallgrind; port: number }> {
   const port = await freePort();
   const server =
     row.server === 'floor'
@@ -100,7 +103,7 @@ async function startServer(rig: Rig, row: CostRow, nodeArgs: readonly string[]):
  * executes, whatever else the machine is doing, so a change of a few hundred instructions per
  * request shows where req/s on a shared machine cannot. Warm-up runs uninstrumented (faster).
  */
-export async function measureRowCost(rig: Rig, row: CostRow, settings: CostSettings, nodeArgs: readonly string[] = []): Promise<RowCost> {
+export async function measureRowCost(rig: Fixtures, row: CostRow, settings: CostSettings, nodeArgs: readonly string[] = []): Promise<RowCost> {
   // --predictable: V8 on one thread, its collections and compilations at the same points in
   // every run, so one sequence of requests gives the same count to within a fraction of 1%.
   const { server, port } = await startServer(rig, row, ['--predictable', ...nodeArgs]);

@@ -138,13 +138,13 @@ export function formatTable(rows: readonly RowSummary[]): string {
 }
 
 /** The counted rows alone (--cost-only), with every count, so their agreement shows. */
-export function formatCostTable(rows: readonly RowSummary[]): string {
+export function formatCostTable(rows: ReadonlyArray<RowCost & { id: string; row: string; name: string }>): string {
+  const floor = rows.find((row) => row.id === COST_FLOOR)?.instructionsPerRequest;
   const lines = ['| Row | Scenario | instructions/req | floor ÷ row | counts (the last two agree) | + compilers/req |', '|---|---|---:|---:|---|---:|'];
-  for (const row of [...rows].sort(byRow)) {
-    if (row.instructionsPerRequest === undefined) continue;
-    const ratio = row.id === COST_FLOOR || row.instructionRatioToFloor === undefined ? '' : row.instructionRatioToFloor.toFixed(2);
-    const counts = (row.instructionCounts ?? []).map(rate).join(', ');
-    lines.push(`| ${row.row} | ${row.name} | ${rate(row.instructionsPerRequest)} | ${ratio} | ${counts}${row.instructionsSettled === false ? ' (unsettled)' : ''} | ${rate(row.compilerInstructionsPerRequest ?? 0)} |`);
+  for (const row of [...rows].sort((a, b) => a.row.localeCompare(b.row, 'en', { numeric: true }))) {
+    const ratio = row.id === COST_FLOOR || floor === undefined ? '' : (floor / row.instructionsPerRequest).toFixed(2);
+    const counts = row.counts.map(rate).join(', ');
+    lines.push(`| ${row.row} | ${row.name} | ${rate(row.instructionsPerRequest)} | ${ratio} | ${counts}${row.settled ? '' : ' (unsettled)'} | ${rate(row.compilerPerRequest)} |`);
   }
   return lines.join('\n');
 }

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { nameDumpFile } from './callgrind-names.js';
 import { costRows, measureRowCost, type CostSettings, type RowCost } from './cost.js';
 import { formatCostTable, formatTable, rotation, summarize, targetsMet } from './report.js';
+import { startFixtures } from './fixtures.js';
 import { startRig } from './rig.js';
 import { buildScenarios, type Measurement } from './scenarios.js';
 
@@ -61,10 +62,12 @@ const load = () => loadavg().map((value) => value.toFixed(2)).join(' ');
 const loadBefore = load();
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-const rig = await startRig({ freshTokens: settings.freshTokens, ...(args.profile ? { profileDir: args.profile } : {}) });
+// The cost mode alone needs no server but its own (under valgrind): no rig to start.
+const fullRig = costOnly ? undefined : await startRig({ freshTokens: settings.freshTokens, ...(args.profile ? { profileDir: args.profile } : {}) });
+const rig = fullRig ?? (await startFixtures({ freshTokens: settings.freshTokens }));
 try {
   const only = args.only?.split(',');
-  const scenarios = buildScenarios(rig).filter((scenario) => !only || only.includes(scenario.id));
+  const scenarios = fullRig ? buildScenarios(fullRig).filter((scenario) => !only || only.includes(scenario.id)) : [];
   for (const scenario of scenarios) await scenario.probe();
   if (settings.warmup > 0) {
     log(`warm-up: ${settings.warmup} s per scenario`);
@@ -93,13 +96,14 @@ try {
     }
   }
   const rows = summarize(scenarios, results, costs);
+  const costTable = [...costs].map(([id, cost]) => ({ ...costRows(rig).find((row) => row.id === id)!, ...cost, cycle: undefined, headers: undefined }));
   const loadAfter = load();
   const costConditions = costSettings
     ? `instructions per request: callgrind, server process under node --predictable, V8's compilers apart; ${costSettings.warmup} requests of warm-up, ` +
       `then counts of ${costSettings.requests} requests over ${costSettings.connections} connection(s) until two in a row agree within ${costSettings.tolerance * 100}% (their mean)`
     : undefined;
   if (costOnly) {
-    process.stdout.write(`\n${costConditions}; Node ${process.version}\n\n${formatCostTable(rows)}\n\n`);
+    process.stdout.write(`\n${costConditions}; Node ${process.version}\n\n${formatCostTable(costTable)}\n\n`);
   } else {
     const conditions =
       `${settings.rounds} rounds × ${settings.seconds} s per scenario, wrk -t1 -c${settings.connections}, loopback; ` +
@@ -107,7 +111,8 @@ try {
     process.stdout.write(`\n${conditions}${costConditions ? `\n${costConditions}` : ''}\n\n${formatTable(rows)}\n\n`);
     process.stdout.write(targetsMet(rows) ? 'All targets met.\n' : 'Some targets missed (see the Target column).\n');
   }
-  if (args.json) writeFileSync(args.json, JSON.stringify({ settings, ...(costSettings ? { costSettings } : {}), loadBefore, loadAfter, rows }, null, 2));
+  const json = costOnly ? { costSettings, costs: costTable } : { settings, ...(costSettings ? { costSettings, costs: costTable } : {}), loadBefore, loadAfter, rows };
+  if (args.json) writeFileSync(args.json, JSON.stringify(json, null, 2));
 } finally {
   await rig.close();
 }
