@@ -4,6 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDumpCost } from '../bench/callgrind.js';
+import { nameDump, readPerfMap } from '../bench/callgrind-names.js';
 import { formatTable, median, rotation, summarize, type RowSummary } from '../bench/report.js';
 import { loadScenario, type Measurement, type Scenario } from '../bench/scenarios.js';
 import { REPO, tempDir } from './support/processes.js';
@@ -43,6 +45,43 @@ describe('bench arithmetic', () => {
     expect(byId.slow!.comparisons[0]).toMatchObject({ ratio: 0.4, met: false });
     expect(formatTable(rows)).toContain('| slow | slow | 40 |');
     expect(formatTable(rows)).toContain('**missed**');
+  });
+});
+
+// A dump in callgrind's format: self costs under fn=, a call's inclusive cost after calls=.
+const DUMP = [
+  'events: Ir',
+  'fn=(1) node::http::Parse()',
+  '0 100',
+  'cfn=(2) v8::internal::compiler::PipelineImpl::OptimizeGraph()',
+  'calls=1 0',
+  '0 500',
+  'fn=(2)',
+  '0 480',
+  '+2 20',
+  'fn=(3) 0x0000000018000010',
+  '0 7',
+  'fn=(4) v8::internal::maglev::MaglevGraphBuilder::Build()',
+  '0 30',
+  'totals: 637',
+].join('\n');
+
+describe('the cost mode reading callgrind', () => {
+  it('sums self costs only, a call line being the callee\'s cost counted again', () => {
+    expect(readDumpCost(DUMP).total).toBe(637);
+  });
+
+  it('counts V8\'s compilers apart, by function name (names given once, then by id)', () => {
+    expect(readDumpCost(DUMP).compiler).toBe(530);
+  });
+
+  it('names generated code from node --perf-basic-prof\'s map, a later entry for the same start winning', () => {
+    const map = readPerfMap('18000000 40 JS:~decideAuth file:///dist/auth-decision.js:25\n18000000 40 JS:*decideAuth file:///dist/auth-decision.js:25\n');
+    const named = nameDump(DUMP, map);
+    expect(named).toContain('fn=(3) JS:*decideAuth file:///dist/auth-decision.js:25');
+    // What the map does not cover keeps its address; costs are untouched.
+    expect(nameDump('fn=(9) 0x0000000019000000', map)).toBe('fn=(9) 0x0000000019000000');
+    expect(readDumpCost(named)).toEqual(readDumpCost(DUMP));
   });
 });
 
