@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDumpCost } from '../bench/callgrind.js';
+import { rawRequest, sendFixedLoad } from '../bench/fixed-load.js';
 import { nameDump, readPerfMap } from '../bench/callgrind-names.js';
 import { formatTable, median, rotation, summarize, type RowSummary } from '../bench/report.js';
 import { loadScenario, type Measurement, type Scenario } from '../bench/scenarios.js';
@@ -82,6 +83,30 @@ describe('the cost mode reading callgrind', () => {
     // What the map does not cover keeps its address; costs are untouched.
     expect(nameDump('fn=(9) 0x0000000019000000', map)).toBe('fn=(9) 0x0000000019000000');
     expect(readDumpCost(named)).toEqual(readDumpCost(DUMP));
+  });
+});
+
+describe("the cost mode's fixed load", () => {
+  it('sends exactly the count, again on a new connection when the server closes one under a request', async () => {
+    let served = 0;
+    const server = http.createServer((request, response) => {
+      served++;
+      response.writeHead(200, { 'content-length': '0' }).end();
+      // As a server past its keep-alive timeout does: the next request finds the connection gone.
+      if (served % 25 === 0) request.socket.destroy();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await sendFixedLoad({ port, requests: [rawRequest(port, '/auth', {})], total: 300, connections: 2, status: 200 });
+      // A request whose connection went before it was read is served once, on the new one.
+      expect(served).toBeGreaterThanOrEqual(300);
+      expect(served).toBeLessThan(315);
+      await expect(sendFixedLoad({ port, requests: [rawRequest(port, '/auth', {})], total: 10, connections: 1, status: 401 })).rejects.toThrow(/expected HTTP\/1.1 401/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 
