@@ -110,6 +110,23 @@ describe("the cost mode's fixed load", () => {
   });
 });
 
+describe('the table with instruction counts (--cost)', () => {
+  it('adds a column with each row\'s instructions and the floor\'s over them, and keeps it out otherwise', () => {
+    const results = new Map<string, Measurement[]>([
+      ['floor', [{ requestsPerSecond: 100 }]],
+      ['jwt-cached', [{ requestsPerSecond: 60 }]],
+    ]);
+    const cost = (instructionsPerRequest: number) => ({ instructionsPerRequest, counts: [instructionsPerRequest + 1000, instructionsPerRequest], compilerPerRequest: 500, settled: true, dumps: [] });
+    const scenarios = [scenario('floor'), scenario('jwt-cached', [{ against: 'floor', atLeast: 0.85 }])];
+    const rows = summarize(scenarios, results, new Map([['floor', cost(60_000)], ['jwt-cached', cost(120_000)]]));
+    const jwt = rows.find((row) => row.id === 'jwt-cached')!;
+    expect(jwt.instructionRatioToFloor).toBe(0.5);
+    expect(formatTable(rows)).toContain('| 120,000 (0.50) |');
+    expect(formatTable(rows)).toContain('instructions/req (floor ÷ row)');
+    expect(formatTable(summarize(scenarios, results))).not.toContain('instructions/req');
+  });
+});
+
 describe('a bench row that answers wrongly', () => {
   let server: http.Server;
   let url: string;
