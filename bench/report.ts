@@ -1,3 +1,4 @@
+import type { RowCost } from './cost.js';
 import type { Measurement, Scenario } from './scenarios.js';
 
 export interface ComparisonSummary {
@@ -22,7 +23,19 @@ export interface RowSummary {
   comparisons: ComparisonSummary[];
   p99UnderMs?: number;
   p99Met?: boolean;
+  /** Under callgrind (--cost): instructions per request of the server process, and each count. */
+  instructionsPerRequest?: number;
+  instructionCounts?: number[];
+  instructionsSettled?: boolean;
+  /** V8's compilers per request (not in instructionsPerRequest): recompilation that never stops. */
+  compilerInstructionsPerRequest?: number;
+  instructionDumps?: string[];
+  /** The floor's instructions per request over this row's: comparable with the req/s ratio. */
+  instructionRatioToFloor?: number;
 }
+
+/** The row every /auth row's instructions are compared with. */
+export const COST_FLOOR = 'floor';
 
 /** Round r runs the scenarios starting at the r-th, so no scenario always runs first or last. */
 export function rotation<T>(items: readonly T[], round: number): T[] {
@@ -42,10 +55,16 @@ const medianOf = (measurements: Measurement[], pick: (m: Measurement) => number 
   return values.length > 0 ? median(values) : undefined;
 };
 
-export function summarize(scenarios: readonly Scenario[], results: ReadonlyMap<string, Measurement[]>): RowSummary[] {
-  const rows = scenarios.map((scenario) => {
+export function summarize(
+  scenarios: readonly Scenario[],
+  results: ReadonlyMap<string, Measurement[]>,
+  costs: ReadonlyMap<string, RowCost> = new Map(),
+): RowSummary[] {
+  const floorCost = costs.get(COST_FLOOR)?.instructionsPerRequest;
+  const rows = scenarios.map((scenario): RowSummary => {
     const measurements = results.get(scenario.id) ?? [];
     const p99Ms = medianOf(measurements, (m) => m.p99Ms);
+    const cost = costs.get(scenario.id);
     return {
       id: scenario.id,
       row: scenario.row,
@@ -57,6 +76,16 @@ export function summarize(scenarios: readonly Scenario[], results: ReadonlyMap<s
       rounds: measurements.map((m) => m.requestsPerSecond),
       comparisons: [] as ComparisonSummary[],
       ...(scenario.p99UnderMs !== undefined ? { p99UnderMs: scenario.p99UnderMs, p99Met: p99Ms !== undefined && p99Ms < scenario.p99UnderMs } : {}),
+      ...(cost
+        ? {
+            instructionsPerRequest: cost.instructionsPerRequest,
+            instructionCounts: cost.counts,
+            instructionsSettled: cost.settled,
+            compilerInstructionsPerRequest: cost.compilerPerRequest,
+            instructionDumps: cost.dumps,
+            ...(floorCost !== undefined ? { instructionRatioToFloor: floorCost / cost.instructionsPerRequest } : {}),
+          }
+        : {}),
     };
   });
   const byId = new Map(rows.map((row) => [row.id, row]));
@@ -85,15 +114,38 @@ function targetCell(row: RowSummary): string {
   return `${parts.join(', ')}: ${met ? 'met' : '**missed**'}`;
 }
 
+/** Instructions per request, and the floor's over this row's in brackets. */
+function costCell(row: RowSummary): string {
+  if (row.instructionsPerRequest === undefined) return '–';
+  const ratio = row.instructionRatioToFloor !== undefined && row.id !== COST_FLOOR ? ` (${row.instructionRatioToFloor.toFixed(2)})` : '';
+  return `${rate(row.instructionsPerRequest)}${ratio}${row.instructionsSettled === false ? ' unsettled' : ''}`;
+}
+
+const byRow = (a: RowSummary, b: RowSummary) => a.row.localeCompare(b.row, 'en', { numeric: true });
+
 /** The results as a Markdown table: readable in a terminal, pasted as is into the README. */
 export function formatTable(rows: readonly RowSummary[]): string {
-  const lines = ['| Row | Scenario | req/s | p50 ms | p99 ms | server CPU µs/req | Ratio | Target |', '|---|---|---:|---:|---:|---:|---|---|'];
-  const entries: Array<{ row: string; line: string }> = rows.map((row) => {
+  // The instructions column only when they were counted (--cost).
+  const withCost = rows.some((row) => row.instructionsPerRequest !== undefined);
+  const costHeader = withCost ? ' instructions/req (floor ÷ row) |' : '';
+  const lines = [`| Row | Scenario | req/s | p50 ms | p99 ms | server CPU µs/req |${costHeader} Ratio | Target |`, `|---|---|---:|---:|---:|---:|${withCost ? '---:|' : ''}---|---|`];
+  for (const row of [...rows].sort(byRow)) {
     const ratios = row.comparisons.map((c) => `${c.ratio.toFixed(2)} × row ${c.againstRow}`).join('; ');
-    return { row: row.row, line: `| ${row.row} | ${row.name} | ${rate(row.requestsPerSecond)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${us(row.serverCpuUs)} | ${ratios} | ${targetCell(row)} |` };
-  });
-  entries.sort((a, b) => a.row.localeCompare(b.row, 'en', { numeric: true }));
-  lines.push(...entries.map((entry) => entry.line));
+    const cost = withCost ? ` ${costCell(row)} |` : '';
+    lines.push(`| ${row.row} | ${row.name} | ${rate(row.requestsPerSecond)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${us(row.serverCpuUs)} |${cost} ${ratios} | ${targetCell(row)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The counted rows alone (--cost-only), with every count, so their agreement shows. */
+export function formatCostTable(rows: ReadonlyArray<RowCost & { id: string; row: string; name: string }>): string {
+  const floor = rows.find((row) => row.id === COST_FLOOR)?.instructionsPerRequest;
+  const lines = ['| Row | Scenario | instructions/req | floor ÷ row | counts (the last two agree) | + compilers/req |', '|---|---|---:|---:|---|---:|'];
+  for (const row of [...rows].sort((a, b) => a.row.localeCompare(b.row, 'en', { numeric: true }))) {
+    const ratio = row.id === COST_FLOOR || floor === undefined ? '' : (floor / row.instructionsPerRequest).toFixed(2);
+    const counts = row.counts.map(rate).join(', ');
+    lines.push(`| ${row.row} | ${row.name} | ${rate(row.instructionsPerRequest)} | ${ratio} | ${counts}${row.settled ? '' : ' (unsettled)'} | ${rate(row.compilerPerRequest)} |`);
+  }
   return lines.join('\n');
 }
 

@@ -1,11 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { accessTokenClaims, startAuthgearStandIn, type AuthgearStandIn } from '../test/support/authgear-stand-in.js';
-import { startGateProcess, startNginx, tempDir, type Spawned } from '../test/support/processes.js';
-import { startRedis, TEST_HMAC_SECRET } from '../test/support/redis.js';
+import { startGateProcess, startNginx, type Spawned } from '../test/support/processes.js';
+import { startFixtures, type Fixtures, type SidecarName } from './fixtures.js';
 import { startJoseRate, type JoseRate } from './jose-rate.js';
 import { startReferenceServer } from './reference-servers.js';
-import { mintTokens } from './tokens.js';
 
 export interface Server {
   url: string;
@@ -21,8 +17,7 @@ export interface RigOptions {
 }
 
 /** Everything the rows talk to, all on loopback, all started here and stopped by close(). */
-export interface Rig {
-  authgear: AuthgearStandIn;
+export interface Rig extends Fixtures {
   bare: Server;
   /** Node writing the sidecar's 200 prebuilt, deciding nothing (row 2's reference). */
   floor: Server;
@@ -38,67 +33,41 @@ export interface Rig {
   /** The same nginx config, asking the floor reference instead of the sidecar (row 6's reference). */
   nginxToFloor: Server;
   joseRate: JoseRate;
-  cachedToken: string;
-  freshTokens: string[];
-  /** The same tokens, one per line, for wrk. */
-  freshTokenFile: string;
-  /** Distinct Authgear session cookies the stand-in's resolver knows, and the same one per line. */
-  sessions: string[];
-  sessionFile: string;
-  close(): Promise<void>;
 }
 
 const asServer = (spawned: Spawned, port: number): Server => ({ url: `http://127.0.0.1:${port}`, port, pid: spawned.process.pid! });
 
 export async function startRig(options: RigOptions): Promise<Rig> {
-  const stops: Array<() => unknown> = [];
+  const fixtures = await startFixtures(options);
+  const stops: Array<() => unknown> = [() => fixtures.close()];
   const keep = async <T extends { stop(): unknown }>(starting: Promise<T>): Promise<T> => {
     const started = await starting;
     stops.push(() => started.stop());
     return started;
   };
   try {
-    const authgear = await startAuthgearStandIn();
-    stops.push(() => authgear.close());
-    const key = authgear.keys[0]!;
-    const now = Math.floor(Date.now() / 1000);
-    const freshTokens = await mintTokens({ key, claims: accessTokenClaims(authgear.origin, now, 3600), total: options.freshTokens });
-    const sessions = Array.from({ length: options.freshTokens }, () => authgear.sessions.issue('session').value);
-    const dir = tempDir('bench');
-    const writeLines = (name: string, lines: string[]) => {
-      writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
-      return join(dir, name);
-    };
-
     const bare = await keep(startReferenceServer('bare'));
     const floor = await keep(startReferenceServer('floor'));
-    const redis = await keep(startRedis());
     const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options.profileDir}`] : [];
-    const sidecar = (env: Record<string, string>) =>
-      keep(startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', ...env }, { nodeArgs })).then((gate) => asServer(gate, gate.port));
-    const gate = await sidecar({});
+    const sidecar = (name: SidecarName) =>
+      keep(startGateProcess(fixtures.sidecarEnv[name], { nodeArgs })).then((gate) => asServer(gate, gate.port));
+    const gate = await sidecar('gate');
     const nginx = await keep(startNginx({ gatePort: gate.port, appPort: bare.port }));
     const nginxToFloor = await keep(startNginx({ gatePort: floor.port, appPort: bare.port }));
-    const joseRate = await keep(startJoseRate({ publicJwk: key.publicJwk, issuer: authgear.origin, tokens: freshTokens }));
+    const key = fixtures.authgear.keys[0]!;
+    const joseRate = await keep(startJoseRate({ publicJwk: key.publicJwk, issuer: fixtures.authgear.origin, tokens: fixtures.freshTokens }));
 
     return {
-      authgear,
+      ...fixtures,
       bare,
       floor,
       gate,
-      uncachedGate: await sidecar({ TOKEN_CACHE_MAX_ENTRIES: '0' }),
-      // Every request reads Redis: no in-process tier in front of it.
-      redisGate: await sidecar({ REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, RESOLVER_LOCAL_TTL_SECONDS: '0' }),
-      // Nothing is reused: every request asks the resolver.
-      resolverGate: await sidecar({ RESOLVER_POSITIVE_TTL_SECONDS: '0' }),
+      uncachedGate: await sidecar('uncachedGate'),
+      redisGate: await sidecar('redisGate'),
+      resolverGate: await sidecar('resolverGate'),
       nginx: asServer(nginx, nginx.port),
       nginxToFloor: asServer(nginxToFloor, nginxToFloor.port),
       joseRate,
-      cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
-      freshTokens,
-      freshTokenFile: writeLines('fresh-tokens.txt', freshTokens),
-      sessions,
-      sessionFile: writeLines('sessions.txt', sessions),
       close: () => stopAll(stops),
     };
   } catch (error) {

@@ -4,6 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDumpCost } from '../bench/callgrind.js';
+import { rawRequest, sendFixedLoad } from '../bench/fixed-load.js';
+import { nameDump, readPerfMap } from '../bench/callgrind-names.js';
 import { formatTable, median, rotation, summarize, type RowSummary } from '../bench/report.js';
 import { loadScenario, type Measurement, type Scenario } from '../bench/scenarios.js';
 import { REPO, tempDir } from './support/processes.js';
@@ -43,6 +46,84 @@ describe('bench arithmetic', () => {
     expect(byId.slow!.comparisons[0]).toMatchObject({ ratio: 0.4, met: false });
     expect(formatTable(rows)).toContain('| slow | slow | 40 |');
     expect(formatTable(rows)).toContain('**missed**');
+  });
+});
+
+// A dump in callgrind's format: self costs under fn=, a call's inclusive cost after calls=.
+const DUMP = [
+  'events: Ir',
+  'fn=(1) node::http::Parse()',
+  '0 100',
+  'cfn=(2) v8::internal::compiler::PipelineImpl::OptimizeGraph()',
+  'calls=1 0',
+  '0 500',
+  'fn=(2)',
+  '0 480',
+  '+2 20',
+  'fn=(3) 0x0000000018000010',
+  '0 7',
+  'fn=(4) v8::internal::maglev::MaglevGraphBuilder::Build()',
+  '0 30',
+  'totals: 637',
+].join('\n');
+
+describe('the cost mode reading callgrind', () => {
+  it('sums self costs only, a call line being the callee\'s cost counted again', () => {
+    expect(readDumpCost(DUMP).total).toBe(637);
+  });
+
+  it('counts V8\'s compilers apart, by function name (names given once, then by id)', () => {
+    expect(readDumpCost(DUMP).compiler).toBe(530);
+  });
+
+  it('names generated code from node --perf-basic-prof\'s map, a later entry for the same start winning', () => {
+    const map = readPerfMap('18000000 40 JS:~decideAuth file:///dist/auth-decision.js:25\n18000000 40 JS:*decideAuth file:///dist/auth-decision.js:25\n');
+    const named = nameDump(DUMP, map);
+    expect(named).toContain('fn=(3) JS:*decideAuth file:///dist/auth-decision.js:25');
+    // What the map does not cover keeps its address; costs are untouched.
+    expect(nameDump('fn=(9) 0x0000000019000000', map)).toBe('fn=(9) 0x0000000019000000');
+    expect(readDumpCost(named)).toEqual(readDumpCost(DUMP));
+  });
+});
+
+describe("the cost mode's fixed load", () => {
+  it('sends exactly the count, again on a new connection when the server closes one under a request', async () => {
+    let served = 0;
+    const server = http.createServer((request, response) => {
+      served++;
+      response.writeHead(200, { 'content-length': '0' }).end();
+      // As a server past its keep-alive timeout does: the next request finds the connection gone.
+      if (served % 25 === 0) request.socket.destroy();
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await sendFixedLoad({ port, requests: [rawRequest(port, '/auth', {})], total: 300, connections: 2, status: 200 });
+      // A request whose connection went before it was read is served once, on the new one.
+      expect(served).toBeGreaterThanOrEqual(300);
+      expect(served).toBeLessThan(315);
+      await expect(sendFixedLoad({ port, requests: [rawRequest(port, '/auth', {})], total: 10, connections: 1, status: 401 })).rejects.toThrow(/expected HTTP\/1.1 401/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('the table with instruction counts (--cost)', () => {
+  it('adds a column with each row\'s instructions and the floor\'s over them, and keeps it out otherwise', () => {
+    const results = new Map<string, Measurement[]>([
+      ['floor', [{ requestsPerSecond: 100 }]],
+      ['jwt-cached', [{ requestsPerSecond: 60 }]],
+    ]);
+    const cost = (instructionsPerRequest: number) => ({ instructionsPerRequest, counts: [instructionsPerRequest + 1000, instructionsPerRequest], compilerPerRequest: 500, settled: true, dumps: [] });
+    const scenarios = [scenario('floor'), scenario('jwt-cached', [{ against: 'floor', atLeast: 0.85 }])];
+    const rows = summarize(scenarios, results, new Map([['floor', cost(60_000)], ['jwt-cached', cost(120_000)]]));
+    const jwt = rows.find((row) => row.id === 'jwt-cached')!;
+    expect(jwt.instructionRatioToFloor).toBe(0.5);
+    expect(formatTable(rows)).toContain('| 120,000 (0.50) |');
+    expect(formatTable(rows)).toContain('instructions/req (floor ÷ row)');
+    expect(formatTable(summarize(scenarios, results))).not.toContain('instructions/req');
   });
 });
 
