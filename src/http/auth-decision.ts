@@ -6,6 +6,7 @@ import { readOriginalRequest, type GatewayProtocol, type OriginalRequest } from 
 import { admitWithoutAuthentication, type Authorize } from '../policy/authorize.js';
 import type { RequirementLookup } from '../policy/route-requirements.js';
 import { denialAnswer, redirectAnswer, type Answer } from './denial-answer.js';
+import { createForgedHeaderCheck } from './forged-headers.js';
 import type { HeaderReader } from './request-headers.js';
 
 export const REASON_HEADER = 'x-authgear-gate-reason';
@@ -75,6 +76,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
   const readCredentials = createCredentialReader(options.credentials);
   const answerOptions = { realm: options.realm, login };
   const idTokenHeader = options.idTokenHeader.toLowerCase();
+  const refuseForgedHeaders = createForgedHeaderCheck({ idTokenHeader });
 
   return function decideAuth({ header, query }: AuthQuestion) {
     const started = performance.now();
@@ -89,6 +91,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
 
     function decide(): Answer | Promise<Answer> {
       request = readOriginalRequest(header, gateway);
+      if (header.names) refuseForgedHeaders(header.names());
       const returnTo = login?.callbackTarget(request);
       if (returnTo !== undefined) return answer(redirectAnswer(request, returnTo), 'login_callback');
       const route = requirementsFor(request, query);

@@ -2,7 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 
-export type HeaderReader = (name: string) => string | undefined;
+export interface HeaderReader {
+  (name: string): string | undefined;
+  /** Every header name the client sent, as sent: for checks no fixed name can do. */
+  names?: () => Iterable<string>;
+}
 
 // Node keeps only the first copy of these when a request repeats them; every other header's
 // copies it joins, as the Fetch API does. Joining these too means a repeated Authorization
@@ -21,15 +25,20 @@ function joinedCopies(rawHeaders: readonly string[], name: string, first: string
 
 /** Reads the headers Node has already parsed (lower-case names), building no Fetch Headers. */
 export function nodeHeaderReader({ headers, rawHeaders }: Pick<IncomingMessage, 'headers' | 'rawHeaders'>): HeaderReader {
-  return (name) => {
+  const reader: HeaderReader = (name) => {
     const value = headers[name];
     if (typeof value !== 'string') return undefined;
     return NODE_KEEPS_FIRST.has(name) ? joinedCopies(rawHeaders, name, value) : value;
   };
+  reader.names = () => rawHeaders.filter((_value, at) => at % 2 === 0);
+  return reader;
 }
 
 /** Reads request headers: Node's own when served by @hono/node-server, else (app.request()) Hono's. */
 export function requestHeaders(c: Context): HeaderReader {
   const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-  return incoming ? nodeHeaderReader(incoming) : (name) => c.req.header(name);
+  if (incoming) return nodeHeaderReader(incoming);
+  const reader: HeaderReader = (name) => c.req.header(name);
+  reader.names = () => c.req.raw.headers.keys();
+  return reader;
 }
