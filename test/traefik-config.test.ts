@@ -12,7 +12,8 @@ import { loadStrictSchema } from './support/strict-schema.js';
 // (pkg/middlewares/auth/forward.go, rules-and-priority.md), as far as they matter here.
 const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
 const dynamic = parse(read('traefik/dynamic.yml'));
-const crds = parseAllDocuments(read('traefik/middleware.yaml')).concat(parseAllDocuments(read('traefik/ingressroute.yaml'))).map((document) => document.toJS());
+const documents = (path: string) => [...parseAllDocuments(read(path))].map((document) => document.toJS());
+const crds = [...documents('traefik/middleware.yaml'), ...documents('traefik/ingressroute.yaml')];
 const overlay = kustomize('deploy/overlays/traefik');
 
 type ForwardAuth = { address: string; authResponseHeaders?: string[]; authResponseHeadersRegex?: string; trustForwardHeader?: boolean };
@@ -121,7 +122,9 @@ describe('Traefik static configuration', () => {
   it('refuses before routing the encoded characters the sidecar refuses, and keeps path sanitizing on', () => {
     for (const [name, entryPoint] of Object.entries(traefik.entryPoints as Record<string, { http: { sanitizePath?: boolean; encodedCharacters: Record<string, boolean> } }>)) {
       expect(entryPoint.http.sanitizePath, name).not.toBe(false);
-      expect(entryPoint.http.encodedCharacters, name).toMatchObject({ allowEncodedSlash: false, allowEncodedBackSlash: false, allowEncodedNullCharacter: false, allowEncodedSemicolon: false });
+      expect(entryPoint.http.encodedCharacters, name).toMatchObject({
+        allowEncodedSlash: false, allowEncodedBackSlash: false, allowEncodedNullCharacter: false, allowEncodedSemicolon: false, allowEncodedQuestionMark: false, allowEncodedHash: false,
+      });
     }
   });
 

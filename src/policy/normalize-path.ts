@@ -20,6 +20,8 @@ export function normalizePath(rawPath: string): string {
   if (/\/\/|\/\.\.?(?:\/|$)/.test(rawPath)) refuse('has an empty or dot segment');
   const decoded = rawPath.includes('%') ? decodeEscapes(rawPath) : rawPath;
   if (/[\x00-\x1f\x7f]/.test(decoded)) refuse('has a control character');
+  // Spring's old trimTokens (CVE-2016-5007) and URL re-parsers drop it: /admin%20 is /admin.
+  if (/ \/| $|\/ /.test(decoded)) refuse('has a segment starting or ending with a space');
   if (/[^\x00-\x7f]/.test(decoded)) checkUnicode(decoded);
   return decoded;
 }
@@ -33,9 +35,11 @@ function refuse(why: string): never {
 }
 
 // Escapes a decoder may turn into path structure or into another spelling of the same text:
-// unreserved characters (RFC 3986 says they must not be encoded), `/`, `\`, `;`, and `%`
-// itself when it would make a second escape (%252e is %2e to a router that decodes twice).
-const NOT_TO_BE_ESCAPED = /^(?:[46][1-9a-f]|[57][0-9a]|3[0-9]|2[def]|5[cf]|7e|3b)$/i;
+// unreserved characters (RFC 3986 says they must not be encoded), `/`, `\`, `;`, `?` and `#`
+// (which end the path for a router that parses the decoded text again: /assets/..%23/admin
+// is /assets/.. to it), and `%` itself when it would make a second escape (%252e is %2e to a
+// router that decodes twice).
+const NOT_TO_BE_ESCAPED = /^(?:[46][1-9a-f]|[57][0-9a]|3[0-9]|2[def]|5[cf]|7e|3[bf]|23)$/i;
 
 function decodeEscapes(path: string): string {
   return path.replace(/%(.{0,2})/gs, (_escape, hex: string, at: number) => {
