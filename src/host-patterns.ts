@@ -1,11 +1,28 @@
 import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 
-// RFC 1123 labels (1-63 letters, digits, inner hyphens), 253 characters at most in all.
-const HOST_NAME = /^(?=[a-z0-9.-]{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const isLabelCharacter = (code: number) => (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) || code === 0x2d;
+
+/** RFC 1123: labels of 1-63 lower-case letters, digits and inner hyphens, 253 characters in all. */
+function isHostName(name: string): boolean {
+  if (name.length === 0 || name.length > 253) return false;
+  let labelStart = 0;
+  for (let at = 0; at <= name.length; at++) {
+    const code = at === name.length ? 0x2e : name.charCodeAt(at);
+    if (code !== 0x2e) {
+      if (!isLabelCharacter(code)) return false;
+      continue;
+    }
+    const length = at - labelStart;
+    if (length === 0 || length > 63 || name.charCodeAt(labelStart) === 0x2d || name.charCodeAt(at - 1) === 0x2d) return false;
+    labelStart = at + 1;
+  }
+  return true;
+}
+
 // WHATWG parsers read a name whose last label is a number as an IPv4 address (`0x7f.1` and
 // `2130706433` are 127.0.0.1): only the dotted-quad spelling may be one.
-const NUMERIC_LAST_LABEL = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)$/;
+const NUMBER = /^(?:[0-9]+|0x[0-9a-f]*)$/;
 const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$/;
 
 /**
@@ -21,8 +38,11 @@ export function canonicalHostname(name: string): string | undefined {
     return lower.endsWith(']') && !literal.includes('%') && isIPv6(literal) ? lower : undefined;
   }
   const bare = lower.endsWith('.') ? lower.slice(0, -1) : lower;
-  if (!HOST_NAME.test(bare)) return undefined;
-  return NUMERIC_LAST_LABEL.test(bare) && !DOTTED_QUAD.test(bare) ? undefined : bare;
+  if (!isHostName(bare)) return undefined;
+  const lastLabel = bare.slice(bare.lastIndexOf('.') + 1);
+  // A letter first (every top-level domain): no number, no further test.
+  if (lastLabel.charCodeAt(0) > 0x39) return bare;
+  return NUMBER.test(lastLabel) && !DOTTED_QUAD.test(bare) ? undefined : bare;
 }
 
 /** `app.example.com`, or `*.example.com` for any name under example.com (not example.com itself). */

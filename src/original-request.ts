@@ -24,17 +24,17 @@ type HeaderReader = (name: string) => string | undefined;
 const METHOD = /^[A-Z][A-Z-]{0,19}$/;
 // Raw UTF-8 bytes arrive as latin1 from nginx's $request_uri; only controls and spaces are refused.
 const URI = /^\/[^\x00-\x20\x7f]{0,8191}$/;
-const HOST_AND_PORT = /^(\[[^\]]*\]|[^:[\]]*)(?::([1-9][0-9]{0,4}))?$/;
+const PORT = /^[1-9][0-9]{0,4}$/;
 // Traefik says ws/wss for WebSocket upgrades.
 const PROTO = new Map<string, OriginalRequest['proto']>([['http', 'http'], ['https', 'https'], ['ws', 'http'], ['wss', 'https']]);
 
 /** A Host value in the one spelling rules compare (see canonicalHostname), or undefined if invalid. */
 export function canonicalHost(host: string): string | undefined {
-  const match = HOST_AND_PORT.exec(host);
-  const name = match ? canonicalHostname(match[1]!) : undefined;
-  const port = match?.[2];
-  if (name === undefined || (port !== undefined && Number(port) > 65535)) return undefined;
-  return port === undefined ? name : `${name}:${port}`;
+  const colon = host.startsWith('[') ? host.indexOf(':', host.indexOf(']')) : host.indexOf(':');
+  const name = canonicalHostname(colon === -1 ? host : host.slice(0, colon));
+  if (name === undefined || colon === -1) return name;
+  const port = host.slice(colon + 1);
+  return PORT.test(port) && Number(port) <= 65535 ? `${name}:${port}` : undefined;
 }
 
 /** A canonical host without its port: what allow-lists compare. */

@@ -10,7 +10,7 @@ const TENANT_CLAIM = 'https://app.example.test/tenant';
 const check = createForgedHeaderCheck({ idTokenHeader: 'X-Authgear-Id-Token' });
 const refused = (name: string) => {
   try {
-    check([name]);
+    check({ findName: (test) => [name].find(test) });
     return false;
   } catch (error) {
     expect(error).toBeInstanceOf(Denial);
@@ -49,8 +49,11 @@ describe('headers only the sidecar may set, sent by the client', () => {
   it('reads every name Node parsed, repeats and odd case included', () => {
     const incoming = { headers: { host: 'a' }, rawHeaders: ['Host', 'a', 'X-Request-Id', '1', 'x_AUTHGEAR_user_ID', 'admin'] };
     const reader = nodeHeaderReader(incoming);
-    expect([...reader.names!()]).toEqual(['Host', 'X-Request-Id', 'x_AUTHGEAR_user_ID']);
-    expect(() => check(reader.names!())).toThrow(Denial);
+    const seen: string[] = [];
+    expect(reader.findName!((name) => seen.push(name) > 2)).toBe('x_AUTHGEAR_user_ID');
+    expect(seen).toEqual(['Host', 'X-Request-Id', 'x_AUTHGEAR_user_ID']);
+    expect(() => check(reader)).toThrow(Denial);
+    expect(() => check(nodeHeaderReader({ headers: {}, rawHeaders: ['X-Authgear-User-Id', 'x', 'X-Authgear-Id-Token', 'y'] }))).not.toThrow();
   });
 });
 
@@ -69,7 +72,8 @@ describe('the /auth decision', () => {
 
   it('refuses a forged custom claim header or alias, whatever the credentials, on public routes too', async () => {
     const token = await authgear.accessToken({ claims: { [TENANT_CLAIM]: 'acme' } });
-    for (const forged of [{ 'x-authgear-tenant': 'evil' }, { x_authgear_user_id: 'admin' }, { 'x.authgear.user.roles': 'admin' }]) {
+    const forgeries: Array<Record<string, string>> = [{ 'x-authgear-tenant': 'evil' }, { x_authgear_user_id: 'admin' }, { 'x.authgear.user.roles': 'admin' }];
+    for (const forged of forgeries) {
       for (const query of ['/auth', '/auth?access=public', '/auth?allow_cors_preflight=true']) {
         const response = await gate.auth({ ...bearer(token), ...forged }, query);
         expect([response.status, reason(response)], `${JSON.stringify(forged)} ${query}`).toEqual([401, 'request_malformed']);

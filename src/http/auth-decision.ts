@@ -91,7 +91,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
 
     function decide(): Answer | Promise<Answer> {
       request = readOriginalRequest(header, gateway);
-      if (header.names) refuseForgedHeaders(header.names());
+      refuseForgedHeaders(header);
       const returnTo = login?.callbackTarget(request);
       if (returnTo !== undefined) return answer(redirectAnswer(request, returnTo), 'login_callback');
       const route = requirementsFor(request, query);

@@ -1,11 +1,20 @@
 import { Denial } from '../errors.js';
 import { IDENTITY_HEADER_NAMES } from '../identity.js';
-
-const PREFIX = 'x-authgear-';
+import type { HeaderReader } from './request-headers.js';
 
 export interface ForgedHeaderOptions {
   /** The request header carrying an ID token: the client's to send (ID_TOKEN_HEADER). */
   idTokenHeader: string;
+}
+
+const AUTHGEAR = 'authgear';
+const isLetterOrDigit = (code: number) => (code >= 0x30 && code <= 0x39) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a);
+
+/** `x-authgear-` as CGI, WSGI, PHP and Rack read it: any case, any non-alphanumeric separators. */
+function readAsAuthgearHeader(name: string): boolean {
+  if (name.length < 11 || (name.charCodeAt(0) | 0x20) !== 0x78 || isLetterOrDigit(name.charCodeAt(1))) return false;
+  for (let at = 0; at < AUTHGEAR.length; at++) if ((name.charCodeAt(2 + at) | 0x20) !== AUTHGEAR.charCodeAt(at)) return false;
+  return !isLetterOrDigit(name.charCodeAt(10));
 }
 
 /**
@@ -18,16 +27,11 @@ export interface ForgedHeaderOptions {
  * shipped nginx config cannot name the operator's. The built-in identity headers, spelt
  * exactly, are left to the gateway, which replaces them with ours on every shipped route.
  */
-export function createForgedHeaderCheck(options: ForgedHeaderOptions): (names: Iterable<string>) => void {
+export function createForgedHeaderCheck(options: ForgedHeaderOptions): (header: Pick<HeaderReader, 'findName'>) => void {
   const replacedByGateway = new Set([...IDENTITY_HEADER_NAMES, options.idTokenHeader.toLowerCase()]);
-  return function refuseForgedHeaders(names) {
-    for (const name of names) {
-      // Cheap first: most names are shorter or start with another letter.
-      if (name.length < PREFIX.length || (name.charCodeAt(0) | 0x20) !== 0x78) continue;
-      const lower = name.toLowerCase();
-      if (lower.replace(/[^a-z0-9]/g, '-').startsWith(PREFIX) && !replacedByGateway.has(lower)) {
-        throw new Denial('request_malformed', `the client sent ${name}, a header only the sidecar may set`);
-      }
-    }
+  const forged = (name: string) => readAsAuthgearHeader(name) && !replacedByGateway.has(name.toLowerCase());
+  return function refuseForgedHeaders(header) {
+    const name = header.findName?.(forged);
+    if (name !== undefined) throw new Denial('request_malformed', `the client sent ${name}, a header only the sidecar may set`);
   };
 }

@@ -4,8 +4,8 @@ import type { Context } from 'hono';
 
 export interface HeaderReader {
   (name: string): string | undefined;
-  /** Every header name the client sent, as sent: for checks no fixed name can do. */
-  names?: () => Iterable<string>;
+  /** The first header name the client sent (as sent) that passes the test: for checks no fixed name can do. */
+  findName?: (test: (name: string) => boolean) => string | undefined;
 }
 
 // Node keeps only the first copy of these when a request repeats them; every other header's
@@ -30,7 +30,10 @@ export function nodeHeaderReader({ headers, rawHeaders }: Pick<IncomingMessage, 
     if (typeof value !== 'string') return undefined;
     return NODE_KEEPS_FIRST.has(name) ? joinedCopies(rawHeaders, name, value) : value;
   };
-  reader.names = () => rawHeaders.filter((_value, at) => at % 2 === 0);
+  reader.findName = (test) => {
+    for (let at = 0; at < rawHeaders.length; at += 2) if (test(rawHeaders[at]!)) return rawHeaders[at];
+    return undefined;
+  };
   return reader;
 }
 
@@ -39,6 +42,6 @@ export function requestHeaders(c: Context): HeaderReader {
   const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
   if (incoming) return nodeHeaderReader(incoming);
   const reader: HeaderReader = (name) => c.req.header(name);
-  reader.names = () => c.req.raw.headers.keys();
+  reader.findName = (test) => [...c.req.raw.headers.keys()].find(test);
   return reader;
 }
