@@ -37,7 +37,7 @@ beforeAll(async () => {
     { name: 'Caddyfile, public by policy', url: stack.gateways.caddy.url, publicPrefix: '/assets' },
     { name: 'the sidecar directly, public by policy', url: direct.url, publicPrefix: '/assets' },
   );
-}, 30_000);
+});
 afterAll(async () => {
   await direct?.stop();
   await stack?.stop();
