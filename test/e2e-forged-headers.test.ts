@@ -167,3 +167,15 @@ describe.each(['nginx', 'caddy'] as const)('a custom claim header added to the s
     }
   });
 });
+
+describe.each(['nginx', 'caddy'] as const)('an Authgear webhook call through real %s', (gateway) => {
+  it('reaches a public route with its X-Authgear-Body-Signature, which only the webhook secret makes', async () => {
+    for (const path of ['/healthz', '/assets/hook']) {
+      const sent = await send(stack.gateways[gateway].url, path, { 'X-Authgear-Body-Signature': 'c2lnbmF0dXJl' }, 'POST');
+      expect(sent.status, path).toBe(200);
+      expect(sent.app!.headers['x-authgear-body-signature'], path).toBe('c2lnbmF0dXJl');
+    }
+    const unsigned = await send(stack.gateways[gateway].url, '/healthz', {}, 'POST');
+    expect(unsigned.app!.headers).not.toHaveProperty('x-authgear-body-signature');
+  });
+});

@@ -31,6 +31,7 @@ describe('headers only the sidecar may set, sent by the client', () => {
       expect(refused(name.toUpperCase().replace(/-(?=[^-]*$)/, separator)), name).toBe(true);
     }
     expect(refused(`X${separator}Authgear${separator}Id${separator}Token`)).toBe(true);
+    expect(refused(`X${separator}Authgear${separator}Body${separator}Signature`)).toBe(true);
   });
 
   it('refuses any other x-authgear-* header: a custom claim header, or one the sidecar never sends', () => {
@@ -39,8 +40,8 @@ describe('headers only the sidecar may set, sent by the client', () => {
     }
   });
 
-  it('leaves the built-in identity headers, spelt exactly, to the gateway that replaces them, and lets the ID token through', () => {
-    for (const name of [...IDENTITY_HEADER_NAMES, ...IDENTITY_HEADER_NAMES.map((header) => header.toUpperCase()), 'x-authgear-id-token', 'X-Authgear-Id-Token']) {
+  it('leaves the built-in identity headers, spelt exactly, to the gateway that replaces them, and lets the ID token and Authgear\'s webhook signature through', () => {
+    for (const name of [...IDENTITY_HEADER_NAMES, ...IDENTITY_HEADER_NAMES.map((header) => header.toUpperCase()), 'x-authgear-id-token', 'X-Authgear-Id-Token', 'X-Authgear-Body-Signature']) {
       expect(refused(name), name).toBe(false);
     }
     for (const name of ['x-authgearx-user', 'xauthgear-user-id', 'x-authgea-user-id', 'authorization', 'x-request-id', 'x', 'x-authgear']) expect(refused(name), name).toBe(false);

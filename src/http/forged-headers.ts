@@ -8,6 +8,8 @@ export interface ForgedHeaderOptions {
 }
 
 const AUTHGEAR = 'authgear';
+/** Sent by Authgear with every webhook (an HMAC of the body); the app checks it. */
+export const AUTHGEAR_WEBHOOK_SIGNATURE = 'x-authgear-body-signature';
 const isLetterOrDigit = (code: number) => (code >= 0x30 && code <= 0x39) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a);
 
 /** `x-authgear-` as CGI, WSGI, PHP and Rack read it: any case, any non-alphanumeric separators. */
@@ -28,7 +30,9 @@ function readAsAuthgearHeader(name: string): boolean {
  * exactly, are left to the gateway, which replaces them with ours on every shipped route.
  */
 export function createForgedHeaderCheck(options: ForgedHeaderOptions): (header: Pick<HeaderReader, 'findName'>) => void {
-  const replacedByGateway = new Set([...IDENTITY_HEADER_NAMES, options.idTokenHeader.toLowerCase()]);
+  // Also let through, spelt exactly: the client's ID token, for the sidecar; and the signature
+  // of Authgear's own webhook calls to the app, which only the webhook secret can produce.
+  const replacedByGateway = new Set([...IDENTITY_HEADER_NAMES, options.idTokenHeader.toLowerCase(), AUTHGEAR_WEBHOOK_SIGNATURE]);
   const forged = (name: string) => readAsAuthgearHeader(name) && !replacedByGateway.has(name.toLowerCase());
   return function refuseForgedHeaders(header) {
     const name = header.findName?.(forged);

@@ -24,6 +24,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Whether something accepts connections on the port. Gateways are waited for this way, not
+ * with a request: every shipped route asks the sidecar, and a probe would be a decision.
+ */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); done(true); });
+    socket.once('error', () => done(false));
+  });
+}
+
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `authgear-gate-${name}-`));
 
 export interface Spawned {
@@ -125,7 +137,7 @@ export async function startNginx(options: { gatePort: number; appPort: number; c
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
     if (nginx.process.exitCode !== null) throw new Error(`nginx exited: ${nginx.output()}`);
-    return (await httpGet(`${url}/healthz`).catch(() => undefined)) !== undefined;
+    return accepts(port);
   }, 10_000, 'nginx to listen');
   return { ...nginx, port, url, prefix };
 }
@@ -147,7 +159,7 @@ export async function startCaddy(options: { gatePort: number; appPort: number; e
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
     if (caddy.process.exitCode !== null) throw new Error(`caddy exited: ${caddy.output()}`);
-    return (await httpGet(`${url}/healthz`).catch(() => undefined)) !== undefined;
+    return accepts(port);
   }, 10_000, 'caddy to listen');
   return { ...caddy, port, url };
 }
