@@ -35,7 +35,7 @@ describe('configuration', () => {
       PORT: '99999',
       ALLOWED_ALGORITHMS: 'RS256,HS256',
       CLOCK_SKEW_SECONDS: '3600',
-      CLAIM_HEADERS: 'tenant=X-Tenant,broken,roles=x-authgear-user-id',
+      CLAIM_HEADERS: 'tenant=X-Authgear-Tenant,broken,roles=x-authgear-user-id',
     });
     const variables = problems.map((problem) => problem.split(':')[0]);
     expect(new Set(variables)).toEqual(new Set(['AUTHGEAR_ENDPOINT', 'PORT', 'ALLOWED_ALGORITHMS', 'CLOCK_SKEW_SECONDS', 'CLAIM_HEADERS']));
@@ -57,11 +57,25 @@ describe('configuration', () => {
   });
 
   it('parses claim-to-header mappings, including claim names that are URLs', () => {
-    const config = loadConfig({ AUTHGEAR_ENDPOINT: 'https://a.example', CLAIM_HEADERS: 'https://a.example/claims/tenant=X-User-Tenant, department=x-user-department' });
+    const config = loadConfig({ AUTHGEAR_ENDPOINT: 'https://a.example', CLAIM_HEADERS: 'https://a.example/claims/tenant=X-Authgear-Tenant, department=x-authgear-department' });
     expect(config.claimHeaders).toEqual([
-      { claim: 'https://a.example/claims/tenant', header: 'x-user-tenant' },
-      { claim: 'department', header: 'x-user-department' },
+      { claim: 'https://a.example/claims/tenant', header: 'x-authgear-tenant' },
+      { claim: 'department', header: 'x-authgear-department' },
     ]);
+  });
+
+  // Gateways strip client copies by the x-authgear- prefix (Caddy request_header -X-Authgear-*,
+  // Traefik authResponseHeadersRegex); a header outside it could be forged by any client.
+  it('requires claim headers to start with x-authgear-, and to be none of the sidecar\'s own', () => {
+    const claimProblems = (value: string, env: Record<string, string> = {}) =>
+      problemsOf({ AUTHGEAR_ENDPOINT: 'https://a.example', CLAIM_HEADERS: value, ...env }).filter((problem) => problem.startsWith('CLAIM_HEADERS'));
+    const [prefix] = claimProblems('tenant=X-User-Tenant');
+    expect(prefix).toMatch(/"x-user-tenant" must start with x-authgear- \(e\.g\. x-authgear-user-tenant\)/);
+    expect(claimProblems('tenant=x-tenant, org=authgear-org, team=x-authgeartenant')).toHaveLength(3);
+    expect(claimProblems('a=x-authgear-gate-reason, b=x-authgear-session-valid')).toHaveLength(2);
+    expect(claimProblems('a=x-authgear-id-token')).toEqual([expect.stringMatching(/is the ID token header/)]);
+    expect(claimProblems('a=x-authgear-proof', { ID_TOKEN_HEADER: 'X-Authgear-Proof' })).toHaveLength(1);
+    expect(claimProblems('a=x-authgear-id-token', { ID_TOKEN_HEADER: 'x-authgear-proof' })).toEqual([]);
   });
 
   it('documents every setting in the README table, and nothing else', () => {

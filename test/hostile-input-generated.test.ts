@@ -13,7 +13,7 @@ const TENANT_CLAIM = 'https://app.example.test/tenant';
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
-  gate = await startTestGate(authgear, { CLAIM_HEADERS: `${TENANT_CLAIM}=x-user-tenant`, MAX_TOKEN_BYTES: '4096' });
+  gate = await startTestGate(authgear, { CLAIM_HEADERS: `${TENANT_CLAIM}=x-authgear-tenant`, MAX_TOKEN_BYTES: '4096' });
   validToken = await authgear.accessToken({ claims: { sub: VALID_SUB } });
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@ let gate: TestGate;
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
-  gate = await startTestGate(authgear, { CLAIM_HEADERS: 'tenant=x-user-tenant' });
+  gate = await startTestGate(authgear, { CLAIM_HEADERS: 'tenant=x-authgear-tenant' });
 });
 afterAll(async () => {
   await gate.close();
@@ -52,7 +52,7 @@ describe('claim values cannot inject headers', () => {
     const token = await authgear.accessToken({ claims: { tenant: 'acme\r\nx-authgear-user-id: admin\u00e9' } });
     const response = await gate.auth({ authorization: `Bearer ${token}` });
     expect(response.status).toBe(200);
-    expect(response.headers.get('x-user-tenant')).toBe('acme%0D%0Ax-authgear-user-id: admin%C3%A9');
+    expect(response.headers.get('x-authgear-tenant')).toBe('acme%0D%0Ax-authgear-user-id: admin%C3%A9');
   });
 });
 

@@ -144,10 +144,17 @@ describe('open-redirect attempts', () => {
     }
   });
 
-  it.each(['//evil.test/x', '/\\evil.test', '/%5Cevil.test', '/%2F%2Fevil.test', '/..//evil.test'])('original URI %j keeps the return URL on the host', async (uri) => {
+  it.each(['/@evil.test', '/x?next=//evil.test', '/%40evil.test', '/:evil.test', '/x?a=\\evil.test'])('original URI %j keeps the return URL on the host', async (uri) => {
     const response = await ask(forwardAuth(uri));
     expect(response.status).toBe(302);
     expect(finalDestination(response.headers.get('location')!).hostname).toBe(APP);
+  });
+
+  // Paths routers disagree on (src/policy/normalize-path.ts) are refused before any return
+  // URL is built from them: no Location at all, which is stricter than one on the host.
+  it.each(['//evil.test/x', '/\\evil.test', '/%5Cevil.test', '/%2F%2Fevil.test', '/..//evil.test'])('original URI %j is refused, with no Location', async (uri) => {
+    const response = await ask(forwardAuth(uri));
+    expect([response.status, reason(response), response.headers.get('location')]).toEqual([401, 'request_malformed', null]);
   });
 
   it('comes back to the site root when the original URL is too long for a state', async () => {

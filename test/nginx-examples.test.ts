@@ -122,6 +122,19 @@ describe('nginx/per-location-policies.conf', () => {
     expect(lastAuthRequest().headers).toMatchObject({ 'x-original-uri': path, 'x-original-method': 'POST' });
   });
 
+  // Apps route /api/admin and, when they ignore case (Express by default), /API/Admin/x to
+  // the admin API too: a prefix location would give them the weaker requirement.
+  it.each([
+    ['/api/admin', '/auth?roles=admin'],
+    ['/API/Admin/users', '/auth?roles=admin'],
+    ['/api/ADMIN/keys', '/auth?roles=admin&max_age=300'],
+    ['/api/Account/Security', '/auth?max_age=300'],
+    ['/api/administrators', '/auth?'],
+  ])('asks for the stricter requirement for %s: %s', async (path, authUrl) => {
+    await get(`${recorded.url}${path}`);
+    expect(lastAuthRequest().url).toBe(authUrl);
+  });
+
   it('overwrites a client-sent original request, so the sidecar judges the real one', async () => {
     await get(`${recorded.url}/api/admin/users`, { 'x-original-uri': '/healthz', 'x-original-method': 'OPTIONS', 'x-original-host': 'evil.test' });
     expect(lastAuthRequest().headers).toMatchObject({ 'x-original-uri': '/api/admin/users', 'x-original-method': 'GET' });
@@ -140,6 +153,32 @@ describe('nginx/per-location-policies.conf', () => {
     const answer = await get(`${real.url}/api/orders`, { authorization: `Bearer ${token}` });
     expect((await seenByApp(answer)).headers['x-authgear-user-id']).toBe('user-9');
     expect((await get(`${real.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe.each(['nginx', 'caddy'] as const)('the stricter routes of the shipped %s config', (gateway) => {
+  let auth: Awaited<ReturnType<typeof startRecordingAuth>>;
+  let url: string;
+  beforeAll(async () => {
+    auth = await started(startRecordingAuth(() => ({ status: 200 })));
+    const options = { gatePort: auth.port, appPort: app.port };
+    url = (await started(gateway === 'nginx' ? startNginx(options) : startCaddy(options))).url;
+  });
+
+  it.each([
+    ['/admin', '/auth?roles=admin'],
+    ['/ADMIN/users', '/auth?roles=admin'],
+    ['/Admin', '/auth?roles=admin'],
+    ['/account', '/auth?max_age=300'],
+    ['/Account/Password', '/auth?max_age=300'],
+    ['/administrators', '/auth?'],
+    ['/healthz', '/auth?access=public'],
+    ['/HEALTHZ', '/auth?'],
+    ['/healthz/x', '/auth?'],
+  ])('%s asks the sidecar with %s', async (path, authUrl) => {
+    await get(`${url}${path}`);
+    // Caddy sends `uri /auth?` as /auth: an empty query, not the client's.
+    expect(auth.requests.at(-1)!.url.replace(/\?$/, '')).toBe(authUrl.replace(/\?$/, ''));
   });
 });
 

@@ -29,8 +29,9 @@ describe('the original request', () => {
     expect(read({ host: 'localhost:8080' })).toMatchObject({ protocol: 'direct', method: 'GET', host: 'localhost:8080', uri: '/' });
   });
 
-  it('takes the first of a comma-joined X-Forwarded-Host', () => {
-    expect(read({ 'x-forwarded-uri': '/', 'x-forwarded-host': 'a.example, b.example' }).host).toBe('a.example');
+  it('refuses a comma-joined X-Forwarded-Host whose values differ, and takes equal copies as one', () => {
+    expect(codeOf({ 'x-forwarded-uri': '/', 'x-forwarded-host': 'a.example, b.example' })).toBe('request_malformed');
+    expect(read({ 'x-forwarded-uri': '/', 'x-forwarded-host': 'a.example, a.example' }).host).toBe('a.example');
   });
 
   it('keeps raw non-ASCII bytes of a path nginx passed through', () => {

@@ -123,27 +123,29 @@ describe('the requirement lookup', () => {
 
 describe('the shipped gateway examples', () => {
   const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
-  const nginxQueries = readdirSync(join(REPO, 'nginx'))
-    .filter((name) => name.endsWith('.conf'))
-    .flatMap((name) => [...read(`nginx/${name}`).matchAll(/set \$authgear_gate_query "([^"]*)";/g)].map((match) => match[1]!));
+  const nginxQueries = [...readdirSync(join(REPO, 'nginx')).map((name) => `nginx/${name}`), ...readdirSync(join(REPO, 'nginx/authgear-gate')).map((name) => `nginx/authgear-gate/${name}`)]
+    .filter((path) => path.endsWith('.conf'))
+    .flatMap((path) => [...read(path).matchAll(/set \$authgear_gate_query "([^"]*)";/g)].map((match) => match[1]!));
   const caddyQueries = [...read('caddy/Caddyfile').matchAll(/import authgear_gate \S+ \/auth\?(\S*)/g)].map((match) => match[1]!);
   const traefikAddresses = [
     ...Object.values(parseYaml(read('traefik/dynamic.yml')).http.middlewares as Record<string, { forwardAuth?: { address: string } }>),
     ...parseAllDocuments(read('traefik/middleware.yaml')).map((document) => (document.toJS() as { spec: { forwardAuth?: { address: string } } }).spec),
   ].flatMap((middleware) => (middleware.forwardAuth ? [middleware.forwardAuth.address] : []));
 
-  it('ask for a 5-minute login on a sensitive route and for admins on an admin route, in valid queries', () => {
-    expect(nginxQueries.length).toBeGreaterThanOrEqual(4);
+  it('ask for a 5-minute login on a sensitive route, for admins on an admin route and no credentials on a public one, in valid queries', () => {
+    expect(nginxQueries.length).toBeGreaterThanOrEqual(5);
     for (const queries of [nginxQueries, caddyQueries, traefikAddresses.map((address) => new URL(address).search.slice(1))]) {
       const parsed = queries.map((query) => parseQueryRequirements(query));
       expect(parsed).toContainEqual({ max_auth_age: 300 });
       expect(parsed).toContainEqual({ roles: { any_of: ['admin'] } });
+      // Public routes ask the sidecar too, which still checks path and headers.
+      expect(parsed).toContainEqual({ access: 'public' });
     }
-    expect(traefikAddresses).toHaveLength(6);
+    expect(traefikAddresses).toHaveLength(8);
   });
 
   it('give Caddy an explicit query on every auth URL, so the client\'s query is never forwarded', () => {
     expect(read('caddy/Caddyfile').match(/\/auth(?!\?)\b/g)).toBeNull();
-    expect(caddyQueries).toHaveLength(3);
+    expect(caddyQueries).toHaveLength(4);
   });
 });

@@ -21,6 +21,9 @@ export interface ConfigSources {
 function crossProblems(config: Partial<Settings>, policy: Policy | undefined): string[] {
   const problems: string[] = [];
   // Only settings that parsed are compared; one that did not is reported already.
+  if (config.idTokenHeader !== undefined && config.claimHeaders?.some(({ header }) => header === config.idTokenHeader)) {
+    problems.push(`CLAIM_HEADERS: ${config.idTokenHeader} is the ID token header (ID_TOKEN_HEADER)`);
+  }
   if (config.clientIds === undefined) return problems;
   if (config.loginRedirectUri && config.clientIds.length === 0) problems.push('LOGIN_REDIRECT_URI: needs CLIENT_IDS (the first one is the client that logs in)');
   const rules = policy ? [policy.fallback, ...policy.rules] : [];

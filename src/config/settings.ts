@@ -29,16 +29,23 @@ const integer = (min: number, max: number) => z.coerce.number().int().min(min).m
 const redisUrl = z.url().refine((value) => /^rediss?:\/\//.test(value), 'must be redis:// or rediss:// (TLS)');
 const COOKIE_PREFIX = /^[A-Za-z0-9_.-]{0,64}$/;
 
-const HEADER_NAME = /^x-[a-z0-9][a-z0-9-]*$/;
+// Every header the sidecar sends starts with x-authgear-, so one rule in each gateway (Caddy
+// `request_header -X-Authgear-*`, Traefik `authResponseHeadersRegex: ^X-Authgear-`) removes
+// the client's copies of all of them, custom claim headers included.
+const CLAIM_HEADER_PREFIX = 'x-authgear-';
+const HEADER_NAME = /^x-authgear-[a-z0-9][a-z0-9-]*$/;
+const RESERVED_HEADERS = [...IDENTITY_HEADER_NAMES, 'x-authgear-gate-reason'];
 const claimHeaders = z.string().transform((value, ctx) => {
   const mapping: Array<{ claim: string; header: string }> = [];
   for (const pair of value.split(',').map((part) => part.trim()).filter(Boolean)) {
     const at = pair.lastIndexOf('=');
     const claim = pair.slice(0, at).trim();
     const header = pair.slice(at + 1).trim().toLowerCase();
-    if (at <= 0 || !claim) ctx.addIssue({ code: 'custom', message: `"${pair}" is not claim=X-Header-Name` });
-    else if (!HEADER_NAME.test(header)) ctx.addIssue({ code: 'custom', message: `"${header}" must look like x-some-name` });
-    else if (IDENTITY_HEADER_NAMES.includes(header)) ctx.addIssue({ code: 'custom', message: `"${header}" is a built-in identity header` });
+    if (at <= 0 || !claim) ctx.addIssue({ code: 'custom', message: `"${pair}" is not claim=X-Authgear-Header-Name` });
+    else if (!header.startsWith(CLAIM_HEADER_PREFIX)) {
+      ctx.addIssue({ code: 'custom', message: `"${header}" must start with ${CLAIM_HEADER_PREFIX} (e.g. ${CLAIM_HEADER_PREFIX}${header.replace(/^x-/, '')}): the shipped gateway configs strip client copies of x-authgear-* headers only` });
+    } else if (!HEADER_NAME.test(header)) ctx.addIssue({ code: 'custom', message: `"${header}" must look like ${CLAIM_HEADER_PREFIX}some-name` });
+    else if (RESERVED_HEADERS.includes(header)) ctx.addIssue({ code: 'custom', message: `"${header}" is a header of the sidecar's own` });
     else mapping.push({ claim, header });
   }
   return mapping;
@@ -65,7 +72,7 @@ export const SETTINGS = {
   upstreamMaxInFlight: { env: 'UPSTREAM_MAX_IN_FLIGHT', schema: integer(1, 1024).default(64), doc: 'Calls in flight at once from each client to Authgear (keys, resolver); more wait in a bounded queue.' },
   upstreamMaxQueued: { env: 'UPSTREAM_MAX_QUEUED', schema: integer(0, 100_000).default(256), doc: 'Calls allowed to wait for a slot, per client; beyond that a call fails at once (fail closed, 503), so an outage cannot pile up work.' },
   maxHeaderBytes: { env: 'MAX_HEADER_BYTES', schema: integer(4096, 262_144).default(32_768), doc: 'Largest request head (all headers) accepted; Node answers 431 beyond it. Must exceed MAX_TOKEN_BYTES.' },
-  claimHeaders: { env: 'CLAIM_HEADERS', schema: claimHeaders.default([]), doc: 'Extra claims to pass as headers: claim=x-header pairs, comma-separated (e.g. https://myapp.example/tenant=x-user-tenant).' },
+  claimHeaders: { env: 'CLAIM_HEADERS', schema: claimHeaders.default([]), doc: 'Extra claims to pass as headers: claim=x-authgear-name pairs, comma-separated (e.g. https://myapp.example/tenant=x-authgear-tenant). Names must start with x-authgear-.' },
   authMode: { env: 'AUTH_MODE', schema: z.enum(AUTH_MODES).default('auto'), doc: 'auto: a JWT bearer is verified here, anything else goes to the resolver; jwt: local only; resolver: everything, for exact revocation.' },
   cookiePrefix: { env: 'AUTHGEAR_COOKIE_PREFIX', schema: z.string().regex(COOKIE_PREFIX, 'may hold only letters, digits, _ . - (at most 64)').default(''), doc: 'Prefix of the Authgear cookie names (session, app_session, app_access_token), as configured in Authgear.' },
   resolverUrl: { env: 'RESOLVER_URL', schema: baseUrl.optional(), doc: 'Where to reach /_resolver/resolve (e.g. the in-cluster resolver Service). Requests carry Host of the public endpoint. Default: AUTHGEAR_INTERNAL_URL, else the endpoint.' },

@@ -8,6 +8,7 @@ import { Denial, type OutcomeCode } from './outcome.js';
 import { admitWithoutAuthentication, type Authorize } from './policy/authorize.js';
 import type { RequirementLookup } from './policy/route-requirements.js';
 import type { OriginalRequest } from './request/original-request.js';
+import { createForgedHeaderCheck } from './request/forged-headers.js';
 
 export interface DecisionEvent {
   request: OriginalRequest | undefined;
@@ -72,6 +73,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
   const readCredentials = createCredentialReader(options.credentials);
   const answerOptions = { realm: options.realm, login };
   const idTokenHeader = options.idTokenHeader.toLowerCase();
+  const refuseForgedHeaders = createForgedHeaderCheck({ idTokenHeader });
 
   return function decideAuth({ readRequest, header, query }: AuthQuestion) {
     const started = performance.now();
@@ -86,6 +88,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
 
     function decide(): Answer | Promise<Answer> {
       request = readRequest();
+      refuseForgedHeaders(header);
       const returnTo = login?.callbackTarget(request);
       if (returnTo !== undefined) return answer(redirectAnswer(request, returnTo), 'login_callback');
       const route = requirementsFor(request, query);

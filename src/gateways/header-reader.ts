@@ -1,6 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 
-export type HeaderReader = (name: string) => string | undefined;
+export interface HeaderReader {
+  (name: string): string | undefined;
+  /** The first header name the client sent (as sent) that passes the test: for checks no fixed name can do. */
+  findName?: (test: (name: string) => boolean) => string | undefined;
+}
 
 // Node keeps only the first copy of these when a request repeats them; every other header's
 // copies it joins, as the Fetch API does. Joining these too means a repeated Authorization
@@ -22,10 +26,15 @@ function joinedCopies(rawHeaders: readonly string[], name: string, first: string
  * `host` overrides the Host header: an absolute-form request target names the host itself.
  */
 export function nodeHeaderReader({ headers, rawHeaders }: Pick<IncomingMessage, 'headers' | 'rawHeaders'>, host?: string): HeaderReader {
-  return (name) => {
+  const reader: HeaderReader = (name) => {
     if (host !== undefined && name === 'host') return host;
     const value = headers[name];
     if (typeof value !== 'string') return undefined;
     return NODE_KEEPS_FIRST.has(name) ? joinedCopies(rawHeaders, name, value) : value;
   };
+  reader.findName = (test) => {
+    for (let at = 0; at < rawHeaders.length; at += 2) if (test(rawHeaders[at]!)) return rawHeaders[at];
+    return undefined;
+  };
+  return reader;
 }

@@ -1,5 +1,5 @@
 import { startAuthgearStandIn, type AuthgearStandIn } from './authgear-stand-in.js';
-import { startCaddy, startEchoUpstream, startGateProcess, startNginx, type Spawned } from './processes.js';
+import { startCaddy, startEchoUpstream, startGateProcess, startNginx, type ConfigEdit, type Spawned } from './processes.js';
 
 type Gateway = Spawned & { url: string };
 
@@ -7,8 +7,10 @@ export interface GatewayStack {
   authgear: AuthgearStandIn;
   /** nginx running nginx/nginx.conf, Caddy running caddy/Caddyfile. */
   gateways: Record<'nginx' | 'caddy', Gateway>;
-  /** Another real nginx in front of the same sidecar, running another shipped nginx/*.conf. */
-  startNginx(config: string): Promise<Gateway>;
+  /** Another real nginx in front of the same sidecar, running another shipped nginx/*.conf (maybe edited). */
+  startNginx(config: string, edit?: ConfigEdit): Promise<Gateway>;
+  /** Another real Caddy in front of the same sidecar, running caddy/Caddyfile as edited. */
+  startCaddy(edit: ConfigEdit): Promise<Gateway>;
   stop(): Promise<void>;
 }
 
@@ -28,15 +30,19 @@ export async function startGatewayStack(gateEnv: Record<string, string> = {}): P
   try {
     const gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, ...gateEnv });
     started.push(gate);
-    const nginxFor = async (config?: string) => {
-      const nginx = await startNginx({ gatePort: gate.port, appPort: app.port, ...(config ? { config } : {}) });
+    const nginxFor = async (config?: string, edit?: ConfigEdit) => {
+      const nginx = await startNginx({ gatePort: gate.port, appPort: app.port, ...(config ? { config } : {}), ...(edit ? { edit } : {}) });
       started.push(nginx);
       return nginx;
     };
+    const caddyFor = async (edit?: ConfigEdit) => {
+      const caddy = await startCaddy({ gatePort: gate.port, appPort: app.port, ...(edit ? { edit } : {}) });
+      started.push(caddy);
+      return caddy;
+    };
     const nginx = await nginxFor();
-    const caddy = await startCaddy({ gatePort: gate.port, appPort: app.port });
-    started.push(caddy);
-    return { authgear, gateways: { nginx, caddy }, startNginx: nginxFor, stop };
+    const caddy = await caddyFor();
+    return { authgear, gateways: { nginx, caddy }, startNginx: nginxFor, startCaddy: caddyFor, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,18 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((done) => server.close(done));
   return port;
+}
+
+/**
+ * Whether something accepts connections on the port. Gateways are waited for this way, not
+ * with a request: every shipped route asks the sidecar, and a probe would be a decision.
+ */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); done(true); });
+    socket.once('error', () => done(false));
+  });
 }
 
 export const tempDir = (name: string) => mkdtempSync(join(tmpdir(), `authgear-gate-${name}-`));
@@ -94,14 +106,26 @@ export async function startEchoUpstream(): Promise<{ port: number; close(): Prom
   };
 }
 
+/** An operator's change to a shipped config file (path relative to its folder), e.g. adding a claim header. */
+export type ConfigEdit = (file: string, text: string) => string;
+
+function editFiles(dir: string, edit: ConfigEdit, under = '') {
+  for (const entry of readdirSync(join(dir, under), { withFileTypes: true })) {
+    const file = join(under, entry.name);
+    if (entry.isDirectory()) editFiles(dir, edit, file);
+    else writeFileSync(join(dir, file), edit(file, readFileSync(join(dir, file), 'utf8')));
+  }
+}
+
 /**
  * Real nginx running the shipped nginx/ folder, with only the ports rewritten: the example
  * config is what is tested.
  */
-export async function startNginx(options: { gatePort: number; appPort: number; config?: string }): Promise<Spawned & { port: number; url: string; prefix: string }> {
+export async function startNginx(options: { gatePort: number; appPort: number; config?: string; edit?: ConfigEdit }): Promise<Spawned & { port: number; url: string; prefix: string }> {
   const prefix = tempDir('nginx');
   const conf = join(prefix, 'conf');
   cpSync(join(REPO, 'nginx'), conf, { recursive: true });
+  if (options.edit) editFiles(conf, options.edit);
   mkdirSync(join(prefix, 'logs'));
   const port = await freePort();
   const main = join(conf, options.config ?? 'nginx.conf');
@@ -115,16 +139,17 @@ export async function startNginx(options: { gatePort: number; appPort: number; c
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
     if (nginx.process.exitCode !== null) throw new Error(`nginx exited: ${nginx.output()}`);
-    return (await httpGet(`${url}/healthz`).catch(() => undefined)) !== undefined;
+    return accepts(port);
   }, 10_000, 'nginx to listen');
   return { ...nginx, port, url, prefix };
 }
 
 /** Real Caddy running the shipped caddy/Caddyfile, ports rewritten, HOME kept in a temp dir. */
-export async function startCaddy(options: { gatePort: number; appPort: number }): Promise<Spawned & { port: number; url: string }> {
+export async function startCaddy(options: { gatePort: number; appPort: number; edit?: ConfigEdit }): Promise<Spawned & { port: number; url: string }> {
   const home = tempDir('caddy');
   const port = await freePort();
-  const text = readFileSync(join(REPO, 'caddy/Caddyfile'), 'utf8')
+  const shipped = readFileSync(join(REPO, 'caddy/Caddyfile'), 'utf8');
+  const text = (options.edit ? options.edit('Caddyfile', shipped) : shipped)
     .replaceAll('127.0.0.1:8080', `127.0.0.1:${options.gatePort}`)
     .replaceAll('127.0.0.1:3000', `127.0.0.1:${options.appPort}`)
     // Any Host (tests send the app's public name), but on loopback only.
@@ -136,7 +161,7 @@ export async function startCaddy(options: { gatePort: number; appPort: number })
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
     if (caddy.process.exitCode !== null) throw new Error(`caddy exited: ${caddy.output()}`);
-    return (await httpGet(`${url}/healthz`).catch(() => undefined)) !== undefined;
+    return accepts(port);
   }, 10_000, 'caddy to listen');
   return { ...caddy, port, url };
 }

@@ -1,4 +1,6 @@
 import { Denial } from '../outcome.js';
+import { canonicalHostname } from './host-patterns.js';
+import { normalizePath } from './normalize-path.js';
 
 /**
  * The request the gateway is asking about, normalized from whichever protocol carried it:
@@ -9,8 +11,9 @@ export interface OriginalRequest {
   protocol: 'nginx' | 'forward-auth' | 'direct';
   method: string;
   proto: 'http' | 'https';
+  /** Canonical: lower case, no trailing dot, the port only when one was given. */
   host: string;
-  /** Path and query as the client sent them. */
+  /** Path and query as the client sent them (the path checked by normalizePath). */
   uri: string;
   /** The path alone, for matching and logs. */
   path: string;
@@ -19,11 +22,22 @@ export interface OriginalRequest {
 type HeaderReader = (name: string) => string | undefined;
 
 const METHOD = /^[A-Z][A-Z-]{0,19}$/;
-const HOST = /^[a-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9a-f:.]{2,45}\](:\d{1,5})?$/;
 // Raw UTF-8 bytes arrive as latin1 from nginx's $request_uri; only controls and spaces are refused.
 const URI = /^\/[^\x00-\x20\x7f]{0,8191}$/;
+const PORT = /^[1-9][0-9]{0,4}$/;
+// Traefik says ws/wss for WebSocket upgrades.
+const PROTO = new Map<string, OriginalRequest['proto']>([['http', 'http'], ['https', 'https'], ['ws', 'http'], ['wss', 'https']]);
 
-/** A Host value without its port (and without a trailing dot): what allow-lists compare. */
+/** A Host value in the one spelling rules compare (see canonicalHostname), or undefined if invalid. */
+export function canonicalHost(host: string): string | undefined {
+  const colon = host.startsWith('[') ? host.indexOf(':', host.indexOf(']')) : host.indexOf(':');
+  const name = canonicalHostname(colon === -1 ? host : host.slice(0, colon));
+  if (name === undefined || colon === -1) return name;
+  const port = host.slice(colon + 1);
+  return PORT.test(port) && Number(port) <= 65535 ? `${name}:${port}` : undefined;
+}
+
+/** A canonical host without its port: what allow-lists compare. */
 export function hostnameOf(host: string): string {
   const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.lastIndexOf(':');
   const name = end > 0 ? host.slice(0, end) : host;
@@ -32,6 +46,19 @@ export function hostnameOf(host: string): string {
 
 function malformed(what: string): Denial {
   return new Denial('request_malformed', `${what} header is not valid`);
+}
+
+/**
+ * The value of a header the gateway sets once. Node joins repeated headers with ", ", so a
+ * client's copy that the gateway appended to, instead of replacing, shows up as a list: copies
+ * that disagree are refused, never guessed between (nginx, Traefik and Caddy as shipped replace
+ * the client's X-Forwarded-Host / -Proto / X-Original-Host; see the README, ForwardAuth).
+ */
+function single(value: string | undefined, what: string): string | undefined {
+  if (value === undefined || !value.includes(',')) return value;
+  const [first, ...others] = value.split(',').map((part) => part.trim());
+  if (others.some((other) => other !== first)) throw malformed(`${what} (several different values)`);
+  return first;
 }
 
 /**
@@ -64,16 +91,22 @@ export function readOriginalRequest(header: HeaderReader, gateway: GatewayProtoc
   const upperMethod = method.toUpperCase();
   if (!METHOD.test(upperMethod)) throw malformed('method');
 
-  const rawHost = (protocol === 'nginx' ? header('x-original-host') : header('x-forwarded-host')) ?? header('host') ?? '';
-  const host = rawHost.split(',')[0]!.trim().toLowerCase();
-  if (!HOST.test(host)) throw malformed('host');
+  // A repeated Host (a request smuggling smell) stays refused, even with equal copies.
+  const forwardedHost = single(protocol === 'nginx' ? header('x-original-host') : header('x-forwarded-host'), 'forwarded host');
+  const host = canonicalHost(forwardedHost ?? header('host') ?? '');
+  if (host === undefined) throw malformed('host');
 
   const uri = (protocol === 'nginx' ? nginxUri : forwardedUri) ?? '/';
   if (!URI.test(uri)) throw malformed('uri');
 
-  const forwardedProto = header('x-forwarded-proto')?.split(',')[0]!.trim().toLowerCase();
-  const proto = forwardedProto === 'http' ? 'http' : forwardedProto === 'https' ? 'https' : protocol === 'direct' ? 'http' : 'https';
+  const forwardedProto = single(header('x-forwarded-proto'), 'X-Forwarded-Proto')?.toLowerCase();
+  const proto = forwardedProto ? PROTO.get(forwardedProto) : protocol === 'direct' ? 'http' : 'https';
+  if (proto === undefined) throw malformed('X-Forwarded-Proto');
 
   const queryAt = uri.indexOf('?');
-  return { protocol, method: upperMethod, proto, host, uri, path: queryAt === -1 ? uri : uri.slice(0, queryAt) };
+  const path = queryAt === -1 ? uri : uri.slice(0, queryAt);
+  // Every request, not only those a policy rule looks at: the gateway chose the location (and
+  // its auth URL query) by its own reading of the path, which must be the app's too.
+  normalizePath(path);
+  return { protocol, method: upperMethod, proto, host, uri, path };
 }

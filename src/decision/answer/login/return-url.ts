@@ -1,4 +1,4 @@
-import { createHostTest } from '../../request/host-patterns.js';
+import { canonicalHostname, createHostTest } from '../../request/host-patterns.js';
 import type { OriginalRequest } from '../../request/original-request.js';
 
 /**
@@ -22,7 +22,10 @@ export function createReturnUrlPolicy(allowedHosts: readonly string[]): ReturnUr
   function check(candidate: string): string | undefined {
     const url = URL.canParse(candidate) ? new URL(candidate) : undefined;
     if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
-    if (url.username || url.password || !hostAllowed(url.hostname)) return undefined;
+    if (url.username || url.password) return undefined;
+    // Only a host in its canonical spelling: WHATWG keeps a trailing dot and empty labels
+    // (`app.example.com.`, `evil..example.com`), which a suffix test could take for allowed.
+    if (canonicalHostname(url.hostname) !== url.hostname || !hostAllowed(url.hostname)) return undefined;
     return url.href.length > MAX_RETURN_URL ? undefined : url.href;
   }
 
