@@ -13,7 +13,7 @@ let gate: TestGate;
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
-  gate = await startTestGate(authgear);
+  gate = await startTestGate(authgear, { EXT_AUTHZ_PORT: '18081' });
 });
 afterAll(async () => {
   await gate.close();
@@ -37,6 +37,7 @@ async function served(listener: RequestListener): Promise<{ port: number; bytesR
 }
 
 const listeners = {
+  'ext_authz (EXT_AUTHZ_PORT)': { listener: () => gate.extAuthzListener!, head: (length: string) => `POST /upload HTTP/1.1\r\nhost: app.example.test\r\n${length}\r\n\r\n` },
   '/auth (PORT)': { listener: () => gate.listener, head: (length: string) => `GET /auth HTTP/1.1\r\nhost: gate\r\nx-original-uri: /upload\r\n${length}\r\n\r\n` },
 };
 

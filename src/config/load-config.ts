@@ -62,7 +62,7 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
 /** Limits that must fit each other; only settings that parsed on their own are compared. */
 function limitProblems(config: Partial<Settings>): string[] {
   const problems: string[] = [];
-  const { maxHeaderBytes, maxTokenBytes, shutdownDelaySeconds, shutdownTimeoutSeconds, metricsPort, port } = config;
+  const { maxHeaderBytes, maxTokenBytes, shutdownDelaySeconds, shutdownTimeoutSeconds, metricsPort, port, extAuthzPort } = config;
   if (maxHeaderBytes !== undefined && maxTokenBytes !== undefined && maxHeaderBytes <= maxTokenBytes + 1024) {
     problems.push(`MAX_HEADER_BYTES: must exceed MAX_TOKEN_BYTES by at least 1024, or a token of allowed size could never arrive`);
   }
@@ -70,5 +70,8 @@ function limitProblems(config: Partial<Settings>): string[] {
     problems.push('SHUTDOWN_DELAY_SECONDS: must be shorter than SHUTDOWN_TIMEOUT_SECONDS, or draining never gets a chance');
   }
   if (metricsPort !== undefined && metricsPort === port) problems.push('METRICS_PORT: must differ from PORT');
+  // On its port every path is an app path: sharing one with /auth or /metrics would mix them.
+  if (extAuthzPort !== undefined && extAuthzPort === port) problems.push('EXT_AUTHZ_PORT: must differ from PORT');
+  if (extAuthzPort !== undefined && extAuthzPort === metricsPort) problems.push('EXT_AUTHZ_PORT: must differ from METRICS_PORT');
   return problems;
 }
