@@ -54,7 +54,7 @@ describe('ingress-nginx\'s own X-Original-URL ($scheme://$http_host$request_uri)
 
   it.each([
     'relative/path', '/orders', 'ftp://app.example.com/', 'https://app.example.com', 'https://app.example.com?x=1', 'https://user@app.example.com/',
-    'https://app.example.com/with space', 'https://app.example.com/\u0000', 'https:///orders',
+    'https://app.example.com/with space', 'https://app.example.com/\u0000', 'https:///orders', 'https://public.example.com,app.example.com/',
   ])('refuses the malformed X-Original-URL %j with request_malformed', (url) => {
     expect(codeOf({ ...INGRESS_NGINX, 'x-original-url': url })).toBe('request_malformed');
   });

@@ -23,7 +23,8 @@ export function createCheckRequestReader(pathPrefix: string): CheckRequestReader
     const { pathAndQuery } = target;
     const headerPath = header('path');
     const headerMethod = header('method');
-    const parts = { host: header('host'), proto: header('x-forwarded-proto') };
+    const forwardedProto = header('x-forwarded-proto')?.split(',')[0]!.trim().toLowerCase();
+    const parts = { host: header('host') ?? '', proto: forwardedProto === 'http' ? 'http' : 'https' } as const;
 
     if (pathPrefix !== '' && pathAndQuery === pathPrefix) {
       if (headerPath === undefined || headerMethod === undefined) {
@@ -40,6 +41,6 @@ export function createCheckRequestReader(pathPrefix: string): CheckRequestReader
     if (headerPath !== undefined || headerMethod !== undefined) {
       throw new Denial('request_malformed', `Method or Path header on a check request that carries the path itself (NGINX Gateway Fabric: set EXT_AUTHZ_PATH_PREFIX to its http.path)`);
     }
-    return canonicalOriginalRequest('ext-authz', { ...parts, method, uri: pathAndQuery.slice(pathPrefix.length) });
+    return canonicalOriginalRequest('ext-authz', { ...parts, method: method ?? '', uri: pathAndQuery.slice(pathPrefix.length) });
   };
 }

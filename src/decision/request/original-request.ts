@@ -1,16 +1,16 @@
 import { Denial } from '../outcome.js';
-import { splitOriginalUrl } from './original-url.js';
+import { splitOriginalUrl, type OriginalUrl } from './original-url.js';
 
 /**
  * The request the gateway is asking about, normalized from whichever protocol carried it:
  * nginx auth_request (X-Original-URI / X-Original-Method, set by our example config, or
- * ingress-nginx's X-Original-URL), ForwardAuth as Traefik and Caddy send it
- * (X-Forwarded-Method / -Proto / -Host / -Uri), or ext_authz over HTTP (gateways/): Envoy's,
- * whose check request line is the original one, and NGINX Gateway Fabric's, an nginx
- * auth_request with the original method and path in Method / Path headers.
+ * ingress-nginx's X-Original-URL) or ForwardAuth as Traefik and Caddy send it
+ * (X-Forwarded-Method / -Proto / -Host / -Uri), or Envoy's ext_authz (the check request's own
+ * method, path and host, or its gRPC attributes), or NGINX Gateway Fabric's ExternalAuth
+ * ('ext-authz-nginx': an nginx auth_request with the original in Method / Path headers).
  */
 export interface OriginalRequest {
-  protocol: 'nginx' | 'forward-auth' | 'direct' | 'ext-authz' | 'ext-authz-nginx';
+  protocol: 'nginx' | 'forward-auth' | 'ext-authz' | 'ext-authz-nginx' | 'direct';
   method: string;
   proto: 'http' | 'https';
   host: string;
@@ -38,6 +38,31 @@ function malformed(what: string): Denial {
   return new Denial('request_malformed', `${what} header is not valid`);
 }
 
+/** The original request's parts as a protocol carried them, before any check. */
+export interface OriginalRequestParts {
+  method: string;
+  host: string;
+  /** Path and query. */
+  uri: string;
+  proto: 'http' | 'https';
+}
+
+/**
+ * The one validation every protocol's original request goes through: method, host and
+ * path-and-query canonicalized (upper-case method, lower-case host) or refused with
+ * request_malformed, never guessed.
+ */
+export function canonicalOriginalRequest(protocol: OriginalRequest['protocol'], parts: OriginalRequestParts): OriginalRequest {
+  const method = parts.method.toUpperCase();
+  if (!METHOD.test(method)) throw malformed('method');
+  const host = parts.host.toLowerCase();
+  if (!HOST.test(host)) throw malformed('host');
+  const { uri } = parts;
+  if (!URI.test(uri)) throw malformed('uri');
+  const queryAt = uri.indexOf('?');
+  return { protocol, method, proto: parts.proto, host, uri, path: queryAt === -1 ? uri : uri.slice(0, queryAt) };
+}
+
 /**
  * Which headers describe the original request. `auto` guesses per request, which is only
  * safe when the gateway removes the other protocol's headers sent by the client (the shipped
@@ -61,68 +86,38 @@ function detectProtocol(header: HeaderReader, gateway: GatewayProtocol): Origina
   return header('x-forwarded-uri') !== undefined || header('x-forwarded-method') !== undefined ? 'forward-auth' : 'direct';
 }
 
-/** The original request's parts as a protocol carries them, before any check. */
-export interface OriginalRequestParts {
-  /** Default GET. */
-  method: string | undefined;
-  host: string | undefined;
-  /** Path and query; default `/`. */
-  uri: string | undefined;
-  /** X-Forwarded-Proto (or the like), when the gateway sent one. */
-  proto: string | undefined;
-}
-
 /**
- * The one validation and canonicalization of an original request, whatever protocol
- * carried it: a part that is present but malformed is a 401, never a guess.
+ * ingress-nginx's own X-Original-URL (`$scheme://$http_host$request_uri`), when sent. Where
+ * our config's headers describe the same parts they must agree: a copy the client sent and
+ * the gateway did not replace is refused, never chosen between.
  */
-export function canonicalOriginalRequest(protocol: OriginalRequest['protocol'], parts: OriginalRequestParts): OriginalRequest {
-  const upperMethod = (parts.method ?? 'GET').toUpperCase();
-  if (!METHOD.test(upperMethod)) throw malformed('method');
-
-  const host = (parts.host ?? '').split(',')[0]!.trim().toLowerCase();
-  if (!HOST.test(host)) throw malformed('host');
-
-  const uri = parts.uri ?? '/';
-  if (!URI.test(uri)) throw malformed('uri');
-
-  const forwardedProto = parts.proto?.split(',')[0]!.trim().toLowerCase();
-  const proto = forwardedProto === 'http' ? 'http' : forwardedProto === 'https' ? 'https' : protocol === 'direct' ? 'http' : 'https';
-
-  const queryAt = uri.indexOf('?');
-  return { protocol, method: upperMethod, proto, host, uri, path: queryAt === -1 ? uri : uri.slice(0, queryAt) };
-}
-
-/**
- * nginx's headers as our config sets them, or ingress-nginx's own X-Original-URL
- * (`$scheme://$http_host$request_uri`). Where both describe a part they must agree: a copy
- * the client sent and the gateway did not replace is refused, never chosen between.
- */
-function nginxParts(header: HeaderReader): OriginalRequestParts {
-  const parts = { method: header('x-original-method'), host: header('x-original-host') ?? header('host'), uri: header('x-original-uri'), proto: header('x-forwarded-proto') };
-  const urlValue = header('x-original-url');
-  if (urlValue === undefined) return parts;
-  const url = splitOriginalUrl(urlValue);
+function originalUrl(header: HeaderReader): OriginalUrl | undefined {
+  const value = header('x-original-url');
+  if (value === undefined) return undefined;
+  const url = splitOriginalUrl(value);
   if (url === undefined) throw malformed('X-Original-URL');
-  if (parts.uri !== undefined && parts.uri !== url.uri) throw malformed('X-Original-URI (not the one in X-Original-URL)');
-  const originalHost = header('x-original-host');
-  if (originalHost !== undefined && hostnameOf(originalHost.trim().toLowerCase()) !== hostnameOf(url.host.toLowerCase())) {
+  const uri = header('x-original-uri');
+  if (uri !== undefined && uri !== url.uri) throw malformed('X-Original-URI (not the one in X-Original-URL)');
+  const host = header('x-original-host');
+  if (host !== undefined && hostnameOf(host.trim().toLowerCase()) !== hostnameOf(url.host.toLowerCase())) {
     throw malformed('X-Original-Host (not the one in X-Original-URL)');
   }
-  if (parts.proto !== undefined && parts.proto.split(',')[0]!.trim().toLowerCase() !== url.proto) {
-    throw malformed('X-Forwarded-Proto (not the scheme of X-Original-URL)');
-  }
-  return { method: parts.method, host: url.host, uri: url.uri, proto: url.proto };
+  const proto = header('x-forwarded-proto');
+  if (proto !== undefined && proto.split(',')[0]!.trim().toLowerCase() !== url.proto) throw malformed('X-Forwarded-Proto (not the scheme of X-Original-URL)');
+  return url;
 }
 
-/** Reads the original request from nginx's or ForwardAuth's headers (GATEWAY). */
+/** Reads the original request; a header that is present but malformed is a 401, never a guess. */
 export function readOriginalRequest(header: HeaderReader, gateway: GatewayProtocol = 'auto'): OriginalRequest {
   const protocol = detectProtocol(header, gateway);
-  if (protocol === 'nginx') return canonicalOriginalRequest(protocol, nginxParts(header));
-  return canonicalOriginalRequest(protocol, {
-    method: header('x-forwarded-method'),
-    host: header('x-forwarded-host') ?? header('host'),
-    uri: protocol === 'forward-auth' ? header('x-forwarded-uri') : undefined,
-    proto: header('x-forwarded-proto'),
-  });
+  const url = protocol === 'nginx' ? originalUrl(header) : undefined;
+  const nginxUri = protocol === 'nginx' ? header('x-original-uri') : undefined;
+  const forwardedUri = protocol === 'forward-auth' ? header('x-forwarded-uri') : undefined;
+
+  const method = (protocol === 'nginx' ? header('x-original-method') : header('x-forwarded-method')) ?? 'GET';
+  const rawHost = url?.host ?? (protocol === 'nginx' ? header('x-original-host') : header('x-forwarded-host')) ?? header('host') ?? '';
+  const uri = url?.uri ?? (protocol === 'nginx' ? nginxUri : forwardedUri) ?? '/';
+  const forwardedProto = url?.proto ?? header('x-forwarded-proto')?.split(',')[0]!.trim().toLowerCase();
+  const proto = forwardedProto === 'http' ? 'http' : forwardedProto === 'https' ? 'https' : protocol === 'direct' ? 'http' : 'https';
+  return canonicalOriginalRequest(protocol, { method, host: rawHost.split(',')[0]!.trim(), uri, proto });
 }

@@ -7,9 +7,9 @@ export interface OriginalUrl {
   uri: string;
 }
 
-// $scheme://$http_host$request_uri: no userinfo, no fragment. The authority is whatever
-// precedes the first `/` (a `?` or `#` there leaves no path, which is refused).
-const ORIGINAL_URL = /^(https?):\/\/([^/?#]*)(\/.*)$/is;
+// $scheme://$http_host$request_uri. The authority is whatever precedes the first `/` (a `?`
+// or `#` there leaves no path, which is refused); a comma in it would make two hosts of one.
+const ORIGINAL_URL = /^(https?):\/\/([^/?#,]*)(\/.*)$/is;
 
 /**
  * Splits ingress-nginx's X-Original-URL (`$scheme://$http_host$request_uri`) into scheme,
