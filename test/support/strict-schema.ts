@@ -25,7 +25,7 @@ export function strict(schema: unknown): unknown {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
-ajv.addVocabulary(['x-kubernetes-int-or-string', 'x-kubernetes-map-type', 'x-kubernetes-list-type', 'x-kubernetes-preserve-unknown-fields']);
+ajv.addVocabulary(['x-kubernetes-int-or-string', 'x-kubernetes-map-type', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields']);
 // OpenAPI's integer formats, as the Kubernetes API server checks them.
 ajv.addFormat('int32', { type: 'number', validate: (value) => Number.isInteger(value) && Math.abs(value) <= 2 ** 31 });
 ajv.addFormat('int64', { type: 'number', validate: (value) => Number.isSafeInteger(value) });

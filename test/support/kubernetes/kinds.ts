@@ -32,6 +32,7 @@ export const CUSTOM_KINDS: Record<string, string> = {
   'traefik.io/v1alpha1/Middleware': 'traefik.io_middlewares.yaml',
   'traefik.io/v1alpha1/IngressRoute': 'traefik.io_ingressroutes.yaml',
   'monitoring.coreos.com/v1/ServiceMonitor': 'monitoring.coreos.com_servicemonitors.yaml',
+  'monitoring.coreos.com/v1/PrometheusRule': 'monitoring.coreos.com_prometheusrules.yaml',
 };
 
 export interface KubeObject {
