@@ -9,8 +9,10 @@ import { createAccessTokenVerifier } from './decision/authentication/jwt/access-
 import { createIdTokenVerifier } from './decision/authentication/jwt/id-token-verifier.js';
 import { createSessions } from './decision/authentication/resolver/sessions.js';
 import { createAuthDecision, type DecisionEvent } from './decision/decide.js';
+import { IDENTITY_HEADER_NAMES } from './decision/identity/identity.js';
 import { createAuthorizer } from './decision/policy/authorize.js';
 import { createRequirementLookup } from './decision/policy/route-requirements.js';
+import { createExtAuthzListener } from './gateways/ext-authz-http.js';
 import { createGateListener, type RequestListener } from './gateways/listener.js';
 import type { Logger } from './observability/logging.js';
 import { createMetrics, type Metrics } from './observability/metrics/metrics.js';
@@ -38,6 +40,8 @@ export interface Gate {
   listener: RequestListener;
   /** METRICS_PORT's listener, when that is set. */
   metricsListener: RequestListener | undefined;
+  /** EXT_AUTHZ_PORT's listener (ext_authz over HTTP, every path a question), when that is set. */
+  extAuthzListener: RequestListener | undefined;
   keyStore: KeyStore;
   authenticator: Authenticator;
   metrics: Metrics;
@@ -152,6 +156,15 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
   return {
     listener: createGateListener({ decide, gateway: config.gateway, ops: getRequestListener(ops.fetch), onWriteError: observers.writeError }),
     metricsListener: config.metricsPort === undefined ? undefined : getRequestListener(createMetricsApp(metrics).fetch),
+    extAuthzListener:
+      config.extAuthzPort === undefined
+        ? undefined
+        : createExtAuthzListener({
+            decide,
+            pathPrefix: config.extAuthzPathPrefix,
+            identityHeaderNames: [...IDENTITY_HEADER_NAMES, ...config.claimHeaders.map(({ header }) => header)],
+            onWriteError: observers.writeError,
+          }),
     keyStore,
     authenticator,
     metrics,

@@ -52,6 +52,7 @@ function listen(name: string, listener: RequestListener, port: number): Server {
 
 const servers = [listen('auth', gate.listener, config.port)];
 if (gate.metricsListener && config.metricsPort !== undefined) servers.push(listen('metrics', gate.metricsListener, config.metricsPort));
+if (gate.extAuthzListener && config.extAuthzPort !== undefined) servers.push(listen('ext-authz', gate.extAuthzListener, config.extAuthzPort));
 
 const shutdown = createShutdown({
   logger,

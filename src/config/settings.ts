@@ -35,6 +35,10 @@ const COOKIE_PREFIX = /^[A-Za-z0-9_.-]{0,64}$/;
 const CLAIM_HEADER_PREFIX = 'x-authgear-';
 const HEADER_NAME = /^x-authgear-[a-z0-9][a-z0-9-]*$/;
 const RESERVED_HEADERS = [...IDENTITY_HEADER_NAMES, 'x-authgear-gate-reason'];
+
+// Prepended by the gateway to every original path, so a path of its own: no query, no
+// fragment, nothing a URL parser would read differently.
+const extAuthzPathPrefix = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]{0,255}$/, 'must start with / and hold only path characters (no query, fragment or escapes)');
 const claimHeaders = z.string().transform((value, ctx) => {
   const mapping: Array<{ claim: string; header: string }> = [];
   for (const pair of value.split(',').map((part) => part.trim()).filter(Boolean)) {
@@ -100,6 +104,8 @@ export const SETTINGS = {
   loginRedirectUri: { env: 'LOGIN_REDIRECT_URI', schema: z.url({ protocol: /^https?$/ }).refine((value) => !value.includes('#'), 'must not have a fragment').optional(), doc: 'Redirect URI registered in Authgear for the first client id; setting it sends browsers to Authgear\'s login page instead of a bare 401.' },
   returnToHosts: { env: 'RETURN_TO_HOSTS', schema: list(hostPattern).optional(), doc: 'Comma-separated hosts (or *.example.com) a browser may be sent back to after login. Default: the host of LOGIN_REDIRECT_URI.' },
   logLevel: { env: 'LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), doc: 'Log level; allows are logged at debug.' },
+  extAuthzPort: { env: 'EXT_AUTHZ_PORT', schema: integer(1, 65535).optional(), doc: 'When set, Envoy ext_authz over HTTP (Envoy Gateway, Istio, kgateway, NGINX Gateway Fabric: Gateway API ExternalAuth) is answered on this port: the check request\'s method, path and Host are the original request\'s, and every path is an app path (no /healthz, /metrics or /auth there). Must differ from PORT and METRICS_PORT.' },
+  extAuthzPathPrefix: { env: 'EXT_AUTHZ_PATH_PREFIX', schema: extAuthzPathPrefix.default(''), doc: 'What the gateway puts before the original path in ext_authz check requests (Envoy path_prefix, the ExternalAuth filter\'s http.path); a check request outside it is refused (403 path_outside_prefix). NGINX Gateway Fabric needs it: set it to the filter\'s http.path.' },
   metricsPort: { env: 'METRICS_PORT', schema: integer(1, 65535).optional(), doc: 'When set, /metrics is served on this port only (not on PORT).' },
   shutdownTimeoutSeconds: { env: 'SHUTDOWN_TIMEOUT_SECONDS', schema: integer(1, 600).default(20), doc: 'After SIGTERM/SIGINT, the process exits within this time (keep it below the Kubernetes termination grace period).' },
   shutdownDelaySeconds: { env: 'SHUTDOWN_DELAY_SECONDS', schema: integer(0, 300).default(0), doc: 'After SIGTERM, keep serving this long with /readyz at 503 so endpoints are removed before the listener closes. Counts towards the timeout.' },

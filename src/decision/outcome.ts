@@ -34,6 +34,9 @@ export const DENIAL_STATUS = {
   // 403 too: the route's own requirements are broken (e.g. a bad auth URL query), an
   // operator mistake that no retry or login can fix, so it must not look like a 5xx blip
   policy_invalid: 403,
+  // ... as is an ext_authz check request whose path is not under EXT_AUTHZ_PATH_PREFIX: the
+  // gateway's prefix and ours differ, so the original path cannot be told apart from it
+  path_outside_prefix: 403,
   // Refused by the HTTP layer before any decision: the request could not be parsed, its head
   // is larger than MAX_HEADER_BYTES, or it did not arrive in time
   request_unparsable: 400,

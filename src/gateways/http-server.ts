@@ -41,7 +41,9 @@ function answerParserRefusal(error: NodeJS.ErrnoException, socket: Socket): void
 
 /** An HTTP server for one of the sidecar's listeners, as production and the tests run it. */
 export function createHttpServer(listener: RequestListener, options: HttpServerOptions): Server {
-  const server = createServer({ maxHeaderSize: options.maxHeaderBytes }, listener);
+  // Node would answer a request without Host a bare 400 itself; ours names its reason
+  // (request_malformed: no original host).
+  const server = createServer({ maxHeaderSize: options.maxHeaderBytes, requireHostHeader: false }, listener);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('clientError', answerParserRefusal);
   return server;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Answer } from '../decision/answer/answer.js';
-import { UNDECIDED, type AuthDecision } from '../decision/decide.js';
+import type { AuthDecision } from '../decision/decide.js';
 import { readOriginalRequest, type GatewayProtocol } from '../decision/request/original-request.js';
+import { createAnswerWriter } from './answer-writer.js';
 import { nodeHeaderReader } from './header-reader.js';
 import { parseRequestTarget } from './request-target.js';
 
@@ -19,13 +19,6 @@ export interface GateListenerOptions {
 
 const AUTH_PATH = '/auth';
 
-/** Node's flat header list ([name, value, name, value, ...]), the documented writeHead form. */
-function flatHeaders(headers: Answer['headers']): string[] {
-  const flat = ['content-length', '0'];
-  for (const [name, value] of headers) flat.push(name, value);
-  return flat;
-}
-
 /**
  * The one transport of /auth, for nginx auth_request and ForwardAuth (Traefik, Caddy): from
  * Node's parsed request straight to writeHead, with Content-Length: 0 so the gateway can
@@ -33,20 +26,7 @@ function flatHeaders(headers: Answer['headers']): string[] {
  * answer /auth through this listener.
  */
 export function createGateListener({ decide, gateway, ops, onWriteError }: GateListenerOptions) {
-  function write(outgoing: ServerResponse, answer: Answer) {
-    try {
-      outgoing.writeHead(answer.status, flatHeaders(answer.headers));
-    } catch (error) {
-      // Node refused a header we built: fail closed.
-      onWriteError?.(error);
-      outgoing.writeHead(UNDECIDED.status, flatHeaders(UNDECIDED.headers));
-    }
-    outgoing.end();
-  }
-  const fail = (outgoing: ServerResponse) => (error: unknown) => {
-    onWriteError?.(error);
-    write(outgoing, UNDECIDED);
-  };
+  const answerWith = createAnswerWriter(onWriteError);
 
   return function gateListener(incoming: IncomingMessage, outgoing: ServerResponse): void {
     const target = parseRequestTarget(incoming.url ?? '');
@@ -55,8 +35,6 @@ export function createGateListener({ decide, gateway, ops, onWriteError }: GateL
       return;
     }
     const header = nodeHeaderReader(incoming, target.authority);
-    const answered = decide({ readRequest: () => readOriginalRequest(header, gateway), header, query: target.query });
-    if (answered instanceof Promise) answered.then((answer) => write(outgoing, answer), fail(outgoing));
-    else write(outgoing, answered);
+    answerWith(incoming, outgoing, decide({ readRequest: () => readOriginalRequest(header, gateway), header, query: target.query }));
   };
 }

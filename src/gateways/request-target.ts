@@ -1,6 +1,8 @@
 /** The parts of an HTTP request target the sidecar routes on. */
 export interface RequestTarget {
   path: string;
+  /** Path and query as sent (from the `/` on), the scheme and authority of an absolute form removed. */
+  pathAndQuery: string;
   /** After the `?`, without it; '' when there is none. */
   query: string;
   /** The authority of an absolute-form target, which takes the place of Host (RFC 9112 3.2.2). */
@@ -26,6 +28,6 @@ export function parseRequestTarget(target: string): RequestTarget {
   }
   const queryAt = rest.indexOf('?');
   return queryAt === -1
-    ? { path: rest, query: '', authority }
-    : { path: rest.slice(0, queryAt), query: rest.slice(queryAt + 1), authority };
+    ? { path: rest, pathAndQuery: rest, query: '', authority }
+    : { path: rest.slice(0, queryAt), pathAndQuery: rest, query: rest.slice(queryAt + 1), authority };
 }

@@ -30,8 +30,9 @@ export function describeError(error: unknown): { code?: string; message: string;
  */
 export function createDecisionLogger(logger: Logger): (event: DecisionEvent) => void {
   return function logDecision(event) {
-    // policy_invalid is an operator's mistake in a gateway config: loud, with what is wrong.
-    const loud = event.status >= 500 || event.code === 'policy_invalid';
+    // policy_invalid and path_outside_prefix are an operator's mistake in a gateway config:
+    // loud, with what is wrong.
+    const loud = event.status >= 500 || event.code === 'policy_invalid' || event.code === 'path_outside_prefix';
     const level = loud ? 'warn' : event.allowed ? 'debug' : 'info';
     if (!logger.isLevelEnabled(level)) return;
     logger[level](

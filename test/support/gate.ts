@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../src/config/load-config.js';
 import { createGate, type Gate } from '../../src/gate.js';
 import type { DecisionEvent } from '../../src/decision/decide.js';
 import { createHttpServer } from '../../src/gateways/http-server.js';
+import type { RequestListener } from '../../src/gateways/listener.js';
 import { createLogger, type Logger } from '../../src/observability/logging.js';
 import type { AuthgearStandIn } from './authgear-stand-in.js';
 
@@ -13,6 +14,8 @@ export interface TestGate extends Gate {
   decisions: DecisionEvent[];
   /** Where the gate's listener is served, as server.ts serves it. */
   url: string;
+  /** Where the ext_authz listener is served (on its own loopback port), when EXT_AUTHZ_PORT is set. */
+  extAuthzPort: number | undefined;
   /**
    * GET /auth with these headers, the way nginx would send it, over a real socket to the
    * listener production runs. `target` may be origin-form or absolute-form.
@@ -93,9 +96,15 @@ export async function startTestGate(
     ...(options.cacheObserver ? { cacheObserver: options.cacheObserver } : {}),
     onDecision: (event) => decisions.push(event),
   });
-  const server = createHttpServer(gate.listener, { maxHeaderBytes: config.maxHeaderBytes });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const serve = async (listener: RequestListener) => {
+    const server = createHttpServer(listener, { maxHeaderBytes: config.maxHeaderBytes });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    return server;
+  };
+  const server = await serve(gate.listener);
   const { port } = server.address() as AddressInfo;
+  // The configured EXT_AUTHZ_PORT only switches it on: tests serve it on a free port.
+  const extAuthzServer = gate.extAuthzListener ? await serve(gate.extAuthzListener) : undefined;
   const agent = new http.Agent({ keepAlive: true });
   if (options.start !== false) await gate.start();
   const request = (target: string, init: Sent = {}) => send(agent, port, target, init);
@@ -104,13 +113,17 @@ export async function startTestGate(
     config,
     decisions,
     url: `http://127.0.0.1:${port}`,
+    extAuthzPort: extAuthzServer ? (extAuthzServer.address() as AddressInfo).port : undefined,
     request,
     auth: (headers = {}, target = '/auth') =>
       request(target, { headers: { 'x-original-uri': '/app', 'x-original-method': 'GET', host: 'app.example.test', ...headers } }),
     async close() {
       agent.destroy();
-      server.closeAllConnections();
-      await new Promise((done) => server.close(done));
+      for (const each of [server, extAuthzServer]) {
+        if (!each) continue;
+        each.closeAllConnections();
+        await new Promise((done) => each.close(done));
+      }
       await gate.close();
     },
   };

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { waitFor } from './wait-for.js';
 
 /** The repository root, found from here whether this file runs from test/ or compiled (npm run soak). */
@@ -119,7 +119,8 @@ function editFiles(dir: string, edit: ConfigEdit, under = '') {
 
 /**
  * Real nginx running the shipped nginx/ folder, with only the ports rewritten: the example
- * config is what is tested.
+ * config is what is tested. An absolute `config` runs that file instead (a test fixture
+ * reproducing what another product generates), beside the shipped snippets.
  */
 export async function startNginx(options: { gatePort: number; appPort: number; config?: string; edit?: ConfigEdit }): Promise<Spawned & { port: number; url: string; prefix: string }> {
   const prefix = tempDir('nginx');
@@ -128,7 +129,8 @@ export async function startNginx(options: { gatePort: number; appPort: number; c
   if (options.edit) editFiles(conf, options.edit);
   mkdirSync(join(prefix, 'logs'));
   const port = await freePort();
-  const main = join(conf, options.config ?? 'nginx.conf');
+  const main = isAbsolute(options.config ?? '') ? join(conf, basename(options.config!)) : join(conf, options.config ?? 'nginx.conf');
+  if (isAbsolute(options.config ?? '')) cpSync(options.config!, main);
   const text = readFileSync(main, 'utf8')
     .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${options.gatePort};`)
     .replace('server 127.0.0.1:3000;', `server 127.0.0.1:${options.appPort};`)
