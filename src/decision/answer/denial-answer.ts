@@ -24,13 +24,16 @@ function challengeFor(denial: Denial, realm: string): string | undefined {
   return bearerChallenge({ realm, error, errorDescription: denial.message });
 }
 
+// The protocols whose gateway sends any denial's status to the client as it is.
+const PASSES_REDIRECTS = new Set<OriginalRequest['protocol']>(['forward-auth', 'ext-authz']);
+
 /**
- * A redirect in the form each gateway can pass on: ForwardAuth sends a 3xx to the client as
- * it is; nginx turns anything but 2xx/401/403 into a 500, so it gets a 401 whose Location
- * the example config turns into the redirect (error_page 401 = @authgear_login).
+ * A redirect in the form each gateway can pass on: ForwardAuth and Envoy's ext_authz send a
+ * 3xx to the client as it is; nginx turns anything but 2xx/401/403 into a 500, so it gets a
+ * 401 whose Location the example config turns into the redirect (error_page 401 = @authgear_login).
  */
 export function redirectAnswer(request: OriginalRequest, location: string): Answer {
-  return { status: request.protocol === 'forward-auth' ? 302 : 401, headers: [['location', location]] };
+  return { status: PASSES_REDIRECTS.has(request.protocol) ? 302 : 401, headers: [['location', location]] };
 }
 
 /** Status and headers of a refusal: the challenge, and for a browser the way to Authgear's login page. */

@@ -3,10 +3,11 @@ import { Denial } from '../outcome.js';
 /**
  * The request the gateway is asking about, normalized from whichever protocol carried it:
  * nginx auth_request (X-Original-URI / X-Original-Method, set by our example config) or
- * ForwardAuth as Traefik and Caddy send it (X-Forwarded-Method / -Proto / -Host / -Uri).
+ * ForwardAuth as Traefik and Caddy send it (X-Forwarded-Method / -Proto / -Host / -Uri), or
+ * Envoy's ext_authz (the check request's own method, path and host, or its gRPC attributes).
  */
 export interface OriginalRequest {
-  protocol: 'nginx' | 'forward-auth' | 'direct';
+  protocol: 'nginx' | 'forward-auth' | 'ext-authz' | 'direct';
   method: string;
   proto: 'http' | 'https';
   host: string;
@@ -32,6 +33,31 @@ export function hostnameOf(host: string): string {
 
 function malformed(what: string): Denial {
   return new Denial('request_malformed', `${what} header is not valid`);
+}
+
+/** The original request's parts as a protocol carried them, before any check. */
+export interface OriginalRequestParts {
+  method: string;
+  host: string;
+  /** Path and query. */
+  uri: string;
+  proto: 'http' | 'https';
+}
+
+/**
+ * The one validation every protocol's original request goes through: method, host and
+ * path-and-query canonicalized (upper-case method, lower-case host) or refused with
+ * request_malformed, never guessed.
+ */
+export function canonicalOriginalRequest(protocol: OriginalRequest['protocol'], parts: OriginalRequestParts): OriginalRequest {
+  const method = parts.method.toUpperCase();
+  if (!METHOD.test(method)) throw malformed('method');
+  const host = parts.host.toLowerCase();
+  if (!HOST.test(host)) throw malformed('host');
+  const { uri } = parts;
+  if (!URI.test(uri)) throw malformed('uri');
+  const queryAt = uri.indexOf('?');
+  return { protocol, method, proto: parts.proto, host, uri, path: queryAt === -1 ? uri : uri.slice(0, queryAt) };
 }
 
 /**
@@ -61,19 +87,9 @@ export function readOriginalRequest(header: HeaderReader, gateway: GatewayProtoc
   const forwardedUri = protocol === 'forward-auth' ? header('x-forwarded-uri') : undefined;
 
   const method = (protocol === 'nginx' ? header('x-original-method') : header('x-forwarded-method')) ?? 'GET';
-  const upperMethod = method.toUpperCase();
-  if (!METHOD.test(upperMethod)) throw malformed('method');
-
   const rawHost = (protocol === 'nginx' ? header('x-original-host') : header('x-forwarded-host')) ?? header('host') ?? '';
-  const host = rawHost.split(',')[0]!.trim().toLowerCase();
-  if (!HOST.test(host)) throw malformed('host');
-
   const uri = (protocol === 'nginx' ? nginxUri : forwardedUri) ?? '/';
-  if (!URI.test(uri)) throw malformed('uri');
-
   const forwardedProto = header('x-forwarded-proto')?.split(',')[0]!.trim().toLowerCase();
   const proto = forwardedProto === 'http' ? 'http' : forwardedProto === 'https' ? 'https' : protocol === 'direct' ? 'http' : 'https';
-
-  const queryAt = uri.indexOf('?');
-  return { protocol, method: upperMethod, proto, host, uri, path: queryAt === -1 ? uri : uri.slice(0, queryAt) };
+  return canonicalOriginalRequest(protocol, { method, host: rawHost.split(',')[0]!.trim(), uri, proto });
 }
