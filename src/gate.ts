@@ -11,7 +11,9 @@ import { createSessions } from './decision/authentication/resolver/sessions.js';
 import { createAuthDecision, type DecisionEvent } from './decision/decide.js';
 import { createAuthorizer } from './decision/policy/authorize.js';
 import { createRequirementLookup } from './decision/policy/route-requirements.js';
+import { createCheckService, type CheckService } from './gateways/ext-authz-grpc/check-service.js';
 import { createGateListener, type RequestListener } from './gateways/listener.js';
+import { IDENTITY_HEADER_NAMES } from './decision/identity/identity.js';
 import type { Logger } from './observability/logging.js';
 import { createMetrics, type Metrics } from './observability/metrics/metrics.js';
 import { createObservers } from './observability/observers.js';
@@ -38,6 +40,8 @@ export interface Gate {
   listener: RequestListener;
   /** METRICS_PORT's listener, when that is set. */
   metricsListener: RequestListener | undefined;
+  /** EXT_AUTHZ_GRPC_PORT's Check service (Envoy ext_authz over gRPC), when that is set. */
+  extAuthzGrpc: CheckService | undefined;
   keyStore: KeyStore;
   authenticator: Authenticator;
   metrics: Metrics;
@@ -152,6 +156,17 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
   return {
     listener: createGateListener({ decide, gateway: config.gateway, ops: getRequestListener(ops.fetch), onWriteError: observers.writeError }),
     metricsListener: config.metricsPort === undefined ? undefined : getRequestListener(createMetricsApp(metrics).fetch),
+    extAuthzGrpc:
+      config.extAuthzGrpcPort === undefined
+        ? undefined
+        : createCheckService({
+            decide,
+            trustedHeaders: [...IDENTITY_HEADER_NAMES, ...config.claimHeaders.map(({ header }) => header)],
+            trustedPrefix: 'x-authgear-',
+            clientHeaders: [config.idTokenHeader],
+            onWriteError: observers.writeError,
+            onDeadline: () => deps.logger.warn('ext_authz gRPC: no decision before the caller\'s deadline; answered 503'),
+          }),
     keyStore,
     authenticator,
     metrics,

@@ -62,13 +62,26 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
 /** Limits that must fit each other; only settings that parsed on their own are compared. */
 function limitProblems(config: Partial<Settings>): string[] {
   const problems: string[] = [];
-  const { maxHeaderBytes, maxTokenBytes, shutdownDelaySeconds, shutdownTimeoutSeconds, metricsPort, port } = config;
+  const { maxHeaderBytes, maxTokenBytes, shutdownDelaySeconds, shutdownTimeoutSeconds } = config;
   if (maxHeaderBytes !== undefined && maxTokenBytes !== undefined && maxHeaderBytes <= maxTokenBytes + 1024) {
     problems.push(`MAX_HEADER_BYTES: must exceed MAX_TOKEN_BYTES by at least 1024, or a token of allowed size could never arrive`);
   }
   if (shutdownDelaySeconds !== undefined && shutdownTimeoutSeconds !== undefined && shutdownDelaySeconds >= shutdownTimeoutSeconds) {
     problems.push('SHUTDOWN_DELAY_SECONDS: must be shorter than SHUTDOWN_TIMEOUT_SECONDS, or draining never gets a chance');
   }
-  if (metricsPort !== undefined && metricsPort === port) problems.push('METRICS_PORT: must differ from PORT');
+  return problems.concat(portProblems(config));
+}
+
+/** Each listener needs a port of its own; the first setting to claim a port keeps it. */
+function portProblems(config: Partial<Settings>): string[] {
+  const problems: string[] = [];
+  const claimed = new Map<number, string>();
+  for (const key of ['port', 'metricsPort', 'extAuthzGrpcPort'] as const) {
+    const port = config[key];
+    if (port === undefined) continue;
+    const owner = claimed.get(port);
+    if (owner) problems.push(`${SETTINGS[key].env}: must differ from ${owner}`);
+    else claimed.set(port, SETTINGS[key].env);
+  }
   return problems;
 }
