@@ -7,6 +7,7 @@ import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/au
 import { envoyCheckRequest, extAuthzClient, headerValues, type CheckResponse, type ExtAuthzClient, type OriginalHttpRequest } from './support/ext-authz-grpc-client.js';
 import { freePort, httpGet, startGateProcess, tempDir, type Spawned } from './support/processes.js';
 import { valueOf } from './support/prometheus.js';
+import { waitFor } from './support/wait-for.js';
 
 const APP = 'app.example.test';
 const CALLBACK = `https://${APP}/oauth/callback`;
@@ -182,6 +183,29 @@ describe('ext_authz over gRPC when nothing can be decided', () => {
       coldClient.close();
       await cold.stop();
       await down.close();
+    }
+  });
+});
+
+describe('ext_authz over gRPC at shutdown', () => {
+  it('answers the calls in flight after SIGTERM, refuses new ones, and exits 0', async () => {
+    const slow = await startAuthgearStandIn();
+    const { gate: stopping, client: caller } = await startGrpcGate({ AUTHGEAR_ENDPOINT: slow.origin, SHUTDOWN_TIMEOUT_SECONDS: '20' });
+    try {
+      const session = slow.sessions.issue('session', { id: 'in-flight-user' });
+      slow.setState('up', 700);
+      const inFlight = caller.check(envoyCheckRequest({ method: 'GET', host: APP, path: '/', headers: { cookie: `session=${session.value}` } }));
+      await waitFor(() => slow.inFlight() > 0, 5000, 'the resolver call to start');
+      const exited = new Promise<number | null>((resolve) => stopping.process.on('exit', resolve));
+      stopping.process.kill('SIGTERM');
+      const answer = await inFlight;
+      expect(headerValues(answer.ok_response?.headers)['x-authgear-user-id']).toEqual(['in-flight-user']);
+      expect(await exited).toBe(0);
+      await expect(caller.check(envoyCheckRequest({ method: 'GET', host: APP, path: '/' }), { deadlineMs: 1000 })).rejects.toMatchObject({ code: expect.any(Number) });
+    } finally {
+      caller.close();
+      await stopping.stop('SIGKILL');
+      await slow.close();
     }
   });
 });
