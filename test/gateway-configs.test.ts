@@ -13,12 +13,16 @@ const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
 const lower = (names: Iterable<string>) => [...new Set([...names].map((name) => name.toLowerCase()))].sort();
 const EVERY_HEADER = lower(IDENTITY_HEADER_NAMES);
 
-/** Every place in a YAML object tree that names headers for the app: ForwardAuth, header clearing, ingress-nginx annotations. */
+/**
+ * Every place in a YAML object tree that names headers for the app: ForwardAuth, header
+ * clearing, ingress-nginx annotations, Envoy Gateway's headersToBackend, the ExternalAuth
+ * filter's allowedResponseHeaders.
+ */
 function yamlHeaderLists(value: unknown, where: string, lists: Array<{ where: string; headers: string[] }>) {
   if (Array.isArray(value)) value.forEach((item, index) => yamlHeaderLists(item, `${where}[${index}]`, lists));
   if (value === null || typeof value !== 'object') return lists;
   for (const [key, item] of Object.entries(value)) {
-    if (key === 'authResponseHeaders') lists.push({ where: `${where}.${key}`, headers: item as string[] });
+    if (key === 'authResponseHeaders' || key === 'headersToBackend' || key === 'allowedResponseHeaders') lists.push({ where: `${where}.${key}`, headers: item as string[] });
     else if (key === 'customRequestHeaders' && Object.keys(item as object).some((name) => name.toLowerCase().startsWith(PREFIX))) {
       lists.push({ where: `${where}.${key}`, headers: Object.keys(item as object) });
     } else if (key === 'nginx.ingress.kubernetes.io/auth-response-headers') lists.push({ where, headers: String(item).split(',') });
@@ -39,6 +43,7 @@ describe('every shipped gateway config names every identity header (src/identity
     expect(nginx.map((file) => file.path)).toEqual(expect.arrayContaining(['nginx/authgear-gate/protect.conf', 'nginx/authgear-gate/public.conf']));
     expect(caddy.length).toBeGreaterThan(0);
     expect(yaml.map((list) => list.where).join('\n')).toMatch(/dynamic\.yml[^]*middleware\.yaml[^]*ingress-nginx[^]*traefik/);
+    expect(yaml.map((list) => list.where).join('\n')).toMatch(/envoy-gateway.*headersToBackend[^]*gateway-api.*allowedResponseHeaders/);
   });
 
   it.each(nginx.map((file) => [file.path, file.text]))('%s sets them all on the proxied request', (_path, text) => {
@@ -60,7 +65,7 @@ describe('every shipped gateway config names every identity header (src/identity
     }
   });
 
-  it('Traefik and ingress-nginx list them all wherever they list any', () => {
+  it('Traefik, ingress-nginx, Envoy Gateway and the ExternalAuth filter list them all wherever they list any', () => {
     for (const list of yaml) expect(lower(list.headers), list.where).toEqual(EVERY_HEADER);
   });
 
