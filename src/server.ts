@@ -5,7 +5,7 @@ import { maskRedisSecrets } from './config/redis-settings.js';
 import { loadConfig, type Config } from './config/load-config.js';
 import { ConfigError } from './errors.js';
 import { createGate } from './gate.js';
-import { createExtAuthzGrpcServer, type ExtAuthzGrpcServer } from './gateways/ext-authz-grpc/grpc-server.js';
+import type { ExtAuthzGrpcServer } from './gateways/ext-authz-grpc/grpc-server.js';
 import { createHttpServer } from './gateways/http-server.js';
 import type { RequestListener } from './gateways/listener.js';
 import { createLogger } from './observability/logging.js';
@@ -54,7 +54,9 @@ function listen(name: string, listener: RequestListener, port: number): Server {
 const servers = [listen('auth', gate.listener, config.port)];
 if (gate.metricsListener && config.metricsPort !== undefined) servers.push(listen('metrics', gate.metricsListener, config.metricsPort));
 
-function listenGrpc(port: number): ExtAuthzGrpcServer {
+// gRPC and protobuf are loaded only when their port is set: every other start stays as fast.
+async function listenGrpc(port: number): Promise<ExtAuthzGrpcServer> {
+  const { createExtAuthzGrpcServer } = await import('./gateways/ext-authz-grpc/grpc-server.js');
   const server = createExtAuthzGrpcServer(gate.extAuthzGrpc!, { maxMessageBytes: config.maxHeaderBytes + 65_536 });
   server.listen(config.listenHost, port).then(
     (bound) => logger.info({ listener: 'ext-authz-grpc', port: bound, address: config.listenHost }, 'listening'),
@@ -65,7 +67,7 @@ function listenGrpc(port: number): ExtAuthzGrpcServer {
   );
   return server;
 }
-const grpcServers = gate.extAuthzGrpc && config.extAuthzGrpcPort !== undefined ? [listenGrpc(config.extAuthzGrpcPort)] : [];
+const grpcServers = gate.extAuthzGrpc && config.extAuthzGrpcPort !== undefined ? [await listenGrpc(config.extAuthzGrpcPort)] : [];
 
 const shutdown = createShutdown({
   logger,

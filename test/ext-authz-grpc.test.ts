@@ -63,7 +63,8 @@ describe('Envoy ext_authz over gRPC (envoy.service.auth.v3.Authorization/Check),
     expect(response.denied_response).toBeUndefined();
     const headers = response.ok_response!.headers!;
     expect(headerValues(headers)).toMatchObject({ 'x-authgear-user-id': ['user-7'], 'x-authgear-user-roles': ['editor'], 'x-authgear-session-valid': ['true'], 'x-user-tenant': ['t1'] });
-    for (const option of headers) expect(option).toMatchObject({ append: { value: false }, append_action: OVERWRITE_IF_EXISTS_OR_ADD });
+    // append present and false (what every Envoy reads: replace), and its successor append_action.
+    for (const option of headers) expect([option.append !== undefined, option.append?.value ?? false, option.append_action]).toEqual([true, false, OVERWRITE_IF_EXISTS_OR_ADD]);
     expect(response.ok_response!.headers_to_remove ?? []).not.toContain('x-authgear-user-id');
   });
 

@@ -2,7 +2,7 @@ import type { AuthQuestion } from '../../decision/decide.js';
 import { Denial } from '../../decision/outcome.js';
 import { canonicalOriginalRequest, type OriginalRequest } from '../../decision/request/original-request.js';
 import type { HeaderReader } from '../header-reader.js';
-import type { CheckRequest, HttpRequestAttributes } from './envoy-auth-proto.js';
+import type { CheckRequest, HttpRequestAttributes } from './envoy-auth-messages.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 

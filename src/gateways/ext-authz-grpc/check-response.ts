@@ -1,5 +1,5 @@
 import { REASON_HEADER, type Answer } from '../../decision/answer/answer.js';
-import { OVERWRITE_IF_EXISTS_OR_ADD, RPC_CODE, type CheckResponse, type HeaderValueOption } from './envoy-auth-proto.js';
+import { OVERWRITE_IF_EXISTS_OR_ADD, RPC_CODE, type CheckResponse, type HeaderValueOption } from './envoy-auth-messages.js';
 
 export interface CheckResponseOptions {
   /**

@@ -2,7 +2,7 @@ import type { Answer } from '../../decision/answer/answer.js';
 import { UNDECIDED, type AuthDecision } from '../../decision/decide.js';
 import { checkRequestQuestion } from './check-request.js';
 import { createCheckResponder, type CheckResponseOptions } from './check-response.js';
-import type { CheckRequest, CheckResponse } from './envoy-auth-proto.js';
+import type { CheckRequest, CheckResponse } from './envoy-auth-messages.js';
 
 export interface CheckServiceOptions extends CheckResponseOptions {
   decide: AuthDecision;

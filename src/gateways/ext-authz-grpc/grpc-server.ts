@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { CheckService } from './check-service.js';
-import { CHECK_METHOD_PATH, decodeCheckRequest, encodeCheckResponse, type CheckRequest, type CheckResponse } from './envoy-auth-proto.js';
+import { CHECK_METHOD_PATH, type CheckRequest, type CheckResponse } from './envoy-auth-messages.js';
+import { decodeCheckRequest, encodeCheckResponse } from './envoy-auth-proto.js';
 
 export interface ExtAuthzGrpcServerOptions {
   /** A larger CheckRequest is refused by grpc-js (RESOURCE_EXHAUSTED) before it is decoded. */
