@@ -1,14 +1,18 @@
 # syntax=docker/dockerfile:1
 # authgear-gate: a small, non-root, read-only-root-filesystem friendly image.
-#   docker build -t authgear-gate .
+#   docker build -t authgear-gate --build-arg VERSION=0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" .
 #   docker run --read-only -p 8080:8080 -e AUTHGEAR_ENDPOINT=https://myapp.authgear.cloud authgear-gate
 # test/dockerfile.test.ts lints this file and runs the very artifact it assembles (dist/ plus
 # production node_modules) the way CMD does, since no Docker engine runs in CI.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 26 is the Active LTS (end of life 2029-04-30), the major package.json's engines asks
+# for; every stage builds and runs on the same one. Debian 13 (trixie), slim variant.
+ARG NODE_IMAGE=node:26-trixie-slim
 
-# 1. Compile TypeScript with the dev dependencies; nothing of this stage ships.
-FROM ${NODE_IMAGE} AS build
+# 1. Compile TypeScript with the dev dependencies; nothing of this stage ships. Its output is
+# plain JavaScript, so in a multi-arch build (docs/releasing.md) it runs once, natively on the
+# builder's platform, instead of under emulation for each target.
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -43,3 +47,14 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:process.env.PORT||8080,path:'/healthz',timeout:2000},(r)=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM itself, so shutdown is graceful.
 CMD ["node", "dist/server.js"]
+
+# OCI annotations, last so a new version or commit rebuilds no layer. The release workflow
+# (docs/releasing.md) passes VERSION (package.json's, without the v) and REVISION (the commit).
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="authgear-gate" \
+      org.opencontainers.image.description="Authentication sidecar for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth in front of Authgear-protected apps" \
+      org.opencontainers.image.source="https://github.com/example/authgear-gate" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"

@@ -173,3 +173,39 @@ describe('resolver and Redis configuration', () => {
     expect(JSON.stringify(maskRedisSecrets(loadConfig({ ...ENDPOINT, REDIS_URL: 'redis://user:url-secret@r:6379/1' })))).toContain('redis://user:***@r:6379/1');
   });
 });
+
+describe('configuration problems in plain words', () => {
+  const ENDPOINT = { AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud' };
+
+  it('says a required setting is required, with what it is for, not a type error', () => {
+    const [problem] = problemsOf({});
+    expect(problem).toBe('AUTHGEAR_ENDPOINT: is required: Authgear project origin (the token issuer), e.g. https://myapp.authgear.cloud.');
+    expect(problem).not.toMatch(/undefined|expected string/);
+  });
+
+  it('names every bad value of a list once, with what is allowed', () => {
+    const problems = problemsOf({ ...ENDPOINT, ALLOWED_ALGORITHMS: 'HS256,none,HS256' });
+    expect(problems).toEqual([
+      'ALLOWED_ALGORITHMS: "HS256", "none" are not allowed; allowed values are RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA (got "HS256,none,HS256")',
+    ]);
+  });
+
+  it('shows the value it refused, and what would do, for numbers, choices and patterns', () => {
+    expect(problemsOf({ ...ENDPOINT, PORT: 'abc' })).toEqual(['PORT: must be a whole number (got "abc")']);
+    expect(problemsOf({ ...ENDPOINT, CLOCK_SKEW_SECONDS: '999' })).toEqual(['CLOCK_SKEW_SECONDS: must be at most 300 (got "999")']);
+    expect(problemsOf({ ...ENDPOINT, GATEWAY: 'envoy' })).toEqual(['GATEWAY: allowed values are auto, nginx, forward-auth (got "envoy")']);
+    expect(problemsOf({ ...ENDPOINT, REALM: 'a"b' })).toEqual(['REALM: must be 1-100 printable ASCII characters without " or \\ (got "a\\"b")']);
+  });
+
+  it('never shows a secret: passwords masked, in URLs too', () => {
+    const problems = problemsOf({ ...ENDPOINT, REDIS_URL: 'http://user:hunter2@redis.internal:6379' });
+    expect(problems).toEqual(['REDIS_URL: must be redis:// or rediss:// (TLS) (got "http://user:***@redis.internal:6379")']);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('does not add what a refused setting would have meant together with another', () => {
+    const problems = problemsOf({ ...ENDPOINT, REDIS_SENTINEL_URLS: 'not-a-url', REDIS_SENTINEL_MASTER: 'mymaster' });
+    expect(problems.map((problem) => problem.split(':')[0])).toEqual(['REDIS_SENTINEL_URLS', 'REDIS_SENTINEL_URLS']);
+    expect(problems.join('\n')).not.toContain('required with');
+  });
+});

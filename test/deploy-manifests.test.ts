@@ -42,10 +42,14 @@ describe.each(OVERLAYS)('kubectl kustomize deploy/overlays/%s', (overlay) => {
     expect(pod.topologySpreadConstraints.map((constraint: { topologyKey: string }) => constraint.topologyKey)).toContain('kubernetes.io/hostname');
     const pdb = find(objects, 'PodDisruptionBudget', 'authgear-gate');
     expect(pdb.spec.selector.matchLabels).toEqual(gate.spec.selector.matchLabels);
-    expect(pdb.spec.minAvailable).toBeGreaterThanOrEqual(1);
+    // maxUnavailable scales with the HPA; a drain still leaves at least one replica answering.
+    expect(pdb.spec.maxUnavailable).toBe(1);
+    expect(pdb.spec.minAvailable).toBeUndefined();
+    expect(gate.spec.replicas - pdb.spec.maxUnavailable).toBeGreaterThanOrEqual(1);
     const hpa = find(objects, 'HorizontalPodAutoscaler', 'authgear-gate');
     expect(hpa.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: gate.metadata.name });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(hpa.spec.minReplicas - pdb.spec.maxUnavailable).toBeGreaterThanOrEqual(1);
   });
 
   it('probes readiness on /readyz and liveness on /healthz, with resources set', () => {
@@ -74,6 +78,13 @@ describe.each(OVERLAYS)('kubectl kustomize deploy/overlays/%s', (overlay) => {
     expect(monitor.spec.selector.matchLabels).toMatchObject(service.metadata.labels ? { 'app.kubernetes.io/name': service.metadata.labels['app.kubernetes.io/name'] } : {});
     expect(service.spec.ports.map((port: { name: string }) => port.name)).toContain(monitor.spec.endpoints[0].port);
     expect(monitor.spec.endpoints[0].path).toBe('/metrics');
+  });
+
+  it("is picked up by a default kube-prometheus-stack: ServiceMonitor and PrometheusRule carry its release label", () => {
+    // The chart's default serviceMonitorSelector and ruleSelector match release: <Helm release>.
+    for (const kind of ['ServiceMonitor', 'PrometheusRule']) {
+      expect(find(objects, kind, 'authgear-gate').metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    }
   });
 
   it('lets only the gateway reach its port, and only the sidecar reach Redis', () => {
@@ -255,6 +266,11 @@ describe('the offline validator', () => {
     ['IngressRoute without match', 'IngressRoute', 'my-app', (o: any) => { delete o.spec.routes[0].match; }, /required property 'match'/],
     ['ServiceMonitor endpoint.intervall', 'ServiceMonitor', 'authgear-gate', (o: any) => { o.spec.endpoints[0].intervall = '30s'; }, /unknown field "intervall"/],
     ['ServiceMonitor interval "30 seconds"', 'ServiceMonitor', 'authgear-gate', (o: any) => { o.spec.endpoints[0].interval = '30 seconds'; }, /interval: must match pattern/],
+    ['PrometheusRule rule.alertname', 'PrometheusRule', 'authgear-gate', (o: any) => { o.spec.groups[0].rules[0].alertname = o.spec.groups[0].rules[0].alert; }, /unknown field "alertname"/],
+    ['PrometheusRule for "5 minutes"', 'PrometheusRule', 'authgear-gate', (o: any) => { o.spec.groups[0].rules[0].for = '5 minutes'; }, /for: must match pattern/],
+    ['PrometheusRule group without name', 'PrometheusRule', 'authgear-gate', (o: any) => { delete o.spec.groups[0].name; }, /required property 'name'/],
+    ['PrometheusRule rule without expr', 'PrometheusRule', 'authgear-gate', (o: any) => { delete o.spec.groups[0].rules[0].expr; }, /required property 'expr'/],
+    ['PrometheusRule annotation that is not a string', 'PrometheusRule', 'authgear-gate', (o: any) => { o.spec.groups[0].rules[0].annotations.summary = { text: 'x' }; }, /summary: must be string/],
     ['custom resource metadata.nmae', 'Middleware', 'authgear-gate', (o: any) => { o.metadata.nmae = 'x'; }, /'nmae' does not exist/],
     ['a kind it has no schema for', 'Deployment', 'authgear-gate', (o: any) => { o.kind = 'StatefulSet'; }, /no schema for apps\/v1\/StatefulSet/],
     ['SecurityPolicy extAuth.http.headersToBackends', 'SecurityPolicy', 'authgear-gate', (o: any) => { o.spec.extAuth.http.headersToBackends = o.spec.extAuth.http.headersToBackend; }, /unknown field "headersToBackends"/],

@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { checkDockerfile, execForm, finalStage } from './support/dockerfile-rules.js';
+import { checkDockerfile, execForm, finalStage, readStages, type ProjectFacts } from './support/dockerfile-rules.js';
 import { assembleImageArtifact } from './support/image-artifact.js';
 import { freePort, httpGet, REPO, spawnProcess, type Spawned } from './support/processes.js';
+import { valueOf } from './support/prometheus.js';
 import { waitFor } from './support/wait-for.js';
 
 const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
+const packageJson = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; license: string; engines: { node: string } };
+const project: ProjectFacts = { nodeRange: packageJson.engines.node, license: packageJson.license };
 
 /** The shipped Dockerfile with one piece changed; fails loudly if that piece is gone. */
 function mutated(from: string | RegExp, to: string): string {
@@ -26,12 +29,24 @@ describe('Dockerfile', () => {
   });
 
   it('is multi-stage, slim, non-root, exec-form, health-checked and production-only', () => {
-    expect(checkDockerfile(dockerfile)).toEqual([]);
+    expect(checkDockerfile(dockerfile, project)).toEqual([]);
+  });
+
+  it("builds and runs every stage on engines' Node major, labelled for OCI registries", () => {
+    const major = /\d+/.exec(project.nodeRange)![0];
+    expect(readStages(dockerfile).map((stage) => stage.image)).toEqual([`node:${major}-trixie-slim`, `node:${major}-trixie-slim`, `node:${major}-trixie-slim`]);
   });
 
   it.each([
-    ['single stage', () => dockerfile.replace(/^FROM \$\{NODE_IMAGE\} AS (build|prod-deps)$/gm, '# FROM removed'), /not multi-stage/],
-    ['full image', () => mutated('node:20-bookworm-slim', 'node:20-bookworm'), /neither slim nor distroless/],
+    ['single stage', () => dockerfile.replace(/^FROM (--platform=\S+ )?\$\{NODE_IMAGE\} AS (build|prod-deps)$/gm, '# FROM removed'), /not multi-stage/],
+    ['full image', () => mutated('node:26-trixie-slim', 'node:26-trixie'), /neither slim nor distroless/],
+    ['an older Node', () => mutated('node:26-trixie-slim', 'node:24-trixie-slim'), /stage runtime is node:24-trixie-slim, not the Node 26 that engines/],
+    ['one stage on another Node', () => mutated('${NODE_IMAGE} AS build', 'node:20-bookworm-slim AS build'), /stage build is node:20-bookworm-slim/],
+    ['no OCI labels', () => mutated(/^LABEL[^]*$/m, ''), /label org\.opencontainers\.image\.source is missing/],
+    ['a hard-coded version label', () => mutated('image.version="${VERSION}"', 'image.version="0.1.0"'), /image\.version is not \$\{VERSION\}/],
+    ['no VERSION default', () => mutated(/^ARG VERSION=.*$/m, 'ARG VERSION'), /declares no ARG VERSION with a default/],
+    ['no REVISION arg', () => mutated(/^ARG REVISION=.*$/m, ''), /declares no ARG REVISION/],
+    ['another license', () => mutated('licenses="Apache-2.0"', 'licenses="MIT"'), /licenses is not package\.json's license Apache-2\.0/],
     ['no USER', () => mutated(/^USER .*$/m, ''), /no USER/],
     ['USER root', () => mutated(/^USER .*$/m, 'USER root'), /not a numeric non-root uid/],
     ['USER by name', () => mutated(/^USER .*$/m, 'USER node'), /not a numeric non-root uid/],
@@ -43,7 +58,7 @@ describe('Dockerfile', () => {
     ['context copied in', () => mutated('COPY package.json ./', 'COPY . ./'), /build context/],
     ['npm left in', () => mutated(/^RUN rm -rf[^]*?yarn-\*\n/m, ''), /npm is left/],
   ])('rejects a Dockerfile with %s', (_name, variant, problem) => {
-    expect(checkDockerfile(variant()).join('\n')).toMatch(problem);
+    expect(checkDockerfile(variant(), project).join('\n')).toMatch(problem);
   });
 
   it('keeps the build context to what the build stage copies', () => {
@@ -86,12 +101,16 @@ describe('the image artifact, run as its CMD would', () => {
     }
   });
 
+  it("runs here on the image's Node major, so what passes here is what the image runs", () => {
+    expect(`node:${process.versions.node.split('.')[0]}-trixie-slim`).toBe(finalStage(dockerfile).image);
+  });
+
   it('holds the build output and exactly the production dependencies', () => {
-    const packageJson = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
     const installed = readdirSync(join(app, 'node_modules')).flatMap((name) =>
       name.startsWith('@') ? readdirSync(join(app, 'node_modules', name)).map((scoped) => `${name}/${scoped}`) : [name]);
-    for (const name of Object.keys(packageJson.dependencies!)) expect(installed).toContain(name);
-    for (const name of Object.keys(packageJson.devDependencies!)) expect(installed).not.toContain(name);
+    const { dependencies, devDependencies } = packageJson as unknown as Record<string, Record<string, string>>;
+    for (const name of Object.keys(dependencies!)) expect(installed).toContain(name);
+    for (const name of Object.keys(devDependencies!)) expect(installed).not.toContain(name);
     expect(existsSync(join(app, 'dist/server.js'))).toBe(true);
     expect(existsSync(join(app, 'src'))).toBe(false);
   });
@@ -99,6 +118,11 @@ describe('the image artifact, run as its CMD would', () => {
   it('serves /healthz and /readyz from a read-only directory as an unprivileged user', async () => {
     expect((await httpGet(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect((await httpGet(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+  });
+
+  it("reports package.json's version in authgear_gate_build_info, read from the image's own layout", async () => {
+    const metrics = await httpGet(`http://127.0.0.1:${port}/metrics`);
+    expect(valueOf(metrics.body, 'authgear_gate_build_info', { version: packageJson.version, node_version: process.version })).toBe(1);
   });
 
   it("passes the image's own HEALTHCHECK command, which fails when nothing answers", async () => {

@@ -22,7 +22,8 @@ function exchange(bytes: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(gate.port, '127.0.0.1', () => socket.end(bytes));
     const chunks: Buffer[] = [];
-    socket.on('data', (chunk) => chunks.push(chunk));
+    // No setEncoding: data arrives as Buffers (@types/node 26 types it as string | Buffer).
+    socket.on('data', (chunk) => chunks.push(chunk as Buffer));
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
     socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
     socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));

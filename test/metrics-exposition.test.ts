@@ -1,10 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../src/observability/metrics/metrics.js';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { freePort, httpGet, startGateProcess } from './support/processes.js';
+import { freePort, httpGet, REPO, startGateProcess } from './support/processes.js';
 import { KNOWN_LINT_FINDINGS, promtoolCheck, valueOf } from './support/prometheus.js';
 
 let authgear: AuthgearStandIn;
+const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+const nodeVersion = process.version;
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
@@ -41,8 +45,17 @@ describe('the metrics API for resolver and Redis callers', () => {
     expect(valueOf(text, 'authgear_gate_decisions_total', { result: 'allow', via: 'resolver' })).toBe(1);
     expect(valueOf(text, 'authgear_gate_decisions_total', { result: 'deny', reason: 'other', via: 'other' })).toBe(1);
     expect(text).not.toContain('made_up');
+    expect(valueOf(text, 'authgear_gate_build_info', { version, node_version: nodeVersion })).toBe(1);
     // Every metric populated, no process metrics: promtool has nothing to say.
     expect(promtoolCheck(text)).toEqual({ status: 0, findings: [] });
+  });
+});
+
+describe('authgear_gate_build_info', () => {
+  it("says which version runs on which Node: package.json's unless told otherwise", async () => {
+    const samples = (text: string) => text.split('\n').filter((line) => line.startsWith('authgear_gate_build_info'));
+    expect(samples(await createMetrics().text())).toEqual([`authgear_gate_build_info{version="${version}",node_version="${nodeVersion}"} 1`]);
+    expect(samples(await createMetrics({ version: '9.8.7-rc.1' }).text())).toEqual([`authgear_gate_build_info{version="9.8.7-rc.1",node_version="${nodeVersion}"} 1`]);
   });
 });
 
@@ -59,6 +72,8 @@ describe('the real process', () => {
       expect(scraped.status).toBe(200);
       expect(valueOf(scraped.body, 'authgear_gate_decisions_total', { result: 'allow', reason: 'allowed', via: 'jwt' })).toBe(1);
       expect(valueOf(scraped.body, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+      // Read from package.json by the built dist/, not only from src/ under vitest.
+      expect(valueOf(scraped.body, 'authgear_gate_build_info', { version, node_version: nodeVersion })).toBe(1);
       expect(valueOf(scraped.body, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
       const check = promtoolCheck(scraped.body);
       // 3 = lint findings only; the findings must be exactly the known, explained ones.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { loadPolicyFile, type Policy } from '../decision/policy/policy-file.js';
+import { settingProblems } from './problem-text.js';
 import { redisProblems } from './redis-settings.js';
 import { SETTINGS, type Settings } from './settings.js';
 
@@ -35,9 +36,10 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
   const parsed: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS)) {
     const raw = env[setting.env];
-    const result = setting.schema.safeParse(raw === '' ? undefined : raw);
+    const given = raw === '' ? undefined : raw;
+    const result = setting.schema.safeParse(given, { reportInput: true });
     if (result.success) parsed[key] = result.data;
-    else for (const issue of result.error.issues) problems.push(`${setting.env}: ${issue.message}`);
+    else problems.push(...settingProblems(setting.env, given, result.error.issues, setting.doc));
   }
   let policy: Policy | undefined;
   if (typeof parsed['policyFile'] === 'string') {
@@ -48,7 +50,10 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
       problems.push(...error.problems);
     }
   }
-  problems.push(...crossProblems(parsed, policy), ...redisProblems(parsed as Partial<Settings>), ...limitProblems(parsed));
+  // A setting that did not parse is reported already; what it would mean together with others is not.
+  const refused = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(':'))));
+  const together = [...crossProblems(parsed, policy), ...redisProblems(parsed as Partial<Settings>), ...limitProblems(parsed)];
+  problems.push(...together.filter((problem) => !refused.has(problem.slice(0, problem.indexOf(':')))));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = parsed as Settings;
   return {

@@ -1,4 +1,4 @@
-import { DockerfileParser, type Copy, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, type Arg, type Copy, type Instruction, type Label } from 'dockerfile-ast';
 
 /**
  * What the issue asks of the image, as checks over the parsed Dockerfile (hadolint is not
@@ -20,7 +20,8 @@ export function readStages(text: string): Stage[] {
   const stages: Stage[] = [];
   for (const instruction of dockerfile.getInstructions()) {
     if (instruction.getKeyword() === 'FROM') {
-      const [image = '', as, name] = (instruction.getArgumentsContent() ?? '').split(/\s+/);
+      // Flags (--platform=...) come before the image.
+      const [image = '', as, name] = (instruction.getArgumentsContent() ?? '').split(/\s+/).filter((part) => !part.startsWith('--'));
       const resolved = image.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string, b: string) => args.get(a ?? b) ?? '');
       stages.push({ name: as?.toUpperCase() === 'AS' ? name : undefined, image: resolved, instructions: [] });
     } else {
@@ -56,12 +57,52 @@ export function finalStage(text: string): Stage {
   return stage;
 }
 
-export function checkDockerfile(text: string): string[] {
+/** What the image must agree with, from package.json. */
+export interface ProjectFacts {
+  /** engines.node, e.g. ">=26.12": its major is the Node every stage runs on. */
+  nodeRange: string;
+  license: string;
+}
+
+/** The default of `ARG name=default` in this stage, undefined when it declares none. */
+export function argDefault(stage: Stage, name: string): string | undefined {
+  const arg = of(stage, 'ARG').map((instruction) => (instruction as Arg).getProperty()).find((property) => property?.getName() === name);
+  return arg ? arg.getValue() ?? undefined : undefined;
+}
+
+/** The final stage's LABEL keys and values, quotes removed. */
+export function labels(stage: Stage): Record<string, string> {
+  return Object.fromEntries(of(stage, 'LABEL').flatMap((label) => (label as Label).getProperties().map((property) => [property.getName(), property.getValue() ?? ''])));
+}
+
+const OCI_LABELS = ['title', 'description', 'source', 'licenses', 'version', 'revision'].map((name) => `org.opencontainers.image.${name}`);
+
+function imageProblems(stages: Stage[], project: ProjectFacts): string[] {
+  const problems: string[] = [];
+  const major = /\d+/.exec(project.nodeRange)?.[0];
+  for (const stage of stages) {
+    const node = /^node:(\d+)[.-]/.exec(stage.image)?.[1];
+    if (node !== major) problems.push(`stage ${stage.name ?? '(unnamed)'} is ${stage.image}, not the Node ${major} that engines (${project.nodeRange}) asks for`);
+  }
+  const final = stages.at(-1)!;
+  const found = labels(final);
+  for (const name of OCI_LABELS) if (!found[name]) problems.push(`label ${name} is missing or empty`);
+  for (const [label, arg] of [['version', 'VERSION'], ['revision', 'REVISION']] as const) {
+    if (found[`org.opencontainers.image.${label}`] !== `\${${arg}}`) problems.push(`label org.opencontainers.image.${label} is not \${${arg}}`);
+    if (!argDefault(final, arg)) problems.push(`the final stage declares no ARG ${arg} with a default`);
+  }
+  if (found['org.opencontainers.image.licenses'] !== project.license) problems.push(`label org.opencontainers.image.licenses is not package.json's license ${project.license}`);
+  if (!/^https:\/\//.test(found['org.opencontainers.image.source'] ?? '')) problems.push('label org.opencontainers.image.source is not an https URL');
+  return problems;
+}
+
+export function checkDockerfile(text: string, project: ProjectFacts): string[] {
   const problems: string[] = [];
   const stages = readStages(text);
   const final = stages.at(-1);
   if (!final) return ['no FROM instruction'];
   if (stages.length < 2) problems.push('not multi-stage: build tools would ship in the image');
+  problems.push(...imageProblems(stages, project));
   if (!/-slim\b|distroless/.test(final.image)) problems.push(`final image ${final.image} is neither slim nor distroless`);
 
   const user = of(final, 'USER').at(-1);

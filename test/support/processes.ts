@@ -71,11 +71,13 @@ export async function startGateProcess(
   const port = await freePort();
   const gate = spawnProcess(process.execPath, [...(options.nodeArgs ?? []), join(REPO, 'dist/server.js')], { LISTEN_HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env });
   const url = `http://127.0.0.1:${port}`;
+  // Generous: on a loaded 2-core machine two node processes starting at once (redis-sharing)
+  // took over 10 s to listen; start-up time is not what these tests measure.
   await waitFor(async () => {
     if (gate.process.exitCode !== null) throw new Error(`gate exited: ${gate.output()}`);
     const answer = await httpGet(`${url}/${options.waitReady === false ? 'healthz' : 'readyz'}`).catch(() => undefined);
     return answer?.status === 200;
-  }, 10_000, 'the gate to be ready');
+  }, 30_000, 'the gate to be ready');
   return { ...gate, port, url };
 }
 

@@ -59,3 +59,17 @@ export const KNOWN_LINT_FINDINGS = [
   'nodejs_active_requests_total non-counter metrics should not have "_total" suffix',
   'nodejs_active_resources_total non-counter metrics should not have "_total" suffix',
 ];
+
+/** `promtool check rules` on a rule file; its output, whether it passed. */
+export function promtoolCheckRules(file: string): { ok: boolean; output: string } {
+  const result = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8', timeout: 30_000 });
+  if (result.error) throw result.error;
+  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+}
+
+/** `promtool test rules` (alerting rule unit tests) on a test file; its output, whether it passed. */
+export function promtoolTestRules(file: string): { ok: boolean; output: string } {
+  const result = spawnSync('promtool', ['test', 'rules', file], { encoding: 'utf8', timeout: 60_000 });
+  if (result.error) throw result.error;
+  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+}

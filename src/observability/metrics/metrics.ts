@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamCall } from '../../upstream/http-client.js';
 import { createBatchedCounter, type CounterSeries } from './batched-counter.js';
@@ -46,6 +48,8 @@ export interface Metrics {
 export interface MetricsOptions {
   /** process_* and nodejs_* metrics; one per process, so off for gates built in tests. */
   processMetrics?: boolean;
+  /** The version authgear_gate_build_info reports; package.json's when not given. */
+  version?: string;
 }
 
 // Sub-millisecond resolution: a cached JWT decision takes tens of microseconds.
@@ -70,6 +74,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const upstreamErrors = new Counter({ name: `${prefix}upstream_errors_total`, help: 'Calls to Authgear that failed (not 2xx, timeout, network, too large, overloaded).', labelNames: ['upstream', 'outcome'] as const, registers });
   const upstreamInFlight = new Gauge({ name: `${prefix}upstream_in_flight`, help: 'Calls to Authgear in flight now, by client (keys, resolver).', labelNames: ['client'] as const, registers });
   const upstreamQueued = new Gauge({ name: `${prefix}upstream_queued`, help: 'Calls to Authgear waiting for a free slot now, by client (keys, resolver).', labelNames: ['client'] as const, registers });
+  const buildInfo = new Gauge({ name: `${prefix}build_info`, help: 'Always 1: which version of the sidecar runs, on which Node.', labelNames: ['version', 'node_version'] as const, registers });
+  buildInfo.set({ version: options.version ?? packageVersion(), node_version: process.version }, 1);
   const jwksFetches = new Counter({ name: `${prefix}jwks_fetches_total`, help: 'Key set loads (discovery + JWKS) by reason and outcome.', labelNames: ['reason', 'outcome'] as const, registers });
 
   // One recorder per distinct (status, code, via) and (cache, layer, outcome), remembered by
@@ -127,4 +133,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     contentType: registry.contentType,
     text: () => registry.metrics(),
   };
+}
+
+/** The nearest package.json above this file: the project's, from src/ under vitest and from dist/. */
+function packageVersion(): string {
+  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
+  }
+  return 'unknown';
 }

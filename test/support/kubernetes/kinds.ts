@@ -72,6 +72,7 @@ export const CUSTOM_KINDS: Record<string, string> = {
   'traefik.io/v1alpha1/Middleware': 'traefik.io_middlewares.yaml',
   'traefik.io/v1alpha1/IngressRoute': 'traefik.io_ingressroutes.yaml',
   'monitoring.coreos.com/v1/ServiceMonitor': 'monitoring.coreos.com_servicemonitors.yaml',
+  'monitoring.coreos.com/v1/PrometheusRule': 'monitoring.coreos.com_prometheusrules.yaml',
   'gateway.envoyproxy.io/v1alpha1/SecurityPolicy': 'envoy-gateway-securitypolicy.yaml',
 };
 
