@@ -13,6 +13,7 @@ import { IDENTITY_HEADER_NAMES } from './decision/identity/identity.js';
 import { createAuthorizer } from './decision/policy/authorize.js';
 import { createRequirementLookup } from './decision/policy/route-requirements.js';
 import { createExtAuthzListener } from './gateways/ext-authz-http.js';
+import { createCheckService, type CheckService } from './gateways/ext-authz-grpc/check-service.js';
 import { createGateListener, type RequestListener } from './gateways/listener.js';
 import type { Logger } from './observability/logging.js';
 import { createMetrics, type Metrics } from './observability/metrics/metrics.js';
@@ -42,6 +43,8 @@ export interface Gate {
   metricsListener: RequestListener | undefined;
   /** EXT_AUTHZ_PORT's listener (ext_authz over HTTP, every path a question), when that is set. */
   extAuthzListener: RequestListener | undefined;
+  /** EXT_AUTHZ_GRPC_PORT's Check service (Envoy ext_authz over gRPC), when that is set. */
+  extAuthzGrpc: CheckService | undefined;
   keyStore: KeyStore;
   authenticator: Authenticator;
   metrics: Metrics;
@@ -164,6 +167,17 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
             pathPrefix: config.extAuthzPathPrefix,
             identityHeaderNames: [...IDENTITY_HEADER_NAMES, ...config.claimHeaders.map(({ header }) => header)],
             onWriteError: observers.writeError,
+          }),
+    extAuthzGrpc:
+      config.extAuthzGrpcPort === undefined
+        ? undefined
+        : createCheckService({
+            decide,
+            trustedHeaders: [...IDENTITY_HEADER_NAMES, ...config.claimHeaders.map(({ header }) => header)],
+            trustedPrefix: 'x-authgear-',
+            clientHeaders: [config.idTokenHeader],
+            onWriteError: observers.writeError,
+            onDeadline: () => deps.logger.warn('ext_authz gRPC: no decision before the caller\'s deadline; answered 503'),
           }),
     keyStore,
     authenticator,

@@ -5,6 +5,7 @@ import { maskRedisSecrets } from './config/redis-settings.js';
 import { loadConfig, type Config } from './config/load-config.js';
 import { ConfigError } from './errors.js';
 import { createGate } from './gate.js';
+import type { ExtAuthzGrpcServer } from './gateways/ext-authz-grpc/grpc-server.js';
 import { createHttpServer } from './gateways/http-server.js';
 import type { RequestListener } from './gateways/listener.js';
 import { createLogger } from './observability/logging.js';
@@ -54,6 +55,21 @@ const servers = [listen('auth', gate.listener, config.port)];
 if (gate.metricsListener && config.metricsPort !== undefined) servers.push(listen('metrics', gate.metricsListener, config.metricsPort));
 if (gate.extAuthzListener && config.extAuthzPort !== undefined) servers.push(listen('ext-authz', gate.extAuthzListener, config.extAuthzPort));
 
+// gRPC and protobuf are loaded only when their port is set: every other start stays as fast.
+async function listenGrpc(port: number): Promise<ExtAuthzGrpcServer> {
+  const { createExtAuthzGrpcServer } = await import('./gateways/ext-authz-grpc/grpc-server.js');
+  const server = createExtAuthzGrpcServer(gate.extAuthzGrpc!, { maxMessageBytes: config.maxHeaderBytes + 65_536 });
+  server.listen(config.listenHost, port).then(
+    (bound) => logger.info({ listener: 'ext-authz-grpc', port: bound, address: config.listenHost }, 'listening'),
+    (error: Error) => {
+      logger.fatal({ listener: 'ext-authz-grpc', port, error: error.message }, 'cannot listen');
+      process.exit(1);
+    },
+  );
+  return server;
+}
+const grpcServers = gate.extAuthzGrpc && config.extAuthzGrpcPort !== undefined ? [await listenGrpc(config.extAuthzGrpcPort)] : [];
+
 const shutdown = createShutdown({
   logger,
   delayMs: config.shutdownDelaySeconds * 1000,
@@ -64,9 +80,12 @@ const shutdown = createShutdown({
       startup.abort();
       gate.drain();
     },
-    closeListeners: () => Promise.all(servers.map(closeHttpServer)),
+    closeListeners: () => Promise.all([...servers.map(closeHttpServer), ...grpcServers.map((server) => server.close())]),
     closeClients: () => gate.close(),
-    forceClose: () => servers.forEach((server) => server.closeAllConnections()),
+    forceClose() {
+      servers.forEach((server) => server.closeAllConnections());
+      grpcServers.forEach((server) => server.forceClose());
+    },
   },
 });
 process.on('SIGTERM', () => shutdown('SIGTERM'));

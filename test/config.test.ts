@@ -104,6 +104,13 @@ describe('operational limits', () => {
     ]);
   });
 
+  it('give every listener a port of its own', () => {
+    expect(problemsOf({ ...base, EXT_AUTHZ_GRPC_PORT: '8080' })).toEqual(['EXT_AUTHZ_GRPC_PORT: must differ from PORT']);
+    expect(problemsOf({ ...base, METRICS_PORT: '9464', EXT_AUTHZ_GRPC_PORT: '9464' })).toEqual(['EXT_AUTHZ_GRPC_PORT: must differ from METRICS_PORT']);
+    expect(loadConfig({ ...base, METRICS_PORT: '9464', EXT_AUTHZ_GRPC_PORT: '9001' }).extAuthzGrpcPort).toBe(9001);
+    expect(loadConfig(base).extAuthzGrpcPort).toBeUndefined();
+  });
+
   it('refuse out-of-range values with the variable named', () => {
     const problems = problemsOf({ ...base, UPSTREAM_MAX_IN_FLIGHT: '0', SHUTDOWN_TIMEOUT_SECONDS: 'soon', MAX_HEADER_BYTES: '100' });
     expect(problems.map((problem) => problem.split(':')[0])).toEqual(['UPSTREAM_MAX_IN_FLIGHT', 'MAX_HEADER_BYTES', 'SHUTDOWN_TIMEOUT_SECONDS']);

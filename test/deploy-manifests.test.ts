@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
 import { containerEnv, type HandMadeSecrets } from './support/kubernetes/pod-env.js';
 import { find, kustomize, OVERLAYS } from './support/kubernetes/render.js';
 import { validateManifests } from './support/kubernetes/validate-manifests.js';
 import { REPO } from './support/processes.js';
+import { loadStrictSchema } from './support/strict-schema.js';
 
 const rendered = Object.fromEntries(OVERLAYS.map((overlay) => [overlay, kustomize(`deploy/overlays/${overlay}`)]));
 const copy = <T>(value: T): T => structuredClone(value);
@@ -16,9 +18,19 @@ const REDIS_SECRET: HandMadeSecrets = {
 };
 const container = (objects: ReturnType<typeof kustomize>) => find(objects, 'Deployment', 'authgear-gate').spec.template.spec.containers[0];
 
-it('ships an ingress-nginx and a Traefik overlay', () => {
-  expect(OVERLAYS.sort()).toEqual(['ingress-nginx', 'traefik']);
+it('ships an overlay for each gateway family', () => {
+  expect(OVERLAYS.sort()).toEqual(['envoy-gateway', 'gateway-api', 'ingress-nginx', 'istio', 'traefik', 'traefik-gateway-api']);
 });
+
+/** Who may ask the sidecar in each overlay, and on which container port. */
+const GATEWAY_PODS: Record<string, { namespace: string; labels: Record<string, string>; port: string }> = {
+  'ingress-nginx': { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' }, port: 'http' },
+  traefik: { namespace: 'traefik', labels: { 'app.kubernetes.io/name': 'traefik' }, port: 'http' },
+  'traefik-gateway-api': { namespace: 'traefik', labels: { 'app.kubernetes.io/name': 'traefik' }, port: 'http' },
+  'envoy-gateway': { namespace: 'envoy-gateway-system', labels: { 'app.kubernetes.io/name': 'envoy', 'app.kubernetes.io/component': 'proxy' }, port: 'ext-authz' },
+  istio: { namespace: 'istio-system', labels: { istio: 'ingressgateway' }, port: 'ext-authz-grpc' },
+  'gateway-api': { namespace: 'gateway-system', labels: { 'gateway.networking.k8s.io/gateway-name': 'my-gateway' }, port: 'ext-authz' },
+};
 
 describe.each(OVERLAYS)('kubectl kustomize deploy/overlays/%s', (overlay) => {
   const objects = rendered[overlay]!;
@@ -81,15 +93,18 @@ describe.each(OVERLAYS)('kubectl kustomize deploy/overlays/%s', (overlay) => {
     }
   });
 
-  it('lets only the gateway reach /auth and only the sidecar reach Redis', () => {
+  it('lets only the gateway reach its port, and only the sidecar reach Redis', () => {
     const policy = find(objects, 'NetworkPolicy', 'authgear-gate');
     expect(policy.spec.podSelector.matchLabels).toEqual(gate.spec.selector.matchLabels);
-    const toHttp = policy.spec.ingress.filter((rule: { ports: Array<{ port: string }> }) => rule.ports.some((port) => port.port === 'http'));
-    expect(toHttp).toHaveLength(1);
-    expect(toHttp[0].from).toEqual([{
-      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': overlay } },
-      podSelector: { matchLabels: { 'app.kubernetes.io/name': overlay } },
-    }]);
+    const { namespace, labels, port } = GATEWAY_PODS[overlay]!;
+    const containerPorts = container.ports.map((each: { name: string }) => each.name);
+    expect(containerPorts).toContain(port);
+    const toGateway = policy.spec.ingress.filter((rule: { ports: Array<{ port: string }> }) => rule.ports.some((each) => each.port === port));
+    expect(toGateway).toHaveLength(1);
+    expect(toGateway[0].ports.map((each: { port: string }) => each.port)).toEqual([port]);
+    expect(toGateway[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } }, podSelector: { matchLabels: labels } }]);
+    // No other rule opens a port to anyone but Prometheus.
+    for (const rule of policy.spec.ingress) if (rule !== toGateway[0]) expect(rule.ports.map((each: { port: string }) => each.port)).toEqual(['metrics']);
     const redisPolicy = find(objects, 'NetworkPolicy', 'authgear-gate-redis');
     expect(redisPolicy.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: gate.spec.selector.matchLabels } }]);
   });
@@ -171,8 +186,109 @@ describe('the gateway wiring', () => {
   });
 });
 
+describe('the ext_authz and Gateway API wiring', () => {
+  const identity = [...IDENTITY_HEADER_NAMES].sort();
+  const lower = (names: string[]) => names.map((name) => name.toLowerCase()).sort();
+  // What the decision reads besides Authorization, which Envoy and GEP-1494 always send.
+  const READ_HEADERS = ['accept', 'access-control-request-method', 'cookie', 'x-authgear-id-token', 'x-forwarded-proto', 'x-request-id'];
+  const env = (objects: any[]) => {
+    const gate = find(objects, 'Deployment', 'authgear-gate');
+    const name = gate.spec.template.spec.containers[0].envFrom.find((source: { configMapRef?: unknown }) => source.configMapRef).configMapRef.name;
+    return find(objects, 'ConfigMap', name).data;
+  };
+  /** The Service port a backendRef reaches, and the container port behind it. */
+  const backend = (objects: any[], ref: { name: string; namespace?: string; port: number }) => {
+    const service = find(objects, 'Service', ref.name);
+    expect(service.metadata.namespace).toBe(ref.namespace);
+    const port = service.spec.ports.find((each: { port: number }) => each.port === ref.port);
+    expect(port, `Service port ${ref.port}`).toBeDefined();
+    const container = find(objects, 'Deployment', ref.name).spec.template.spec.containers[0];
+    return { service: port, container: container.ports.find((each: { name: string }) => each.name === port.targetPort) };
+  };
+  const granted = (objects: any[], from: { group: string; kind: string; namespace: string }, service: string) =>
+    objects.some((object: any) => object.kind === 'ReferenceGrant' && object.metadata.namespace === 'authgear-gate'
+      && object.spec.from.some((each: any) => each.group === from.group && each.kind === from.kind && each.namespace === from.namespace)
+      && object.spec.to.some((each: any) => each.group === '' && each.kind === 'Service' && (each.name ?? service) === service));
+
+  it('Envoy Gateway: the SecurityPolicy asks the ext_authz HTTP port, sends what the decision reads, copies every identity header, fails closed', () => {
+    const objects = rendered['envoy-gateway']!;
+    const policy = find(objects, 'SecurityPolicy', 'authgear-gate');
+    const route = find(objects, 'HTTPRoute', 'my-app');
+    expect(policy.metadata.namespace).toBe(route.metadata.namespace);
+    expect(policy.spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: route.metadata.name }]);
+    const { extAuth } = policy.spec;
+    expect(extAuth.failOpen).toBe(false);
+    const [ref] = extAuth.http.backendRefs;
+    const { container } = backend(objects, ref);
+    expect(container.name).toBe('ext-authz');
+    expect(env(objects).EXT_AUTHZ_PORT).toBe(String(container.containerPort));
+    expect(lower(extAuth.headersToExtAuth)).toEqual(READ_HEADERS);
+    expect(lower(extAuth.http.headersToBackend)).toEqual(identity);
+    expect(extAuth.http.path ?? '').toBe('');
+    expect(granted(objects, { group: 'gateway.envoyproxy.io', kind: 'SecurityPolicy', namespace: policy.metadata.namespace }, ref.name)).toBe(true);
+  });
+
+  it('Istio: a CUSTOM AuthorizationPolicy names the mesh provider, which reaches the gRPC port and fails closed', () => {
+    const objects = rendered.istio!;
+    const values = parse(readFileSync(join(REPO, 'deploy/overlays/istio/istiod-values.yaml'), 'utf8'));
+    expect(loadStrictSchema('istiod-mesh-config.yaml')(values)).toEqual([]);
+    const policy = find(objects, 'AuthorizationPolicy', 'authgear-gate');
+    expect(policy.spec.action).toBe('CUSTOM');
+    const provider = values.meshConfig.extensionProviders.find((each: { name: string }) => each.name === policy.spec.provider.name);
+    const grpc = provider.envoyExtAuthzGrpc;
+    expect(grpc).toMatchObject({ failOpen: false, statusOnError: '503' });
+    const [name, namespace] = grpc.service.split('.');
+    const { service, container } = backend(objects, { name, namespace, port: grpc.port });
+    expect(service.appProtocol).toBe('grpc');
+    expect(service.name).toMatch(/^grpc-/);
+    expect(container.name).toBe('ext-authz-grpc');
+    expect(env(objects).EXT_AUTHZ_GRPC_PORT).toBe(String(container.containerPort));
+    expect(policy.spec.selector.matchLabels).toEqual(GATEWAY_PODS.istio!.labels);
+  });
+
+  it('Traefik through Gateway API: the HTTPRoute runs a ForwardAuth Middleware of its namespace that takes every X-Authgear-* from the sidecar', () => {
+    const objects = rendered['traefik-gateway-api']!;
+    const route = find(objects, 'HTTPRoute', 'my-app');
+    const refs = route.spec.rules.flatMap((rule: any) => rule.filters ?? []).filter((filter: any) => filter.type === 'ExtensionRef');
+    expect(refs.length).toBeGreaterThan(0);
+    for (const { extensionRef } of refs) {
+      expect(extensionRef).toMatchObject({ group: 'traefik.io', kind: 'Middleware' });
+      const middleware = find(objects, 'Middleware', extensionRef.name);
+      expect(middleware.metadata.namespace).toBe(route.metadata.namespace);
+      expect(middleware.spec.forwardAuth.address).toBe('http://authgear-gate.authgear-gate.svc.cluster.local:8080/auth');
+      const regex = new RegExp(middleware.spec.forwardAuth.authResponseHeadersRegex, 'i');
+      for (const header of IDENTITY_HEADER_NAMES) expect(regex.test(header), header).toBe(true);
+      expect(regex.test('x-forwarded-user')).toBe(false);
+    }
+    expect(env(objects).GATEWAY).toBe('forward-auth');
+  });
+
+  it('the ExternalAuth filter (GEP-1494) asks the ext_authz HTTP port and copies every identity header', () => {
+    const objects = rendered['gateway-api']!;
+    const route = find(objects, 'HTTPRoute', 'my-app');
+    const filters = route.spec.rules.flatMap((rule: any) => rule.filters ?? []).filter((filter: any) => filter.type === 'ExternalAuth');
+    expect(filters).toHaveLength(route.spec.rules.length);
+    for (const { externalAuth } of filters) {
+      expect(externalAuth.protocol).toBe('HTTP');
+      const { container } = backend(objects, externalAuth.backendRef);
+      expect(container.name).toBe('ext-authz');
+      expect(env(objects).EXT_AUTHZ_PORT).toBe(String(container.containerPort));
+      expect(externalAuth.http.path ?? '').toBe('');
+      expect(lower(externalAuth.http.allowedHeaders)).toEqual(READ_HEADERS);
+      expect(lower(externalAuth.http.allowedResponseHeaders)).toEqual(identity);
+    }
+    expect(granted(objects, { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: route.metadata.namespace }, 'authgear-gate')).toBe(true);
+  });
+});
+
 describe('the offline validator', () => {
-  const objects = rendered['ingress-nginx']!.concat(rendered.traefik!.filter((object) => object.apiVersion.startsWith('traefik')));
+  const objects = rendered['ingress-nginx']!.concat(
+    rendered.traefik!.filter((object) => object.apiVersion.startsWith('traefik')),
+    ...['envoy-gateway', 'istio'].map((overlay) => rendered[overlay]!.filter((object) => !['v1', 'apps/v1', 'policy/v1', 'autoscaling/v2', 'networking.k8s.io/v1', 'monitoring.coreos.com/v1'].includes(object.apiVersion))),
+    // Each overlay's HTTPRoute is my-app: tell them apart by the filter they show.
+    ...[['traefik-gateway-api', 'extension-ref'], ['gateway-api', 'external-auth']].map(([overlay, name]) =>
+      rendered[overlay!]!.filter((object) => object.kind === 'HTTPRoute').map((object) => ({ ...object, metadata: { ...object.metadata, name: name! } }))),
+  );
   const broken = (kind: string, name: string, breakIt: (object: any) => void) => {
     const object = copy(find(objects, kind, name));
     breakIt(object);
@@ -200,7 +316,33 @@ describe('the offline validator', () => {
     ['PrometheusRule annotation that is not a string', 'PrometheusRule', 'authgear-gate', (o: any) => { o.spec.groups[0].rules[0].annotations.summary = { text: 'x' }; }, /summary: must be string/],
     ['custom resource metadata.nmae', 'Middleware', 'authgear-gate', (o: any) => { o.metadata.nmae = 'x'; }, /'nmae' does not exist/],
     ['a kind it has no schema for', 'Deployment', 'authgear-gate', (o: any) => { o.kind = 'StatefulSet'; }, /no schema for apps\/v1\/StatefulSet/],
+    ['SecurityPolicy extAuth.http.headersToBackends', 'SecurityPolicy', 'authgear-gate', (o: any) => { o.spec.extAuth.http.headersToBackends = o.spec.extAuth.http.headersToBackend; }, /unknown field "headersToBackends"/],
+    ['SecurityPolicy extAuth.failOpen: "false"', 'SecurityPolicy', 'authgear-gate', (o: any) => { o.spec.extAuth.failOpen = 'false'; }, /failOpen: must be boolean/],
+    ['SecurityPolicy extAuth with both grpc and http', 'SecurityPolicy', 'authgear-gate', (o: any) => { o.spec.extAuth.grpc = { backendRefs: o.spec.extAuth.http.backendRefs }; }, /must match exactly one schema in oneOf/],
+    ['SecurityPolicy targetRef.nmae', 'SecurityPolicy', 'authgear-gate', (o: any) => { o.spec.targetRefs[0].nmae = 'x'; }, /unknown field "nmae"/],
+    ['SecurityPolicy extAuth.timeout: 2 seconds', 'SecurityPolicy', 'authgear-gate', (o: any) => { o.spec.extAuth.timeout = '2 seconds'; }, /timeout: must match pattern/],
+    ['AuthorizationPolicy action: CUSTOMER', 'AuthorizationPolicy', 'authgear-gate', (o: any) => { o.spec.action = 'CUSTOMER'; }, /action must be equal to one of the allowed values/],
+    ['AuthorizationPolicy provider.nmae', 'AuthorizationPolicy', 'authgear-gate', (o: any) => { o.spec.provider.nmae = o.spec.provider.name; }, /'nmae' does not exist/],
+    ['ReferenceGrant spec.form', 'ReferenceGrant', 'authgear-gate-from-envoy-gateway', (o: any) => { o.spec.form = o.spec.from; }, /'form' does not exist/],
+    ['HTTPRoute filter extensionRef.knd', 'HTTPRoute', 'extension-ref', (o: any) => { o.spec.rules[0].filters[0].extensionRef.knd = 'Middleware'; }, /'knd' does not exist/],
+    ['HTTPRoute filter type ExternalAuthz', 'HTTPRoute', 'external-auth', (o: any) => { o.spec.rules[0].filters[0].type = 'ExternalAuthz'; }, /type must be equal to one of the allowed values/],
+    ['HTTPRoute externalAuth.backendref', 'HTTPRoute', 'external-auth', (o: any) => { const f = o.spec.rules[0].filters[0].externalAuth; f.backendref = f.backendRef; delete f.backendRef; }, /'backendref' does not exist|required property 'backendRef'/],
+    ['HTTPRoute externalAuth.protocol: HTTPS', 'HTTPRoute', 'external-auth', (o: any) => { o.spec.rules[0].filters[0].externalAuth.protocol = 'HTTPS'; }, /protocol must be equal to one of the allowed values/],
+    ['HTTPRoute externalAuth.http.allowedResponseHeader', 'HTTPRoute', 'external-auth', (o: any) => { const h = o.spec.rules[0].filters[0].externalAuth.http; h.allowedResponseHeader = h.allowedResponseHeaders; }, /'allowedResponseHeader' does not exist/],
+    ['an ExternalAuth filter without externalAuth', 'HTTPRoute', 'external-auth', (o: any) => { const f = o.spec.rules[0].filters[0]; f.extensionRef = { group: 'x', kind: 'y', name: 'z' }; delete f.externalAuth; }, /must have externalAuth and no other field/],
   ])('rejects %s', (_name, kind, name, breakIt, problem) => {
     expect(broken(kind, name, breakIt)).toMatch(problem);
+  });
+
+  it.each([
+    ['envoyExtAuthzGRPC', (v: any) => { const p = v.meshConfig.extensionProviders[0]; p.envoyExtAuthzGRPC = p.envoyExtAuthzGrpc; delete p.envoyExtAuthzGrpc; }, /unknown field "envoyExtAuthzGRPC"/],
+    ['failOpen: "false"', (v: any) => { v.meshConfig.extensionProviders[0].envoyExtAuthzGrpc.failOpen = 'false'; }, /failOpen: must be boolean/],
+    ['statusOnError: 503 (a number)', (v: any) => { v.meshConfig.extensionProviders[0].envoyExtAuthzGrpc.statusOnError = 503; }, /statusOnError: must be string/],
+    ['a provider without service', (v: any) => { delete v.meshConfig.extensionProviders[0].envoyExtAuthzGrpc.service; }, /required property 'service'/],
+    ['timeout: 2 (no unit)', (v: any) => { v.meshConfig.extensionProviders[0].envoyExtAuthzGrpc.timeout = '2'; }, /timeout: must match pattern/],
+  ])('rejects the istiod values with %s', (_name, breakIt, problem) => {
+    const values = parse(readFileSync(join(REPO, 'deploy/overlays/istio/istiod-values.yaml'), 'utf8'));
+    breakIt(values);
+    expect(loadStrictSchema('istiod-mesh-config.yaml')(values).join('\n')).toMatch(problem);
   });
 });

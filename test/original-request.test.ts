@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Denial } from '../src/decision/outcome.js';
-import { readOriginalRequest } from '../src/decision/request/original-request.js';
+import { canonicalOriginalRequest, readOriginalRequest } from '../src/decision/request/original-request.js';
 
 const read = (headers: Record<string, string>) => readOriginalRequest((name) => headers[name]);
 const codeOf = (headers: Record<string, string>) => {
@@ -67,5 +67,20 @@ describe('a pinned gateway protocol', () => {
     const headers = { host: 'sidecar', 'x-original-uri': '/a', 'x-forwarded-uri': '/b', 'x-forwarded-method': 'DELETE' };
     expect(readOriginalRequest((name) => headers[name as keyof typeof headers], 'nginx')).toMatchObject({ path: '/a', method: 'GET' });
     expect(() => readOriginalRequest((name) => ({ host: 'x' })[name as 'host'], 'nginx')).toThrow(Denial);
+  });
+});
+
+describe('the shared check of an original request (every protocol, ext_authz included)', () => {
+  const parts = { method: 'get', host: 'App.Example.COM:8443', uri: '/a/b?c=1', proto: 'https' as const };
+
+  it('canonicalizes method and host and splits the path from the query', () => {
+    expect(canonicalOriginalRequest('ext-authz', parts)).toEqual({ protocol: 'ext-authz', method: 'GET', proto: 'https', host: 'app.example.com:8443', uri: '/a/b?c=1', path: '/a/b' });
+  });
+
+  it.each([
+    { method: '' }, { method: 'GET /' }, { host: '' }, { host: 'a b' }, { host: 'a/b' }, { host: 'a,b' },
+    { uri: '' }, { uri: 'a' }, { uri: 'http://evil/' }, { uri: '/a b' }, { uri: '/a\u0000' }, { uri: '/' + 'a'.repeat(9000) },
+  ])('refuses %j with request_malformed', (bad) => {
+    expect(() => canonicalOriginalRequest('ext-authz', { ...parts, ...bad })).toThrow(expect.objectContaining({ code: 'request_malformed' }));
   });
 });

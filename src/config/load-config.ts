@@ -85,7 +85,7 @@ function portProblems(config: Partial<Settings>): string[] {
   const problems: string[] = [];
   const claimed = new Map<number, string>();
   // On EXT_AUTHZ_PORT every path is an app path: sharing it with /auth or /metrics would mix them.
-  for (const key of ['port', 'metricsPort', 'extAuthzPort'] as const) {
+  for (const key of ['port', 'metricsPort', 'extAuthzPort', 'extAuthzGrpcPort'] as const) {
     const port = config[key];
     if (port === undefined) continue;
     const owner = claimed.get(port);

@@ -24,7 +24,9 @@ export function strict(schema: unknown): unknown {
   return result;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
+// strictRequired off: `oneOf: [{ required: [grpc] }, { required: [http] }]` (a CRD's "exactly
+// one of" rule) names properties its branches do not redeclare, which is the point.
+const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
 ajv.addVocabulary(['x-kubernetes-int-or-string', 'x-kubernetes-map-type', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-preserve-unknown-fields']);
 // OpenAPI's integer formats, as the Kubernetes API server checks them.
 ajv.addFormat('int32', { type: 'number', validate: (value) => Number.isInteger(value) && Math.abs(value) <= 2 ** 31 });

@@ -2,12 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../processes.js';
-import { BUILT_IN_KINDS, CUSTOM_KINDS, describeObject, kindKey, type KubeObject } from './kinds.js';
+import { CUSTOM_KINDS, MODELLED_KINDS, describeObject, kindKey, type KubeObject } from './kinds.js';
 
 /**
  * Unknown fields (a `replica:` or `httpGett:` typo), wrong types and missing required fields,
  * caught by the TypeScript compiler: each object becomes an object literal typed with its
- * kubernetes-types interface (generated from the Kubernetes OpenAPI spec), and excess-property
+ * kubernetes-types interface (generated from the Kubernetes OpenAPI spec) or its
+ * @kubernetes-models interface (Gateway API, Istio), and excess-property
  * checking rejects any field the schema does not have, at any depth. This is the strictness
  * kubernetes-models' validators lack. Custom resources get ObjectMeta checked here, their spec
  * by their own schema.
@@ -17,16 +18,16 @@ import { BUILT_IN_KINDS, CUSTOM_KINDS, describeObject, kindKey, type KubeObject 
  * The file is written under the repository so `kubernetes-types` resolves from node_modules.
  */
 export function strictFieldProblems(objects: readonly KubeObject[]): string[] {
-  const modules = [...new Set(objects.map((object) => BUILT_IN_KINDS[kindKey(object)]?.typesModule).filter(Boolean))];
+  const modules = [...new Set(objects.map((object) => MODELLED_KINDS[kindKey(object)]?.types.module).filter(Boolean))];
   const lines = [
-    ...modules.map((module, index) => `import type * as m${index} from 'kubernetes-types/${module}';`),
+    ...modules.map((module, index) => `import type * as m${index} from '${module}';`),
     `type CustomResource = { apiVersion: string; kind: string; metadata: import('kubernetes-types/meta/v1').ObjectMeta; spec: unknown };`,
   ];
   // The line each object's literal starts on, to name the object in a diagnostic.
   const starts: number[] = [];
   objects.forEach((object, index) => {
-    const builtIn = BUILT_IN_KINDS[kindKey(object)];
-    const type = builtIn ? `m${modules.indexOf(builtIn.typesModule)}.${object.kind}` : CUSTOM_KINDS[kindKey(object)] ? 'CustomResource' : 'never';
+    const modelled = MODELLED_KINDS[kindKey(object)];
+    const type = modelled ? `m${modules.indexOf(modelled.types.module)}.${modelled.types.name}` : CUSTOM_KINDS[kindKey(object)] ? 'CustomResource' : 'never';
     starts.push(lines.length);
     lines.push(...`export const object${index}: ${type} = ${JSON.stringify(object, null, 1)};`.split('\n'));
   });

@@ -1,5 +1,5 @@
 import { loadStrictSchema, type Validator } from '../strict-schema.js';
-import { BUILT_IN_KINDS, CUSTOM_KINDS, describeObject, kindKey, type KubeObject } from './kinds.js';
+import { CUSTOM_KINDS, MODELLED_KINDS, describeObject, kindKey, type KubeObject } from './kinds.js';
 import { strictFieldProblems } from './strict-fields.js';
 
 const customValidators = new Map<string, Validator>();
@@ -10,18 +10,19 @@ function customValidator(key: string): Validator {
 }
 
 /**
- * Every problem of these objects, offline: built-in kinds against the Kubernetes OpenAPI
- * schema (kubernetes-models) and, for unknown fields, against kubernetes-types; custom
- * resources against their vendored CRD schema, made strict. A kind with no schema is a problem.
+ * Every problem of these objects, offline: modelled kinds against their OpenAPI schema
+ * (kubernetes-models, @kubernetes-models/*) and, for unknown fields, against their TypeScript
+ * declarations; other custom resources against their schema in test/schemas/, made strict.
+ * A kind with no schema is a problem.
  */
 export function validateManifests(objects: readonly KubeObject[]): string[] {
   const problems: string[] = [];
   for (const object of objects) {
     const key = kindKey(object);
-    const builtIn = BUILT_IN_KINDS[key];
-    if (builtIn) {
+    const modelled = MODELLED_KINDS[key];
+    if (modelled) {
       try {
-        new builtIn.model(object as never).validate();
+        new modelled.model(object as never).validate();
       } catch (error) {
         problems.push(`${describeObject(object)}: ${(error as Error).message}`);
       }
