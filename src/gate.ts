@@ -106,7 +106,6 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
   const accessTokens = createAccessTokenVerifier({
     getKey: keyStore.getKey,
     issuer: config.authgearEndpoint,
-    audiences: config.acceptedAudiences,
     algorithms: config.allowedAlgorithms,
     clockSkewSeconds: config.clockSkewSeconds,
     claimHeaders: config.claimHeaders,
@@ -136,8 +135,8 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
       authenticator,
       credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
       realm: config.realm,
-      requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined }),
-      authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, idTokens }),
+      requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined, defaultMode: config.authMode }),
+      authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, acceptedAudiences: config.acceptedAudiences, idTokens }),
       idTokenHeader: config.idTokenHeader,
       login: loginRedirect(config, () => metadata),
       now,

@@ -12,11 +12,11 @@ import { createRequirementLookup } from '../src/decision/policy/route-requiremen
 describe('the rule mode reaches the authenticator', () => {
   it('passes mode: resolver from the matched rule, and no mode elsewhere', async () => {
     const seen: Array<AuthenticateOptions | undefined> = [];
-    const identity: Identity = { userId: 'u', anonymous: false, verified: true, canReauthenticate: true, roles: [], amr: [], authenticatedAt: 1, extraHeaders: [] };
+    const identity: Identity = { kind: 'user', userId: 'u', anonymous: false, verified: true, canReauthenticate: true, roles: [], amr: [], authenticatedAt: 1, extraHeaders: [] };
     const authenticator: Authenticator = {
       async authenticate(_request, _credentials, options) {
         seen.push(options);
-        return { identity, headers: identityHeaders(identity), via: 'jwt' };
+        return { identity, grant: undefined, headers: identityHeaders(identity), via: 'jwt' };
       },
     };
     const policy = parsePolicy('rules: [{ match: { path_prefix: /sessions/ }, mode: resolver }]', 'p.yaml');
@@ -25,7 +25,7 @@ describe('the rule mode reaches the authenticator', () => {
       credentials: { maxTokenBytes: 8192, cookiePrefix: '' },
       realm: 'test',
       requirementsFor: createRequirementLookup({ policy, idTokensEnabled: false }),
-      authorize: createAuthorizer({ clockSkewSeconds: 0, idTokens: undefined }),
+      authorize: createAuthorizer({ clockSkewSeconds: 0, acceptedAudiences: [], idTokens: undefined }),
       idTokenHeader: 'x-authgear-id-token',
       login: undefined,
       now: Date.now,

@@ -103,3 +103,79 @@ describe.each(['nginx', 'caddy'] as const)('a browser session through real %s', 
     expect(answer.headers['set-cookie']).toBeUndefined();
   });
 });
+
+// An API registered in Authgear as a resource (the shipped /inventory/ location: resource,
+// scopes=read:inventory, principals=any), and what reaches the app of each kind of caller.
+const INVENTORY = 'https://api.example.com/inventory';
+const FORGED = { 'x-authgear-user-id': 'admin', 'x-authgear-user-roles': 'admin', 'x-authgear-client-id': 'forged-client', 'x-authgear-scope': 'admin:everything' };
+const authgearSeen = (body: string) => Object.fromEntries(Object.entries(seen(body).headers).filter(([name]) => name.startsWith('x-authgear-')));
+
+describe.each(['nginx', 'caddy'] as const)('API resources and machine clients through real %s', (name) => {
+  const url = (path: string) => `${gateways[name].url}${path}`;
+
+  it('lets a machine client in with its client and scope, and NO user header at all, forged ones dropped', async () => {
+    const token = await authgear.machineToken({ resource: INVENTORY, scopes: ['read:inventory', 'write:inventory'], clientId: 'warehouse' });
+    const answer = await httpGet(url('/inventory/items?page=2'), { authorization: `Bearer ${token}`, ...FORGED, 'x-authgear-user-anonymous': 'false', 'x-authgear-session-amr': 'pwd' });
+    expect(answer.status).toBe(200);
+    expect(seen(answer.body).url).toBe('/inventory/items?page=2');
+    expect(authgearSeen(answer.body)).toEqual({
+      'x-authgear-session-valid': 'true',
+      'x-authgear-client-id': 'warehouse',
+      'x-authgear-scope': 'read:inventory write:inventory',
+    });
+  });
+
+  it('lets a user\'s resource-bound token in as the user, with the sidecar\'s client and scope', async () => {
+    const token = await authgear.accessToken({ resource: INVENTORY, scopes: ['read:inventory'], claims: { sub: 'user-9' } });
+    const answer = await httpGet(url('/inventory/items'), { authorization: `Bearer ${token}`, ...FORGED });
+    expect(answer.status).toBe(200);
+    expect(authgearSeen(answer.body)).toMatchObject({ 'x-authgear-user-id': 'user-9', 'x-authgear-client-id': 'test-client', 'x-authgear-scope': 'openid offline_access read:inventory' });
+    expect(authgearSeen(answer.body)).not.toHaveProperty('x-authgear-user-roles');
+  });
+
+  it('answers a token without the scope 403 with the RFC 6750 insufficient_scope challenge', async () => {
+    const token = await authgear.machineToken({ resource: INVENTORY, scopes: ['write:inventory'] });
+    const answer = await httpGet(url('/inventory/items'), { authorization: `Bearer ${token}` });
+    expect(answer.status).toBe(403);
+    expect(answer.headers['www-authenticate']).toMatch(/^Bearer realm="authgear-gate", error="insufficient_scope", .*scope="read:inventory"$/);
+    expect(answer.body).not.toContain('"headers"');
+  });
+
+  it('refuses tokens of another resource, and a machine client on a route without a resource (401)', async () => {
+    const other = await authgear.machineToken({ resource: `${INVENTORY}/`, scopes: ['read:inventory'] });
+    expect((await httpGet(url('/inventory/items'), { authorization: `Bearer ${other}` })).status).toBe(401);
+    const machine = await authgear.machineToken({ resource: INVENTORY, scopes: ['read:inventory'] });
+    const answer = await httpGet(url('/api/x'), { authorization: `Bearer ${machine}`, ...FORGED });
+    expect(answer.status).toBe(401);
+    expect(answer.body).not.toContain('"headers"');
+  });
+
+  it('gives a user\'s first-party token its client and scope, replacing forged ones', async () => {
+    const answer = await httpGet(url('/api/x'), { authorization: `Bearer ${await authgear.accessToken({ claims: { sub: 'user-3' } })}`, ...FORGED });
+    expect(authgearSeen(answer.body)).toMatchObject({ 'x-authgear-user-id': 'user-3', 'x-authgear-client-id': 'test-client', 'x-authgear-scope': 'openid offline_access https://authgear.com/scopes/full-access' });
+  });
+
+  it('passes a session without client or scope (forged ones dropped), and refuses it on the API (403)', async () => {
+    const { value, user } = authgear.sessions.issue('session');
+    const answer = await httpGet(url('/api/x'), { cookie: `session=${value}`, ...FORGED });
+    expect(answer.status).toBe(200);
+    expect(authgearSeen(answer.body)['x-authgear-user-id']).toBe(user.id);
+    expect(authgearSeen(answer.body)).not.toHaveProperty('x-authgear-client-id');
+    expect(authgearSeen(answer.body)).not.toHaveProperty('x-authgear-scope');
+    expect((await httpGet(url('/inventory/items'), { cookie: `session=${value}` })).status).toBe(403);
+  });
+
+  it('answers a third-party client\'s opaque token 401 (the resolver says Session-Valid: false)', async () => {
+    const { value } = authgear.sessions.issue('third_party_bearer');
+    const answer = await httpGet(url('/api/x'), { authorization: `Bearer ${value}`, ...FORGED });
+    expect(answer.status).toBe(401);
+    expect(answer.headers['www-authenticate']).toContain('error="invalid_token"');
+    expect(answer.body).not.toContain('"headers"');
+  });
+
+  it('clears the new headers on a public location too', async () => {
+    const answer = await httpGet(url('/healthz'), FORGED);
+    expect(answer.status).toBe(200);
+    expect(authgearSeen(answer.body)).toEqual({});
+  });
+});

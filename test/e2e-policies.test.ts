@@ -1,7 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLAIMS, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { seenByApp as seen, startGatewayStack, type GatewayStack } from './support/gateway-stack.js';
-import { httpGet } from './support/processes.js';
+import { httpGet, tempDir } from './support/processes.js';
 
 // The shipped nginx and Caddy configs, unchanged but for ports, with the login settings on.
 const APP = 'app.example.test';
@@ -14,8 +16,20 @@ let stack: GatewayStack;
 let authgear: AuthgearStandIn;
 let gateways: GatewayStack['gateways'];
 
+// Policy-file rules for an API registered in Authgear as a resource (paths the shipped
+// configs give no query of their own).
+const ORDERS = 'https://api.example.com/orders';
+const POLICY = `
+rules:
+  - { name: orders, match: { path_prefix: /orders-api/ }, resource: "${ORDERS}", scopes: [read:orders] }
+  - { name: machines, match: { path_prefix: /machines/ }, resource: "${ORDERS}", principals: clients }
+  - { name: reports, match: { path_prefix: /reports/ }, resource: "${ORDERS}", principals: any, scopes: { any_of: [read:orders, admin:orders] } }
+`;
+
 beforeAll(async () => {
-  stack = await startGatewayStack({ CLIENT_IDS: 'web-client', LOGIN_REDIRECT_URI: CALLBACK });
+  const policyFile = join(tempDir('e2e-policy'), 'policy.yaml');
+  writeFileSync(policyFile, POLICY);
+  stack = await startGatewayStack({ CLIENT_IDS: 'web-client', LOGIN_REDIRECT_URI: CALLBACK, POLICY_FILE: policyFile });
   ({ authgear, gateways } = stack);
 });
 afterAll(async () => {
@@ -84,5 +98,37 @@ describe.each(['nginx/browser-login.conf', 'caddy/Caddyfile'])('browser login th
       if (refused.headers.location === undefined) expect(refused.status, state).toBe(401);
       else expect(new URL(refused.headers.location).origin, state).toBe(FIXED_NGINX_LOGIN_ORIGIN);
     }
+  });
+});
+
+describe.each(['nginx', 'caddy'] as const)('policy rules for an API resource through real %s', (name) => {
+  const get = (path: string, headers: Record<string, string> = {}) => httpGet(`${gateways[name].url}${path}`, { host: APP, ...headers });
+  const machine = (scopes: string[]) => authgear.machineToken({ resource: ORDERS, scopes }).then((value) => ({ authorization: `Bearer ${value}` }));
+  const user = (scopes: string[]) => authgear.accessToken({ resource: ORDERS, scopes, claims: { sub: 'user-5' } }).then((value) => ({ authorization: `Bearer ${value}` }));
+  const forged = { 'x-authgear-user-id': 'admin', 'x-authgear-client-id': 'forged', 'x-authgear-scope': 'admin:orders' };
+
+  it('keeps machine clients off a users route, and users off a clients route (403)', async () => {
+    expect((await get('/orders-api/1', await machine(['read:orders']))).status).toBe(403);
+    const asUser = await get('/orders-api/1', { ...(await user(['read:orders'])), ...forged });
+    expect(asUser.status).toBe(200);
+    expect(seen(asUser.body).headers).toMatchObject({ 'x-authgear-user-id': 'user-5', 'x-authgear-client-id': 'test-client', 'x-authgear-scope': 'openid offline_access read:orders' });
+    expect((await get('/machines/1', await user([]))).status).toBe(403);
+  });
+
+  it('lets a machine client onto its route with no user header at the app', async () => {
+    const answer = await get('/machines/1', { ...(await machine([])), ...forged });
+    expect(answer.status).toBe(200);
+    const headers = Object.keys(seen(answer.body).headers).filter((header) => header.startsWith('x-authgear-'));
+    expect(headers.sort()).toEqual(['x-authgear-client-id', 'x-authgear-session-valid']);
+    expect(seen(answer.body).headers['x-authgear-client-id']).toBe('m2m-client');
+  });
+
+  it('needs one of the any_of scopes, and names them in the challenge', async () => {
+    expect((await get('/reports/1', await machine(['admin:orders']))).status).toBe(200);
+    expect((await get('/reports/1', await user(['read:orders']))).status).toBe(200);
+    const refused = await get('/reports/1', await machine(['write:orders']));
+    expect(refused.status).toBe(403);
+    expect(refused.headers['www-authenticate']).toContain('error="insufficient_scope"');
+    expect(refused.headers['www-authenticate']).toContain('scope="read:orders admin:orders"');
   });
 });

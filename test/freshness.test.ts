@@ -196,10 +196,10 @@ describe('freshness from an Authgear ID token', () => {
 
 describe('authorize without an ID token verifier', () => {
   it('refuses (policy_invalid) rather than pass a route that needs ID tokens', async () => {
-    const authorize = createAuthorizer({ clockSkewSeconds: 0, idTokens: undefined });
-    const identity: Identity = { userId: 'u', anonymous: false, verified: true, canReauthenticate: true, roles: [], amr: [], authenticatedAt: START, extraHeaders: [] };
+    const authorize = createAuthorizer({ clockSkewSeconds: 0, acceptedAudiences: [], idTokens: undefined });
+    const identity: Identity = { kind: 'user', userId: 'u', anonymous: false, verified: true, canReauthenticate: true, roles: [], amr: [], authenticatedAt: START, extraHeaders: [] };
     const requirements = { ...DEFAULT_REQUIREMENTS, maxAuthAge: 60, freshnessFrom: 'id_token' as const };
-    await expect(Promise.resolve(authorize(identity, requirements, START * 1000, 'x.y.z'))).rejects.toMatchObject({ code: 'policy_invalid' });
-    expect(authorize(identity, { ...requirements, freshnessFrom: 'session' }, START * 1000)).toBeUndefined();
+    await expect(Promise.resolve(authorize({ identity, grant: undefined }, requirements, START * 1000, 'x.y.z'))).rejects.toMatchObject({ code: 'policy_invalid' });
+    expect(authorize({ identity, grant: undefined }, { ...requirements, freshnessFrom: 'session' }, START * 1000)).toBeUndefined();
   });
 });

@@ -91,7 +91,8 @@ describe('every shipped gateway config names every identity header (src/identity
     expect(caddyfile).not.toMatch(/^\s*handle(_path)?\s/m);
     const checked = [...caddyfile.matchAll(/^\s*import authgear_gate (@\S+) (\S+)$/gm)].map((match) => [match[1], match[2]]);
     expect(checked).toEqual([
-      ['@public', '/auth?access=public'], ['@admin', '/auth?roles=admin'], ['@sensitive', '/auth?max_age=300'], ['@signed_in', '/auth?'],
+      ['@public', '/auth?access=public'], ['@admin', '/auth?roles=admin'], ['@sensitive', '/auth?max_age=300'],
+      ['@inventory', '/auth?resource=https://api.example.com/inventory&scopes=read:inventory&principals=any'], ['@signed_in', '/auth?'],
     ]);
   });
 

@@ -38,6 +38,8 @@ describe('a valid Authgear access token', () => {
       'x-authgear-user-roles': 'admin,editor',
       'x-authgear-session-amr': 'pwd otp',
       'x-authgear-session-authenticated-at': '1700000000',
+      'x-authgear-client-id': 'test-client',
+      'x-authgear-scope': 'openid offline_access https://authgear.com/scopes/full-access',
     });
   });
 

@@ -144,6 +144,12 @@ describe('the shipped gateway examples', () => {
     expect(traefikAddresses).toHaveLength(8);
   });
 
+  it('show nginx and Caddy an API registered as an Authgear resource, users and machine clients alike', () => {
+    const api = { resource: 'https://api.example.com/inventory', scopes: { all_of: ['read:inventory'] }, principals: 'any' };
+    expect(nginxQueries.map((query) => parseQueryRequirements(query))).toContainEqual(api);
+    expect(caddyQueries.map((query) => parseQueryRequirements(query))).toContainEqual(api);
+  });
+
   it('give Caddy an explicit query on every auth URL, so the client\'s query is never forwarded', () => {
     expect(read('caddy/Caddyfile').match(/\/auth(?!\?)\b/g)).toBeNull();
     expect(caddyQueries).toHaveLength(4);

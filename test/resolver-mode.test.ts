@@ -27,8 +27,10 @@ describe('auto mode (the default)', () => {
     expect(response.headers.get('content-length')).toBe('0');
     expect(gate.decisions.at(-1)?.via).toBe('resolver');
     const token = await authgear.accessToken({ claims: { sub: user.id, amr: user.amr, auth_time: user.authenticatedAt, [CLAIMS.roles]: user.roles } });
-    const viaJwt = identityHeaders(await gate.auth(bearer(token)));
+    const { 'x-authgear-client-id': clientId, 'x-authgear-scope': scope, ...viaJwt } = identityHeaders(await gate.auth(bearer(token)));
     expect(identityHeaders(response)).toEqual(viaJwt);
+    // Only a JWT says which client it was issued to and with which scopes; the resolver does not.
+    expect([clientId, scope]).toEqual(['test-client', 'openid offline_access https://authgear.com/scopes/full-access']);
     expect(viaJwt).toMatchObject({ 'x-authgear-user-id': user.id, 'x-authgear-user-roles': 'admin,editor', 'x-authgear-session-amr': 'pwd otp' });
   });
 

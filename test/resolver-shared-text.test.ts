@@ -61,5 +61,11 @@ describe('a resolver answer read back from Redis', () => {
     expect(fourth.answer).not.toBe(first.answer);
     expect(fourth.answer.valid && fourth.answer.identity.userId).toBe('re-stored-user');
     expect(authgear.count(RESOLVE_PATH) - callsBefore).toBe(1);
+
+    // The resolver answers for users only: a stored text naming a machine client is still a user.
+    const asClient = changed.replace('"identity":{', '"identity":{"kind":"client",');
+    expect(await redisCli(redis.port, 'SET', key, asClient, 'PX', '60000')).toBe('OK');
+    const fifth = await resolver.resolve(credentials);
+    expect([first.answer.valid && first.answer.identity.kind, fifth.answer.valid && fifth.answer.identity.kind]).toEqual(['user', 'user']);
   });
 });

@@ -17,7 +17,7 @@ function verifierWithCountingKeys(nowMs: () => number, cacheMaxEntries = 10) {
   const local = createLocalJWKSet({ keys: authgear.keys.map((key) => key.publicJwk) });
   const getKey: JWTVerifyGetKey = (header, token) => { keyLookups++; return local(header, token); };
   const verifier = createAccessTokenVerifier({
-    getKey, issuer: authgear.origin, audiences: [authgear.origin], algorithms: ['RS256'],
+    getKey, issuer: authgear.origin, algorithms: ['RS256'],
     clockSkewSeconds: 0, claimHeaders: [], cacheMaxEntries, now: nowMs,
   });
   return { verifier, lookups: () => keyLookups };

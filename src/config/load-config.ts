@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { loadPolicyFile, type Policy } from '../decision/policy/policy-file.js';
+import { needsAccessToken } from '../decision/policy/requirements.js';
 import { settingProblems } from './problem-text.js';
 import { redisProblems } from './redis-settings.js';
 import { SETTINGS, type Settings } from './settings.js';
@@ -29,6 +30,10 @@ function crossProblems(config: Partial<Settings>, policy: Policy | undefined): s
   const rules = policy ? [policy.fallback, ...policy.rules] : [];
   if (config.clientIds.length === 0 && rules.some((rule) => rule.requirements.freshnessFrom === 'id_token')) {
     problems.push('POLICY_FILE: a rule takes freshness from ID tokens, which needs CLIENT_IDS');
+  }
+  // A rule's own mode: resolver is refused by the policy file itself; this is AUTH_MODE's turn.
+  if (config.authMode === 'resolver' && rules.some((rule) => rule.requirements.mode === undefined && needsAccessToken(rule.requirements))) {
+    problems.push('POLICY_FILE: a rule needs a resource or scopes, which only JWT access tokens prove, but AUTH_MODE is resolver (give the rule mode: auto or jwt)');
   }
   return problems;
 }

@@ -4,6 +4,7 @@ import { denialAnswer, redirectAnswer } from './answer/denial-answer.js';
 import type { LoginRedirect } from './answer/login/login-redirect.js';
 import type { Authentication, Authenticator } from './authentication/authenticator.js';
 import { createCredentialReader, type CredentialOptions } from './credentials/credentials.js';
+import type { PrincipalKind } from './identity/identity.js';
 import { Denial, type OutcomeCode } from './outcome.js';
 import { admitWithoutAuthentication, type Authorize } from './policy/authorize.js';
 import type { RequirementLookup } from './policy/route-requirements.js';
@@ -17,6 +18,8 @@ export interface DecisionEvent {
   allowed: boolean;
   code: OutcomeCode;
   via: Authentication['via'] | undefined;
+  /** Who authenticated (also on a refusal that came after), undefined when nobody did. */
+  principal: PrincipalKind | undefined;
   /** The policy rule that applied, if a policy file or an auth URL query is in use. */
   rule: string | undefined;
   durationMs: number;
@@ -79,6 +82,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
     const started = performance.now();
     let request: OriginalRequest | undefined;
     let rule: string | undefined;
+    let principal: PrincipalKind | undefined;
     try {
       const decided = decide();
       return decided instanceof Promise ? decided.catch(deny) : decided;
@@ -104,7 +108,8 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
       );
       const idToken = requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined;
       const authorizeThenAllow = (authentication: Authentication): Answer | Promise<Answer> => {
-        const pending = authorize(authentication.identity, requirements, options.now(), idToken);
+        principal = authentication.identity.kind;
+        const pending = authorize(authentication, requirements, options.now(), idToken);
         const allow = () => answer({ status: 200, headers: authentication.headers }, 'allowed', authentication.via);
         return pending ? pending.then(allow) : allow();
       };
@@ -131,6 +136,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
         allowed: status === 200,
         code,
         via,
+        principal,
         rule,
         durationMs: performance.now() - started,
         error,

@@ -28,6 +28,13 @@ export const DENIAL_STATUS = {
   anonymous_user: 403,
   unverified_user: 403,
   missing_role: 403,
+  // RFC 6750 3.1: the access token lacks a scope the route needs (403 with a challenge naming it)
+  insufficient_scope: 403,
+  // a machine (M2M) token on a route for users, or a user on a route for machine clients
+  principal_not_allowed: 403,
+  // the route needs what only a JWT access token proves (its aud or scope); a session or a
+  // token the resolver answered for carries neither, and logging in again would not change that
+  access_token_required: 403,
   reauthentication_impossible: 403,
   route_denied: 403,
   login_failed: 403,
@@ -66,6 +73,8 @@ export interface DenialOptions {
   cause?: unknown;
   /** Set when a more recent authentication would help: the freshness bound, in seconds (RFC 9470 max_age). */
   maxAge?: number;
+  /** The scopes a route needs (space-separated), named in an insufficient_scope challenge. */
+  scope?: string;
   /** Extra answer headers, e.g. the resolver's Set-Cookie clearing a dead session. */
   headers?: ReadonlyArray<readonly [string, string]>;
 }
@@ -76,6 +85,7 @@ export class Denial extends GateError {
   declare readonly code: DenialCode;
   readonly status: DenialStatus;
   readonly maxAge: number | undefined;
+  readonly scope: string | undefined;
   readonly headers: ReadonlyArray<readonly [string, string]>;
   constructor(code: DenialCode, message: string, options?: DenialOptions) {
     // A denial is an answer, not a bug: capturing a stack trace would cost more than the
@@ -86,6 +96,7 @@ export class Denial extends GateError {
     Error.stackTraceLimit = stackTraceLimit;
     this.status = DENIAL_STATUS[code];
     this.maxAge = options?.maxAge;
+    this.scope = options?.scope;
     this.headers = options?.headers ?? [];
   }
 }

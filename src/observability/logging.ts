@@ -46,6 +46,7 @@ export function createDecisionLogger(logger: Logger): (event: DecisionEvent) => 
         status: event.status,
         reason: event.code,
         via: event.via,
+        principal: event.principal,
         rule: event.rule,
         latencyMs: Math.round(event.durationMs * 1000) / 1000,
         ...(loud ? { error: describeError(event.error) } : {}),

@@ -30,6 +30,14 @@ export interface TokenOptions {
   now?: number;
 }
 
+/** A token bound to an API resource (RFC 8707), with that resource's scopes. */
+export interface ResourceOptions {
+  /** The resource URI: the token's aud, alone. */
+  resource: string;
+  /** Resource scopes granted, e.g. read:orders. */
+  scopes?: string[];
+}
+
 export interface AuthgearStandIn {
   origin: string;
   /** Where to connect (differs from origin when a public origin is simulated). */
@@ -46,7 +54,16 @@ export interface AuthgearStandIn {
   /** Publishes a new first (signing) key; the old ones stay published unless `dropOld`. */
   rotate(options?: { dropOld?: boolean }): Promise<SigningKey>;
   newUnpublishedKey(): Promise<SigningKey>;
-  accessToken(options?: TokenOptions): Promise<string>;
+  /**
+   * A user's access token. With `resource`, as a client that sent resource= gets it: aud is
+   * [resource] only (not the project origin), scope the OIDC scopes and the resource's.
+   */
+  accessToken(options?: TokenOptions & Partial<ResourceOptions>): Promise<string>;
+  /**
+   * An M2M token (client_credentials grant; `clientId` default 'm2m-client'): aud the resource,
+   * client_id, scope, sub `client_id_<clientId>`, and no auth_time, amr or user claims.
+   */
+  machineToken(options: TokenOptions & ResourceOptions & { clientId?: string }): Promise<string>;
   /** An ID token as Authgear issues it to `clientId` (default 'test-client'): typ JWT, aud the client, 5 min. */
   idToken(options?: TokenOptions & { clientId?: string }): Promise<string>;
   /** Fields laid over the discovery document (e.g. another authorization_endpoint). */
@@ -82,6 +99,14 @@ function userClaims(origin: string, iat: number, expiresIn: number): JWTPayload 
     [CLAIMS.roles]: [],
   };
 }
+
+/** What Authgear puts in an M2M token (besides aud, client_id and scope): no user claims at all. */
+function machineClaims(origin: string, iat: number, expiresIn: number): JWTPayload {
+  return { iss: origin, iat, exp: iat + expiresIn, jti: randomUUID() };
+}
+
+/** The OIDC scopes a resource-bound user token carries besides the resource's (never resource scopes). */
+const OIDC_SCOPES = ['openid', 'offline_access'];
 
 const accessTokenKindClaims = (origin: string): JWTPayload => ({
   aud: [origin],
@@ -169,8 +194,9 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string; coo
     typ: string,
     kindClaims: Record<string, unknown>,
     { claims = {}, omit = [], header = {}, key = keys[0]!, alg = 'RS256', expiresIn = 1800, now }: TokenOptions,
+    baseClaims = userClaims,
   ): Promise<string> {
-    const payload: JWTPayload = { ...userClaims(standIn.origin, now ?? clock(), expiresIn), ...kindClaims, ...claims };
+    const payload: JWTPayload = { ...baseClaims(standIn.origin, now ?? clock(), expiresIn), ...kindClaims, ...claims };
     for (const name of omit) delete payload[name];
     return new SignJWT(payload).setProtectedHeader({ alg, typ, kid: key.kid, ...header }).sign(key.privateKey);
   }
@@ -195,8 +221,13 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string; coo
       return key;
     },
     newUnpublishedKey: () => generateSigningKey(),
-    async accessToken(tokenOptions = {}) {
-      return sign('at+jwt', accessTokenKindClaims(standIn.origin), tokenOptions);
+    async accessToken({ resource, scopes = [], ...tokenOptions } = {}) {
+      const bound = resource === undefined ? {} : { aud: [resource], scope: [...OIDC_SCOPES, ...scopes].join(' ') };
+      return sign('at+jwt', { ...accessTokenKindClaims(standIn.origin), ...bound }, tokenOptions);
+    },
+    async machineToken({ resource, scopes = [], clientId = 'm2m-client', ...tokenOptions }) {
+      const kind = { aud: [resource], client_id: clientId, scope: scopes.join(' '), sub: `client_id_${clientId}` };
+      return sign('at+jwt', kind, tokenOptions, machineClaims);
     },
     async idToken({ clientId = 'test-client', ...tokenOptions } = {}) {
       return sign('JWT', { aud: [clientId], sid: randomUUID() }, { expiresIn: 300, ...tokenOptions });

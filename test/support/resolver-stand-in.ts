@@ -19,8 +19,12 @@ export interface StandInUser {
   disabled: boolean;
 }
 
-/** `bearer` is an opaque access token sent as `Authorization: Bearer`. */
-export type CredentialKind = 'bearer' | 'app_session' | 'app_access_token' | 'session';
+/**
+ * `bearer` is an opaque access token sent as `Authorization: Bearer`; `third_party_bearer` is
+ * the opaque token of a third-party client (issued without resource=), which only
+ * /oauth2/userinfo accepts: the resolver answers Session-Valid: false for it.
+ */
+export type CredentialKind = 'bearer' | 'third_party_bearer' | 'app_session' | 'app_access_token' | 'session';
 
 export interface SessionStore {
   createUser(overrides?: Partial<StandInUser>): StandInUser;
@@ -101,11 +105,12 @@ export function createResolverStandIn(options: ResolverStandInOptions): {
 
   // Bearer, app_session, app_access_token: an invalid one counts as absent. The session
   // cookie comes last, and an invalid one makes the whole answer "invalid".
-  async function resolve(req: http.IncomingMessage): Promise<{ user?: StandInUser; invalid: boolean }> {
+  async function resolve(req: http.IncomingMessage): Promise<{ user?: StandInUser; invalid: boolean; keepCookie?: boolean }> {
     const cookies = readCookies(req.headers.cookie);
     const name = (base: string) => options.cookiePrefix + base;
     const [scheme, token] = (req.headers.authorization ?? '').split(' ');
     if (scheme?.toLowerCase() === 'bearer' && token) {
+      if (stored(token, 'third_party_bearer')) return { invalid: true, keepCookie: true };
       const user = JWT_SHAPE.test(token) ? await userOfJwt(token, req) : stored(token, 'bearer');
       if (user) return { user, invalid: false };
     }
@@ -137,13 +142,13 @@ export function createResolverStandIn(options: ResolverStandInOptions): {
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD', 'content-length': 0 }).end();
     const origin = new URL(options.origin());
     if (req.headers.host !== origin.host) return void res.writeHead(404, { 'content-length': 0 }).end();
-    resolve(req).then(({ user, invalid }) => {
+    resolve(req).then(({ user, invalid, keepCookie = false }) => {
       const headers: http.OutgoingHttpHeaders = { 'content-length': 0 };
       const dead = invalid || user?.disabled === true;
       if (dead) {
         headers[`${HEADER_PREFIX}session-valid`] = 'false';
         // The dead browser session is cleared, if the request carried one.
-        if (readCookies(req.headers.cookie).has(options.cookiePrefix + 'session')) {
+        if (!keepCookie && readCookies(req.headers.cookie).has(options.cookiePrefix + 'session')) {
           const secure = origin.protocol === 'https:' ? '; Secure' : '';
           headers['set-cookie'] = [`${options.cookiePrefix}session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; SameSite=Lax${secure}`];
         }

@@ -9,6 +9,8 @@ export interface BearerChallenge {
   errorDescription?: string;
   maxAge?: number;
   acrValues?: string;
+  /** RFC 6750 3: the space-separated scopes the resource needs. */
+  scope?: string;
 }
 
 const quoted = (value: string): string => `"${value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?')}"`;
@@ -19,5 +21,6 @@ export function bearerChallenge(challenge: BearerChallenge): string {
   if (challenge.errorDescription) params.push(`error_description=${quoted(challenge.errorDescription)}`);
   if (challenge.maxAge !== undefined) params.push(`max_age=${quoted(String(challenge.maxAge))}`);
   if (challenge.acrValues) params.push(`acr_values=${quoted(challenge.acrValues)}`);
+  if (challenge.scope) params.push(`scope=${quoted(challenge.scope)}`);
   return `Bearer ${params.join(', ')}`;
 }

@@ -13,7 +13,16 @@ export interface DenialAnswerOptions {
 // Logging in again cannot fix a request that is itself broken.
 const NOT_FIXED_BY_LOGIN = new Set<Denial['code']>(['request_malformed', 'credentials_malformed', 'token_too_large']);
 
+/**
+ * nginx's auth_request passes WWW-Authenticate on a 401 only; for a 403 the shipped
+ * protect.conf copies this header into the client's WWW-Authenticate instead. Sent to nginx
+ * alone, and on a 403 alone, so no challenge is ever doubled.
+ */
+export const FORBIDDEN_CHALLENGE_HEADER = 'x-gate-www-authenticate';
+
 function challengeFor(denial: Denial, realm: string): string | undefined {
+  // RFC 6750 3.1: a valid token without the scope the route needs.
+  if (denial.code === 'insufficient_scope') return bearerChallenge({ realm, error: 'insufficient_scope', errorDescription: denial.message, scope: denial.scope });
   if (denial.status !== 401) return undefined;
   if (denial.code === 'credentials_missing') return bearerChallenge({ realm });
   // RFC 9470: the credentials are fine, the login behind them is not recent enough.
@@ -41,6 +50,7 @@ export function denialAnswer(denial: Denial, request: OriginalRequest | undefine
   const headers: Array<readonly [string, string]> = [];
   const challenge = challengeFor(denial, options.realm);
   if (challenge) headers.push(['www-authenticate', challenge]);
+  if (challenge && denial.status === 403 && request?.protocol === 'nginx') headers.push([FORBIDDEN_CHALLENGE_HEADER, challenge]);
   if (denial.status === 503) headers.push(['retry-after', '5']);
   headers.push(...denial.headers);
   if (options.login && request && denial.status === 401 && !NOT_FIXED_BY_LOGIN.has(denial.code) && prefersHtml(accept)) {

@@ -1,5 +1,6 @@
 import { assertBearerSyntax, type Credentials } from '../credentials/credentials.js';
 import { Denial } from '../outcome.js';
+import type { AccessGrant } from '../identity/access-grant.js';
 import { identityHeaders, type Identity } from '../identity/identity.js';
 import type { AccessTokenVerifier, VerifiedAccess } from './jwt/access-token-verifier.js';
 import type { OriginalRequest } from '../request/original-request.js';
@@ -8,6 +9,8 @@ import type { CachedResolver, Resolution } from './resolver/cached-resolver.js';
 
 export interface Authentication {
   identity: Identity;
+  /** What a JWT access token grants (aud, scope, client); undefined for a resolver answer, which reports none. */
+  grant: AccessGrant | undefined;
   /** The 200 answer's identity headers. */
   headers: ReadonlyArray<readonly [string, string]>;
   /** How the answer was reached, for metrics and logs. */
@@ -27,7 +30,7 @@ export interface Authenticator {
   authenticate(request: OriginalRequest, credentials: Credentials, options?: AuthenticateOptions): Authentication | Promise<Authentication>;
 }
 
-const fromAccessToken = (verified: VerifiedAccess): Authentication => ({ identity: verified.identity, headers: verified.headers, via: 'jwt' });
+const fromAccessToken = (verified: VerifiedAccess): Authentication => ({ identity: verified.identity, grant: verified.grant, headers: verified.headers, via: 'jwt' });
 
 export interface AuthenticatorDependencies {
   accessTokens: AccessTokenVerifier;
@@ -51,7 +54,7 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
         headers: answer.setCookies.map((line) => ['set-cookie', line] as const),
       });
     }
-    return { identity: answer.identity, headers: headersOf(answer.identity), via: stale ? 'resolver_stale' : 'resolver' };
+    return { identity: answer.identity, grant: undefined, headers: headersOf(answer.identity), via: stale ? 'resolver_stale' : 'resolver' };
   }
 
   return {

@@ -1,10 +1,16 @@
-import type { JWTPayload } from 'jose';
+import type { AccessGrant } from './access-grant.js';
+
+/** A person signed in with Authgear, or a machine client holding an M2M (client_credentials) token. */
+export type PrincipalKind = 'user' | 'client';
 
 /**
  * Who the request is from, in the shape of Authgear's resolver answer, so the app behind the
- * gateway sees one contract whether a JWT was verified here or a session was resolved.
+ * gateway sees one contract whether a JWT was verified here or a session was resolved. A
+ * client has none of a user's attributes: every flag false, no roles, no login time.
  */
 export interface Identity {
+  kind: PrincipalKind;
+  /** The token's sub: a user id, or `client_id_<client id>` for a machine client. */
   userId: string;
   anonymous: boolean;
   verified: boolean;
@@ -26,17 +32,16 @@ export const HEADER = {
   roles: 'x-authgear-user-roles',
   amr: 'x-authgear-session-amr',
   authenticatedAt: 'x-authgear-session-authenticated-at',
+  /** JWT access tokens only: the client the token was issued to, and its granted scopes. */
+  clientId: 'x-authgear-client-id',
+  scope: 'x-authgear-scope',
 } as const;
+
+/** Headers that describe a user; a machine client's answer never carries one. */
+export const USER_HEADER_PREFIX = 'x-authgear-user-';
 
 /** Every header the gateway must take from us and never from the client. */
 export const IDENTITY_HEADER_NAMES: readonly string[] = Object.values(HEADER);
-
-const CLAIM = {
-  anonymous: 'https://authgear.com/claims/user/is_anonymous',
-  verified: 'https://authgear.com/claims/user/is_verified',
-  canReauthenticate: 'https://authgear.com/claims/user/can_reauthenticate',
-  roles: 'https://authgear.com/claims/user/roles',
-} as const;
 
 const MAX_HEADER_VALUE = 2048;
 // encodeURIComponent throws on a lone surrogate, which a signed claim may well contain.
@@ -55,43 +60,29 @@ export function headerSafe(value: unknown): string {
   return safe.length > MAX_HEADER_VALUE ? safe.slice(0, MAX_HEADER_VALUE) : safe;
 }
 
-const stringArray = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-
-export function identityFromClaims(
-  claims: JWTPayload,
-  claimHeaders: ReadonlyArray<{ claim: string; header: string }>,
-): Identity {
-  const authTime = claims['auth_time'];
-  const extraHeaders: Array<[string, string]> = [];
-  for (const { claim, header } of claimHeaders) {
-    if (claims[claim] !== undefined && claims[claim] !== null) extraHeaders.push([header, headerSafe(claims[claim])]);
+/**
+ * The headers of a 200 answer, ready to send; roles and authenticated-at are absent when
+ * empty, as Authgear does. A JWT access token adds its client and scopes (absent when the
+ * token has none). A machine client gets no user or login headers at all, not even a
+ * mapped claim under x-authgear-user-: no app can mistake it for a user.
+ */
+export function identityHeaders(identity: Identity, grant?: AccessGrant): Array<readonly [string, string]> {
+  const headers: Array<readonly [string, string]> = [[HEADER.sessionValid, 'true']];
+  if (identity.kind === 'user') {
+    headers.push(
+      [HEADER.userId, headerSafe(identity.userId)],
+      [HEADER.anonymous, String(identity.anonymous)],
+      [HEADER.verified, String(identity.verified)],
+      [HEADER.canReauthenticate, String(identity.canReauthenticate)],
+      [HEADER.amr, headerSafe(identity.amr.join(' '))],
+    );
+    if (identity.roles.length > 0) headers.push([HEADER.roles, headerSafe(identity.roles.join(','))]);
+    if (identity.authenticatedAt !== undefined) headers.push([HEADER.authenticatedAt, String(identity.authenticatedAt)]);
   }
-  return {
-    userId: String(claims.sub),
-    anonymous: claims[CLAIM.anonymous] === true,
-    verified: claims[CLAIM.verified] === true,
-    canReauthenticate: claims[CLAIM.canReauthenticate] === true,
-    roles: stringArray(claims[CLAIM.roles]),
-    amr: stringArray(claims['amr']),
-    authenticatedAt: typeof authTime === 'number' && authTime > 0 ? Math.floor(authTime) : undefined,
-    extraHeaders,
-  };
-}
-
-/** The headers of a 200 answer, ready to send; roles and authenticated-at are absent when empty, as Authgear does. */
-export function identityHeaders(identity: Identity): Array<readonly [string, string]> {
-  const headers: Array<readonly [string, string]> = [
-    [HEADER.sessionValid, 'true'],
-    [HEADER.userId, headerSafe(identity.userId)],
-    [HEADER.anonymous, String(identity.anonymous)],
-    [HEADER.verified, String(identity.verified)],
-    [HEADER.canReauthenticate, String(identity.canReauthenticate)],
-    [HEADER.amr, headerSafe(identity.amr.join(' '))],
-  ];
-  if (identity.roles.length > 0) headers.push([HEADER.roles, headerSafe(identity.roles.join(','))]);
-  if (identity.authenticatedAt !== undefined) headers.push([HEADER.authenticatedAt, String(identity.authenticatedAt)]);
-  return headers.concat(identity.extraHeaders);
+  if (grant?.clientId !== undefined) headers.push([HEADER.clientId, headerSafe(grant.clientId)]);
+  if (grant && grant.scopes.length > 0) headers.push([HEADER.scope, headerSafe(grant.scopes.join(' '))]);
+  const extra = identity.kind === 'user' ? identity.extraHeaders : identity.extraHeaders.filter(([name]) => !name.startsWith(USER_HEADER_PREFIX));
+  return headers.concat(extra);
 }
 
 const BOOLEAN = { true: true, false: false } as const;
@@ -112,7 +103,9 @@ export function identityFromResolverHeaders(header: (name: string) => string | u
   const authenticatedAt = header(HEADER.authenticatedAt);
   if (authenticatedAt !== undefined && !UNIX_SECONDS.test(authenticatedAt)) throw new Error(`resolver answer has a malformed ${HEADER.authenticatedAt}`);
   const split = (value: string | undefined, separator: string) => (value ?? '').split(separator).map((part) => part.trim()).filter(Boolean);
+  // The resolver answers for users only: Authgear's M2M tokens are JWTs, verified here.
   return {
+    kind: 'user',
     userId,
     anonymous: flag(HEADER.anonymous),
     verified: flag(HEADER.verified),

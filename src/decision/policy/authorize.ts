@@ -1,5 +1,7 @@
 import { Denial } from '../outcome.js';
+import type { AccessGrant } from '../identity/access-grant.js';
 import type { Identity } from '../identity/identity.js';
+import { createGrantCheck } from './grant-check.js';
 import type { IdTokenVerifier } from '../authentication/jwt/id-token-verifier.js';
 import type { OriginalRequest } from '../request/original-request.js';
 import type { Requirements } from './requirements.js';
@@ -10,8 +12,16 @@ export interface FreshnessEvidence {
   canReauthenticate: boolean;
 }
 
+/** Who authenticated, and what their JWT access token grants (undefined for a resolver answer). */
+export interface Authenticated {
+  identity: Identity;
+  grant: AccessGrant | undefined;
+}
+
 export interface AuthorizerOptions {
   clockSkewSeconds: number;
+  /** ACCEPTED_AUDIENCES: an access token's aud must contain one, on routes that name no resource. */
+  acceptedAudiences: readonly string[];
   /** Absent when no client ids are configured; then no route may ask for ID tokens. */
   idTokens: IdTokenVerifier | undefined;
 }
@@ -20,7 +30,7 @@ export interface AuthorizerOptions {
  * Throws a Denial when the authenticated identity does not meet the requirements. Stays
  * synchronous (no promise on the hot path) unless an ID token has to be verified.
  */
-export type Authorize = (identity: Identity, requirements: Requirements, now: number, idToken?: string) => void | Promise<void>;
+export type Authorize = (authenticated: Authenticated, requirements: Requirements, now: number, idToken?: string) => void | Promise<void>;
 
 /** Decides what needs no authentication at all: public routes, denied routes, CORS preflights. */
 export function admitWithoutAuthentication(requirements: Requirements, request: OriginalRequest, isPreflight: () => boolean): boolean {
@@ -31,6 +41,7 @@ export function admitWithoutAuthentication(requirements: Requirements, request: 
 
 export function createAuthorizer(options: AuthorizerOptions): Authorize {
   const skew = options.clockSkewSeconds;
+  const checkGrant = createGrantCheck({ acceptedAudiences: options.acceptedAudiences });
 
   function checkUser(identity: Identity, requirements: Requirements): void {
     if (requirements.denyAnonymous && identity.anonymous) throw new Denial('anonymous_user', 'anonymous users are not allowed here');
@@ -92,10 +103,13 @@ export function createAuthorizer(options: AuthorizerOptions): Authorize {
     return verified;
   }
 
-  return function authorize(identity, requirements, now, idToken) {
+  return function authorize({ identity, grant }, requirements, now, idToken) {
+    checkGrant(identity.kind, grant, requirements);
     checkUser(identity, requirements);
     const maxAge = requirements.maxAuthAge;
     if (maxAge === undefined) return;
+    // A machine client never logged in: no login time, and no way to get one.
+    if (identity.kind === 'client') throw new Denial('principal_not_allowed', `a login within ${maxAge} s is required, which only a user has`);
     if (requirements.freshnessFrom === 'session') return checkFreshness(identity, requirements, maxAge, now);
     return idTokenEvidence(idToken, identity.userId, maxAge).then((evidence) => checkFreshness(evidence, requirements, maxAge, now));
   };

@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { hostPattern } from '../request/host-patterns.js';
+import { requirementConflicts } from './requirement-conflicts.js';
 import { applyFields, DEFAULT_REQUIREMENTS, describeIssues, RequirementFields, type Requirements } from './requirements.js';
 
 export interface RuleMatch {
@@ -62,6 +63,7 @@ function ruleProblems(rule: PolicyRule, where: string): string[] {
   if (requirements.freshnessFrom === 'id_token' && requirements.maxAuthAge === undefined) {
     problems.push(`${where}: freshness_from id_token needs max_auth_age`);
   }
+  for (const conflict of requirementConflicts(requirements, undefined)) problems.push(`${where}: ${conflict}`);
   return problems;
 }
 

@@ -1,30 +1,40 @@
 import { Denial } from '../outcome.js';
 import { RequirementFields } from './requirements.js';
 
-type Kind = 'text' | 'boolean' | 'integer' | 'roles';
+type Kind = 'text' | 'boolean' | 'integer' | 'list';
+/** Fields whose any_of and all_of come from two parameters. */
+type Grouped = 'roles' | 'scopes';
+type Parameter =
+  | { field: Exclude<keyof RequirementFields, Grouped>; kind: Exclude<Kind, 'list'> }
+  | { group: Grouped; field: 'any_of' | 'all_of'; kind: 'list' };
 
 /**
  * The auth URL's query parameters (`/auth?max_age=300&roles=admin`) and the policy file
- * fields they set. `roles` is any-of, `all_roles` all-of; `max_age` is the OIDC spelling.
+ * fields they set. `roles` is any-of, `all_roles` all-of; `scopes` is all-of (an API's
+ * endpoint needs every scope it names), `any_scopes` any-of; `max_age` is the OIDC spelling.
  */
-const PARAMETERS: Record<string, { field: Exclude<keyof RequirementFields, 'roles'> | 'any_of' | 'all_of'; kind: Kind }> = {
+const PARAMETERS: Record<string, Parameter> = {
   access: { field: 'access', kind: 'text' },
   deny_anonymous: { field: 'deny_anonymous', kind: 'boolean' },
   require_verified: { field: 'require_verified', kind: 'boolean' },
-  roles: { field: 'any_of', kind: 'roles' },
-  all_roles: { field: 'all_of', kind: 'roles' },
+  roles: { group: 'roles', field: 'any_of', kind: 'list' },
+  all_roles: { group: 'roles', field: 'all_of', kind: 'list' },
   mode: { field: 'mode', kind: 'text' },
   max_age: { field: 'max_auth_age', kind: 'integer' },
   max_auth_age: { field: 'max_auth_age', kind: 'integer' },
   freshness_from: { field: 'freshness_from', kind: 'text' },
   when_cannot_reauthenticate: { field: 'when_cannot_reauthenticate', kind: 'text' },
   allow_cors_preflight: { field: 'allow_cors_preflight', kind: 'boolean' },
+  resource: { field: 'resource', kind: 'text' },
+  scopes: { group: 'scopes', field: 'all_of', kind: 'list' },
+  any_scopes: { group: 'scopes', field: 'any_of', kind: 'list' },
+  principals: { field: 'principals', kind: 'text' },
 };
 
 function convert(value: string, kind: Kind): unknown {
   if (kind === 'boolean') return value === 'true' ? true : value === 'false' ? false : value;
   if (kind === 'integer') return /^\d{1,10}$/.test(value) ? Number(value) : value;
-  if (kind === 'roles') return value.split(',').map((part) => part.trim());
+  if (kind === 'list') return value.split(',').map((part) => part.trim());
   return value;
 }
 
@@ -36,7 +46,7 @@ function convert(value: string, kind: Kind): unknown {
 export function parseQueryRequirements(query: string): RequirementFields {
   const problems: string[] = [];
   const fields: Record<string, unknown> = {};
-  const roles: Record<string, unknown> = {};
+  const groups: Record<Grouped, Record<string, unknown>> = { roles: {}, scopes: {} };
   const nameOf = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(query)) {
     const parameter = PARAMETERS[name];
@@ -44,18 +54,18 @@ export function parseQueryRequirements(query: string): RequirementFields {
       problems.push(`${name}: unknown parameter (known: ${Object.keys(PARAMETERS).join(', ')})`);
       continue;
     }
-    const key = parameter.kind === 'roles' ? `roles.${parameter.field}` : parameter.field;
+    const key = 'group' in parameter ? `${parameter.group}.${parameter.field}` : parameter.field;
     if (nameOf.has(key)) {
       problems.push(`${name}: given more than once`);
       continue;
     }
     nameOf.set(key, name);
-    (parameter.kind === 'roles' ? roles : fields)[parameter.field] = convert(value, parameter.kind);
+    ('group' in parameter ? groups[parameter.group] : fields)[parameter.field] = convert(value, parameter.kind);
   }
-  if (Object.keys(roles).length > 0) fields['roles'] = roles;
+  for (const [group, values] of Object.entries(groups)) if (Object.keys(values).length > 0) fields[group] = values;
   const parsed = RequirementFields.safeParse(fields);
   for (const issue of parsed.success ? [] : parsed.error.issues) {
-    const depth = issue.path[0] === 'roles' ? 2 : 1;
+    const depth = issue.path[0] === 'roles' || issue.path[0] === 'scopes' ? 2 : 1;
     const key = issue.path.slice(0, depth).map(String).join('.');
     problems.push(`${[nameOf.get(key) ?? key, ...issue.path.slice(depth).map(String)].join('.')}: ${issue.message}`);
   }

@@ -21,7 +21,21 @@ export interface Requirements {
   whenCannotReauthenticate: 'allow' | 'deny';
   /** Let CORS preflights (OPTIONS + Access-Control-Request-Method) through without credentials. */
   allowCorsPreflight: boolean;
+  /**
+   * An API registered in Authgear as a resource: a JWT access token's aud must contain this
+   * exact URI, instead of one of ACCEPTED_AUDIENCES. undefined: ACCEPTED_AUDIENCES.
+   */
+  resource: string | undefined;
+  /** The access token needs every one of these scopes. */
+  scopesAllOf: readonly string[];
+  /** The access token needs at least one of these scopes (ignored when empty). */
+  scopesAnyOf: readonly string[];
+  /** Who may pass: signed-in users, machine clients (M2M tokens), or both. */
+  principals: Principals;
 }
+
+export const PRINCIPALS = ['users', 'clients', 'any'] as const;
+export type Principals = (typeof PRINCIPALS)[number];
 
 /** Any signed-in user, nothing more: what /auth did before policies existed. */
 export const DEFAULT_REQUIREMENTS: Requirements = Object.freeze({
@@ -36,10 +50,37 @@ export const DEFAULT_REQUIREMENTS: Requirements = Object.freeze({
   // Fail closed: a stale user who cannot prove a fresh login is not let through unless asked.
   whenCannotReauthenticate: 'deny',
   allowCorsPreflight: false,
+  resource: undefined,
+  scopesAllOf: [],
+  scopesAnyOf: [],
+  // Today's contract: what passes is a user; a machine client must be let in by name.
+  principals: 'users',
 });
+
+/** Whether the route needs what only a JWT access token carries (aud, scope). */
+export const needsAccessToken = (requirements: Requirements): boolean =>
+  requirements.resource !== undefined || requirements.scopesAllOf.length > 0 || requirements.scopesAnyOf.length > 0;
 
 // Roles travel comma-joined in X-Authgear-User-Roles, so a role can hold no comma or space.
 export const role = z.string().regex(/^[\x21-\x2b\x2d-\x7e]{1,128}$/, 'a role is 1-128 visible ASCII characters without commas');
+
+// RFC 6749 3.3 scope-token: visible ASCII but space, " and \.
+export const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'a scope is 1-128 visible ASCII characters without quotes or backslashes');
+
+/**
+ * An Authgear API resource URI: https, a host, a path if any, no query, fragment or
+ * userinfo. Kept exactly as written, because Authgear compares resources as strings
+ * (`https://api.example.com` and `https://api.example.com/` are two resources).
+ */
+export const resourceUri = z.string().max(2048).refine((value) => {
+  if (!/^https:\/\/[\x21-\x7e]+$/.test(value) || value.includes('?') || value.includes('#')) return false;
+  try {
+    const url = new URL(value);
+    return url.hostname !== '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}, 'a resource is an https URI with a host and optionally a path, without query, fragment or userinfo');
 
 /** One year: a larger bound is a typo, not a freshness requirement. */
 export const maxAuthAge = z.number().int().min(0).max(31_536_000);
@@ -58,12 +99,20 @@ export const RequirementFields = z.strictObject({
   freshness_from: z.enum(['session', 'id_token']).optional(),
   when_cannot_reauthenticate: z.enum(['allow', 'deny']).optional(),
   allow_cors_preflight: z.boolean().optional(),
+  resource: resourceUri.optional(),
+  // A list means all of them, as a route's scopes usually do (unlike roles, where it means any).
+  scopes: z.union([
+    z.array(scope),
+    z.strictObject({ all_of: z.array(scope).optional(), any_of: z.array(scope).optional() }),
+  ]).optional(),
+  principals: z.enum(PRINCIPALS).optional(),
 });
 export type RequirementFields = z.infer<typeof RequirementFields>;
 
 /** The fields given, laid over `base`: what is not said is inherited. */
 export function applyFields(base: Requirements, fields: RequirementFields): Requirements {
   const roles = Array.isArray(fields.roles) ? { any_of: fields.roles } : fields.roles;
+  const scopes = Array.isArray(fields.scopes) ? { all_of: fields.scopes } : fields.scopes;
   return Object.freeze({
     access: fields.access ?? base.access,
     denyAnonymous: fields.deny_anonymous ?? base.denyAnonymous,
@@ -75,6 +124,10 @@ export function applyFields(base: Requirements, fields: RequirementFields): Requ
     freshnessFrom: fields.freshness_from ?? base.freshnessFrom,
     whenCannotReauthenticate: fields.when_cannot_reauthenticate ?? base.whenCannotReauthenticate,
     allowCorsPreflight: fields.allow_cors_preflight ?? base.allowCorsPreflight,
+    resource: fields.resource ?? base.resource,
+    scopesAllOf: scopes ? scopes.all_of ?? [] : base.scopesAllOf,
+    scopesAnyOf: scopes ? scopes.any_of ?? [] : base.scopesAnyOf,
+    principals: fields.principals ?? base.principals,
   });
 }
 

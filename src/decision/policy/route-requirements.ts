@@ -1,9 +1,11 @@
 import { LRUCache } from 'lru-cache';
 import { Denial } from '../outcome.js';
 import type { OriginalRequest } from '../request/original-request.js';
+import type { AuthMode } from '../authentication/auth-mode.js';
 import { createRuleMatcher } from './matcher.js';
 import type { Policy } from './policy-file.js';
 import { parseQueryRequirements } from './query-requirements.js';
+import { requirementConflicts } from './requirement-conflicts.js';
 import { applyFields, DEFAULT_REQUIREMENTS, type Requirements } from './requirements.js';
 
 export interface RouteRequirements {
@@ -16,6 +18,8 @@ export interface RequirementLookupOptions {
   policy: Policy | undefined;
   /** Whether an ID token verifier exists (CLIENT_IDS set); freshness_from=id_token needs one. */
   idTokensEnabled: boolean;
+  /** AUTH_MODE: the mode of a route that names none. */
+  defaultMode?: AuthMode;
   /** Distinct auth URL queries kept compiled; a gateway config has a handful. */
   cacheMaxEntries?: number;
 }
@@ -42,6 +46,8 @@ export function createRequirementLookup(options: RequirementLookupOptions): Requ
       if (requirements.freshnessFrom === 'id_token' && !idTokensEnabled) {
         return new Denial('policy_invalid', `auth URL query "${query}": freshness_from=id_token needs CLIENT_IDS`);
       }
+      const conflicts = requirementConflicts(requirements, options.defaultMode);
+      if (conflicts.length > 0) return new Denial('policy_invalid', `auth URL query "${query}": ${conflicts.join('; ')}`);
       return Object.freeze({ rule: base.rule ?? 'query', requirements });
     } catch (error) {
       if (error instanceof Denial) return error;

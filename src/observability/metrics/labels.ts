@@ -10,11 +10,14 @@ export function oneOf<T extends string>(value: string, allowed: readonly T[]): T
 
 const REASONS = new Set<string>(OUTCOME_CODES);
 const VIAS = ['jwt', 'resolver', 'resolver_stale', 'none'] as const;
+const PRINCIPALS = ['user', 'client', 'none'] as const;
 
 export interface DecisionLabels {
   result: 'allow' | 'redirect' | 'deny' | 'unavailable';
   reason: OutcomeCode | 'other';
   via: (typeof VIAS)[number] | 'other';
+  /** Who authenticated: a user, a machine client (M2M token), or nobody (yet). */
+  principal: (typeof PRINCIPALS)[number] | 'other';
 }
 
 function resultOf(status: number): DecisionLabels['result'] {
@@ -24,10 +27,11 @@ function resultOf(status: number): DecisionLabels['result'] {
   return 'unavailable';
 }
 
-export function decisionLabels(sample: { status: number; code: string; via: string | undefined }): DecisionLabels {
+export function decisionLabels(sample: { status: number; code: string; via: string | undefined; principal?: string | undefined }): DecisionLabels {
   return {
     result: resultOf(sample.status),
     reason: REASONS.has(sample.code) ? (sample.code as OutcomeCode) : 'other',
     via: oneOf(sample.via ?? 'none', VIAS),
+    principal: oneOf(sample.principal ?? 'none', PRINCIPALS),
   };
 }

@@ -21,6 +21,8 @@ export interface DecisionSample {
   status: number;
   code: string;
   via: string | undefined;
+  /** user, client, or undefined when nobody authenticated. */
+  principal?: string | undefined;
   durationMs: number;
 }
 
@@ -65,7 +67,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
   const prefix = 'authgear_gate_';
 
-  const decisions = createBatchedCounter({ name: `${prefix}decisions_total`, help: 'Answers of /auth by result (allow, deny, redirect, unavailable), reason code and how the identity was established.', labelNames: ['result', 'reason', 'via'] as const, registers });
+  const decisions = createBatchedCounter({ name: `${prefix}decisions_total`, help: 'Answers of /auth by result (allow, deny, redirect, unavailable), reason code, how the identity was established and who it is (user, client, none).', labelNames: ['result', 'reason', 'via', 'principal'] as const, registers });
   const authInFlight = new Gauge({ name: `${prefix}auth_requests_in_flight`, help: '/auth requests being decided now.', registers });
   const decisionSeconds = createCountingHistogram({ name: `${prefix}decision_duration_seconds`, help: 'Time to answer /auth, from request to decision.', labelNames: ['result', 'via'] as const, buckets: DECISION_BUCKETS, registry });
   const cacheLookups = createBatchedCounter({ name: `${prefix}cache_lookups_total`, help: 'Cache lookups by cache, layer (memory, redis) and outcome.', labelNames: ['cache', 'layer', 'outcome'] as const, registers });
@@ -83,11 +85,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   buildInfo.set({ version: options.version ?? packageVersion(), node_version: process.version }, 1);
   const jwksFetches = new Counter({ name: `${prefix}jwks_fetches_total`, help: 'Key set loads (discovery + JWKS) by reason and outcome.', labelNames: ['reason', 'outcome'] as const, registers });
 
-  // One recorder per distinct (status, code, via) and (cache, layer, outcome), remembered by
+  // One recorder per distinct (status, code, via, principal) and (cache, layer, outcome), remembered by
   // the raw values only when those are valid labels, so the maps stay as small as the lists.
   const decisionRecorders = new Map<string, (seconds: number) => void>();
   function decisionRecorder(sample: DecisionSample): (seconds: number) => void {
-    const rawKey = `${sample.status} ${sample.code} ${sample.via}`;
+    const rawKey = `${sample.status} ${sample.code} ${sample.via} ${sample.principal}`;
     const known = decisionRecorders.get(rawKey);
     if (known) return known;
     const labels = decisionLabels(sample);
@@ -97,7 +99,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       count.inc();
       durations.observe(seconds);
     };
-    if (labels.reason === sample.code && labels.via === (sample.via ?? 'none')) decisionRecorders.set(rawKey, record);
+    if (labels.reason === sample.code && labels.via === (sample.via ?? 'none') && labels.principal === (sample.principal ?? 'none')) decisionRecorders.set(rawKey, record);
     return record;
   }
   const lookupCounters = new Map<string, CounterSeries>();

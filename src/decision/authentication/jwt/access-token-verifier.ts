@@ -4,11 +4,19 @@ import { LRUCache } from 'lru-cache';
 import type { SigningAlgorithm } from './algorithms.js';
 import { looksLikeJwt } from '../../credentials/credentials.js';
 import { Denial } from '../../outcome.js';
-import { identityFromClaims, identityHeaders, type Identity } from '../../identity/identity.js';
+import { grantFromClaims, type AccessGrant } from '../../identity/access-grant.js';
+import { identityHeaders, type Identity } from '../../identity/identity.js';
+import { identityFromClaims, principalKindOf } from '../../identity/token-claims.js';
 import { denialFromJose } from './jose-denial.js';
 
+/**
+ * A token whose signature, issuer, type and times were checked: what it proves whatever the
+ * route. Its audience and scopes are not judged here but by each route's policy (the grant),
+ * so the cache holds no route's verdict.
+ */
 export interface VerifiedAccess {
   identity: Identity;
+  grant: AccessGrant;
   /** Precomputed answer headers: a cache hit costs a hash and a lookup, nothing more. */
   headers: ReadonlyArray<readonly [string, string]>;
   /** exp, in ms. */
@@ -18,7 +26,6 @@ export interface VerifiedAccess {
 export interface AccessTokenVerifierOptions {
   getKey: JWTVerifyGetKey;
   issuer: string;
-  audiences: string[];
   algorithms: SigningAlgorithm[];
   clockSkewSeconds: number;
   claimHeaders: ReadonlyArray<{ claim: string; header: string }>;
@@ -70,7 +77,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       ({ payload } = await jwtVerify(token, options.getKey, {
         algorithms: options.algorithms,
         issuer: options.issuer,
-        audience: options.audiences,
+        // No audience here: it depends on the route (resource, or ACCEPTED_AUDIENCES) and is
+        // checked by the policy on every request, cached token or not.
         clockTolerance: options.clockSkewSeconds,
         // RFC 9068: an ID token or any other JWT of the issuer is not an access token.
         typ: 'at+jwt',
@@ -86,8 +94,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       throw new Denial('token_not_yet_valid', 'token iat claim is in the future');
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new Denial('claims_invalid', 'token sub claim is not a string');
-    const identity = identityFromClaims(payload, options.claimHeaders);
-    const verified = { identity, headers: identityHeaders(identity), expiresAt: payload.exp! * 1000 };
+    const grant = grantFromClaims(payload);
+    const identity = identityFromClaims(payload, options.claimHeaders, principalKindOf(payload, grant));
+    const verified = { identity, grant, headers: identityHeaders(identity, grant), expiresAt: payload.exp! * 1000 };
     if (digest !== undefined) cache!.set(digest, verified);
     return verified;
   }

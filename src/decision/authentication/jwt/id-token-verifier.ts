@@ -2,7 +2,7 @@ import { jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { SigningAlgorithm } from './algorithms.js';
 import { looksLikeJwt } from '../../credentials/credentials.js';
 import { Denial } from '../../outcome.js';
-import { identityFromClaims } from '../../identity/identity.js';
+import { identityFromClaims } from '../../identity/token-claims.js';
 import { denialFromJose } from './jose-denial.js';
 
 /** What an Authgear ID token proves about the login it was issued for. */

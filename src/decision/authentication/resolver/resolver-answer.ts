@@ -40,7 +40,8 @@ export function decodeStoredAnswer(text: string): StoredAnswer | undefined {
     const parsed = StoredSchema.parse(JSON.parse(text));
     const { freshUntil, answer } = parsed;
     if (!answer.valid) return { freshUntil, answer };
-    return { freshUntil, answer: { valid: true, identity: { ...answer.identity, authenticatedAt: answer.identity.authenticatedAt } } };
+    // The resolver answers for users only, so a stored identity is a user's whatever it says.
+    return { freshUntil, answer: { valid: true, identity: { ...answer.identity, kind: 'user', authenticatedAt: answer.identity.authenticatedAt } } };
   } catch {
     return undefined;
   }
