@@ -152,6 +152,6 @@ describe('the shipped gateway examples', () => {
 
   it('give Caddy an explicit query on every auth URL, so the client\'s query is never forwarded', () => {
     expect(read('caddy/Caddyfile').match(/\/auth(?!\?)\b/g)).toBeNull();
-    expect(caddyQueries).toHaveLength(4);
+    expect(caddyQueries).toHaveLength(5);
   });
 });
