@@ -56,6 +56,9 @@ describe('replicas sharing one Redis', () => {
     const { value, user } = authgear.sessions.issue('session');
     const before = calls();
     expect(await userOf(0, { cookie: `session=${value}` })).toBe(`200 ${user.id}`);
+    // The answer is shared after it is given: wait until Redis holds it, as a second request would in production.
+    const key = `authgear-gate:${entryKey(TEST_HMAC_SECRET, 'resolver', credentialKey(authgear.origin, { bearer: undefined, cookies: [{ name: 'session', value }] }))}`;
+    await waitFor(async () => (await redisCli(redis.port, 'EXISTS', key)) === '1', 5000, 'the answer to be shared');
     expect(await userOf(1, { cookie: `session=${value}; theme=dark` })).toBe(`200 ${user.id}`);
     expect(calls()).toBe(before + 1);
   });
