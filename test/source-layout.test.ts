@@ -53,6 +53,15 @@ describe('the source layout', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('reads the configuration in one place: components get narrow options from src/composition/', () => {
+    const readers = sourceFiles(SRC)
+      .filter((file) => /import[^;]*\bConfig\b[^;]*from '[^']*config\/load-config\.js'/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(SRC, file))
+      .filter((file) => !file.startsWith('composition/') && !file.startsWith('config/'))
+      .sort();
+    expect(readers).toEqual(['gate.ts', 'server.ts']);
+  });
+
   it('keeps no loose modules beside the entry point and the composition root', () => {
     const loose = readdirSync(SRC, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
     expect(loose).toEqual(['errors.ts', 'gate.ts', 'server.ts']);

@@ -1,5 +1,4 @@
 import type { JSONWebKeySet } from 'jose';
-import type { Config } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logging.js';
 import type { KeySetLoadReason } from '../oidc/key-store.js';
@@ -7,7 +6,7 @@ import { shareKeySetLoads } from '../oidc/shared-key-set.js';
 import type { Cache, CacheObserver, SharedCacheName } from './cache.js';
 import { createMemoryCache } from './memory-cache.js';
 import { createRedisCache } from './redis-cache.js';
-import { createRedisClient } from './redis-client.js';
+import { createRedisClient, type RedisTopology } from './redis-client.js';
 import { createSignedCache } from './signed-cache.js';
 
 type KeySetLoader = (reason: KeySetLoadReason) => Promise<JSONWebKeySet>;
@@ -27,50 +26,57 @@ export interface Sharing {
   close(): Promise<void>;
 }
 
+export interface SharingOptions {
+  /** Where Redis is; nothing set: the in-process cache (the embedded default). */
+  redis: Omit<RedisTopology, 'connectTimeoutMs'>;
+  /** Prepended to every key, so several services can share one Redis. */
+  redisKeyPrefix: string;
+  /** Budget of one Redis command. */
+  redisTimeoutMs: number;
+  /** Signs and checks every shared entry; the previous secret is only read, during a rotation. */
+  hmacSecret: string | undefined;
+  hmacPreviousSecret: string | undefined;
+  /** Entries of the in-process cache, when there is no Redis. */
+  memoryMaxEntries: number;
+  /** How the key set is shared between replicas. */
+  keySet: { key: string; reuseForMs: number; keepForMs: number; waitForPeerMs: number };
+}
+
 /** Redis when a topology is configured, otherwise the in-process cache (the embedded default). */
-function createSharedCache(config: Config, observer: CacheObserver): Cache {
-  const connectTimeoutMs = Math.max(1000, config.redisTimeoutMs * 4);
-  const client = createRedisClient({
-    url: config.redisUrl,
-    sentinelUrls: config.redisSentinelUrls,
-    sentinelMaster: config.redisSentinelMaster,
-    sentinelPassword: config.redisSentinelPassword,
-    clusterUrls: config.redisClusterUrls,
-    username: config.redisUsername,
-    password: config.redisPassword,
-    connectTimeoutMs,
-  });
-  if (!client) return createMemoryCache({ maxEntries: config.resolverCacheMaxEntries });
+function createSharedCache(options: SharingOptions, observer: CacheObserver): Cache {
+  const connectTimeoutMs = Math.max(1000, options.redisTimeoutMs * 4);
+  const client = createRedisClient({ ...options.redis, connectTimeoutMs });
+  if (!client) return createMemoryCache({ maxEntries: options.memoryMaxEntries });
   return createRedisCache({
     client,
-    keyPrefix: config.redisKeyPrefix,
-    timeoutMs: config.redisTimeoutMs,
+    keyPrefix: options.redisKeyPrefix,
+    timeoutMs: options.redisTimeoutMs,
     connectTimeoutMs,
     ...(observer.onRedisError ? { onError: observer.onRedisError } : {}),
     ...(observer.onRedisState ? { onState: observer.onRedisState } : {}),
   });
 }
 
-export function createSharing(config: Config, deps: { logger: Logger; now: () => number; observer?: CacheObserver }): Sharing {
+export function createSharing(options: SharingOptions, deps: { logger: Logger; now: () => number; observer?: CacheObserver }): Sharing {
   const { logger, now } = deps;
   const observer: CacheObserver = deps.observer ?? {};
-  const store = createSharedCache(config, observer);
+  const store = createSharedCache(options, observer);
   const remote = store.kind === 'redis';
-  const secret = config.redisHmacSecret;
-  // The configuration refuses this already; a hand-made Config must not share unsigned either.
+  const secret = options.hmacSecret;
+  // The configuration refuses this already; hand-made options must not share unsigned either.
   if (remote && !secret) throw new ConfigError(['REDIS_HMAC_SECRET: required with Redis']);
   const signed = (purpose: SharedCacheName, rememberKeys: number): Cache =>
     !remote
       ? store
       : createSignedCache(store, {
           secret: secret!,
-          previousSecret: config.redisHmacPreviousSecret,
+          previousSecret: options.hmacPreviousSecret,
           purpose,
           rememberKeys,
           onRejected: (reason) => observer.onEntryRejected?.(purpose, reason),
         });
   // Sessions in use keep their Redis key and last verified answer; a project has one key set.
-  const cache = signed('resolver', Math.min(config.resolverCacheMaxEntries, 10_000));
+  const cache = signed('resolver', Math.min(options.memoryMaxEntries, 10_000));
   const keySets = signed('keys', 16);
 
   return {
@@ -82,11 +88,8 @@ export function createSharing(config: Config, deps: { logger: Logger; now: () =>
         : shareKeySetLoads({
             load: fetch,
             cache: keySets,
-            key: `jwks:${config.authgearEndpoint}`,
+            ...options.keySet,
             now,
-            reuseForMs: (config.jwksRefreshSeconds * 1000) / 2,
-            keepForMs: config.jwksRefreshSeconds * 1000 * 12,
-            waitForPeerMs: config.upstreamTimeoutMs * 2 + 1000,
             observer,
           }),
     async checks(): Promise<Record<string, string>> {

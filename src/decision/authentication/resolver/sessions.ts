@@ -1,32 +1,27 @@
 import type { Cache, CacheObserver } from '../../../cache/cache.js';
-import type { Config } from '../../../config/load-config.js';
-import { AUTHGEAR_COOKIES } from '../../credentials/credentials.js';
-import { createUpstreamClient, type UpstreamObserver } from '../../../upstream/http-client.js';
-import { createCachedResolver, type CachedResolver } from './cached-resolver.js';
+import { createUpstreamClient, type UpstreamClientOptions, type UpstreamObserver } from '../../../upstream/http-client.js';
+import { createCachedResolver, type CachedResolver, type CachedResolverOptions } from './cached-resolver.js';
 import { createResolverClient } from './resolver-client.js';
+
+export interface SessionsOptions {
+  /** Where the resolver is reached, with what deadline and concurrency. */
+  upstream: Omit<UpstreamClientOptions, 'observer'>;
+  /** The Authgear cookie names (prefix applied): the only Set-Cookie lines passed back. */
+  cookieNames: readonly string[];
+  /** How answers are kept: TTLs, serve-stale, the in-process tier. */
+  caching: Omit<CachedResolverOptions, 'resolver' | 'shared' | 'now' | 'observer'>;
+}
 
 /** Authgear's resolver behind the caches, with its own keep-alive client and short timeout. */
 export function createSessions(
-  config: Config,
+  options: SessionsOptions,
   deps: { shared: Cache; now: () => number; observer?: CacheObserver; upstreamObserver?: UpstreamObserver },
 ): CachedResolver & { close(): void } {
-  const client = createUpstreamClient({
-    baseUrl: config.resolverUrl ?? config.authgearInternalUrl ?? config.authgearEndpoint,
-    publicOrigin: config.authgearEndpoint,
-    timeoutMs: config.resolverTimeoutMs,
-    maxInFlight: config.upstreamMaxInFlight,
-    maxQueued: config.upstreamMaxQueued,
-    ...(deps.upstreamObserver ? { observer: deps.upstreamObserver } : {}),
-  });
+  const client = createUpstreamClient({ ...options.upstream, ...(deps.upstreamObserver ? { observer: deps.upstreamObserver } : {}) });
   const resolver = createCachedResolver({
-    resolver: createResolverClient({ client, cookieNames: AUTHGEAR_COOKIES.map((name) => config.cookiePrefix + name) }),
+    ...options.caching,
+    resolver: createResolverClient({ client, cookieNames: options.cookieNames }),
     shared: deps.shared,
-    namespace: config.authgearEndpoint,
-    positiveTtlMs: config.resolverPositiveTtlSeconds * 1000,
-    negativeTtlMs: config.resolverNegativeTtlSeconds * 1000,
-    localTtlMs: config.resolverLocalTtlSeconds * 1000,
-    localMaxEntries: config.resolverCacheMaxEntries,
-    serveStaleMs: config.resolverServeStaleSeconds * 1000,
     now: deps.now,
     ...(deps.observer ? { observer: deps.observer } : {}),
   });
