@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthenticateOptions, Authenticator } from '../src/decision/authentication/authenticator.js';
 import { createAuthDecision } from '../src/decision/decide.js';
 import { nodeHeaderReader } from '../src/gateways/header-reader.js';
-import { readOriginalRequest } from '../src/decision/request/original-request.js';
+import { readOriginalRequest } from '../src/gateways/auth-request.js';
 import { identityHeaders, type Identity } from '../src/decision/identity/identity.js';
 import { createAuthorizer } from '../src/decision/policy/authorize.js';
 import { parsePolicy } from '../src/decision/policy/policy-file.js';

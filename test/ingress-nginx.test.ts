@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Denial } from '../src/decision/outcome.js';
-import { readOriginalRequest, type GatewayProtocol } from '../src/decision/request/original-request.js';
+import { readOriginalRequest, type GatewayProtocol } from '../src/gateways/auth-request.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { seenByApp } from './support/gateway-stack.js';
 import { httpGet, REPO, startEchoUpstream, startGateProcess, startNginx, tempDir, type Spawned } from './support/processes.js';

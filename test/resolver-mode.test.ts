@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOriginalRequest } from '../src/decision/request/original-request.js';
+import { readOriginalRequest } from '../src/gateways/auth-request.js';
 import { CLAIMS, RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthDecision } from '../decision/decide.js';
-import { readOriginalRequest, type GatewayProtocol } from '../decision/request/original-request.js';
+import { readOriginalRequest, type GatewayProtocol } from './auth-request.js';
 import { createAnswerWriter } from './answer-writer.js';
 import { nodeHeaderReader } from './header-reader.js';
 import { parseRequestTarget } from './request-target.js';

@@ -1,7 +1,6 @@
 import { Denial } from '../outcome.js';
 import { canonicalHostname } from './host-patterns.js';
 import { normalizePath } from './normalize-path.js';
-import { splitOriginalUrl, type OriginalUrl } from './original-url.js';
 
 /**
  * The request the gateway is asking about, normalized from whichever protocol carried it:
@@ -23,14 +22,15 @@ export interface OriginalRequest {
   path: string;
 }
 
-type HeaderReader = (name: string) => string | undefined;
-
 const METHOD = /^[A-Z][A-Z-]{0,19}$/;
 // Raw UTF-8 bytes arrive as latin1 from nginx's $request_uri; only controls and spaces are refused.
 const URI = /^\/[^\x00-\x20\x7f]{0,8191}$/;
 const PORT = /^[1-9][0-9]{0,4}$/;
 // Traefik says ws/wss for WebSocket upgrades.
-const PROTO = new Map<string, OriginalRequest['proto']>([['http', 'http'], ['https', 'https'], ['ws', 'http'], ['wss', 'https']]);
+const PROTOS = new Map<string, OriginalRequest['proto']>([['http', 'http'], ['https', 'https'], ['ws', 'http'], ['wss', 'https']]);
+
+/** The scheme a forwarded proto names (lower case), or undefined when it names none we serve. */
+export const protoOf = (value: string): OriginalRequest['proto'] | undefined => PROTOS.get(value.toLowerCase());
 
 /** A Host value in the one spelling rules compare (see canonicalHostname), or undefined if invalid. */
 export function canonicalHost(host: string): string | undefined {
@@ -48,7 +48,8 @@ export function hostnameOf(host: string): string {
   return name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
-function malformed(what: string): Denial {
+/** A header that describes the original request is present but not valid: a 401, never a guess. */
+export function malformed(what: string): Denial {
   return new Denial('request_malformed', `${what} header is not valid`);
 }
 
@@ -80,77 +81,4 @@ export function canonicalOriginalRequest(protocol: OriginalRequest['protocol'], 
   // its auth URL query) by its own reading of the path, which must be the app's too.
   normalizePath(path);
   return { protocol, method, proto: parts.proto, host, uri, path };
-}
-
-/**
- * The value of a header the gateway sets once. Node joins repeated headers with ", ", so a
- * client's copy that the gateway appended to, instead of replacing, shows up as a list: copies
- * that disagree are refused, never guessed between (nginx, Traefik and Caddy as shipped replace
- * the client's X-Forwarded-Host / -Proto / X-Original-Host; see the README, ForwardAuth).
- */
-function single(value: string | undefined, what: string): string | undefined {
-  if (value === undefined || !value.includes(',')) return value;
-  const [first, ...others] = value.split(',').map((part) => part.trim());
-  if (others.some((other) => other !== first)) throw malformed(`${what} (several different values)`);
-  return first;
-}
-
-/**
- * Which headers describe the original request. `auto` guesses per request, which is only
- * safe when the gateway removes the other protocol's headers sent by the client (the shipped
- * Caddy and Traefik configs do); pinning the gateway makes that guess impossible to steer.
- */
-export type GatewayProtocol = 'auto' | 'nginx' | 'forward-auth';
-
-// Our nginx config sends X-Original-URI; ingress-nginx sends X-Original-URL on its own.
-const nginxSent = (header: HeaderReader) => header('x-original-uri') !== undefined || header('x-original-url') !== undefined;
-
-function detectProtocol(header: HeaderReader, gateway: GatewayProtocol): OriginalRequest['protocol'] {
-  if (gateway === 'nginx') {
-    if (!nginxSent(header)) throw new Denial('request_malformed', 'X-Original-URI (or X-Original-URL) is missing (GATEWAY=nginx)');
-    return 'nginx';
-  }
-  if (gateway === 'forward-auth') {
-    if (header('x-forwarded-uri') === undefined) throw new Denial('request_malformed', 'X-Forwarded-Uri is missing (GATEWAY=forward-auth)');
-    return 'forward-auth';
-  }
-  if (nginxSent(header)) return 'nginx';
-  return header('x-forwarded-uri') !== undefined || header('x-forwarded-method') !== undefined ? 'forward-auth' : 'direct';
-}
-
-/**
- * ingress-nginx's own X-Original-URL (`$scheme://$http_host$request_uri`), when sent. Where
- * our config's headers describe the same parts they must agree: a copy the client sent and
- * the gateway did not replace is refused, never chosen between.
- */
-function originalUrl(header: HeaderReader): OriginalUrl | undefined {
-  const value = header('x-original-url');
-  if (value === undefined) return undefined;
-  const url = splitOriginalUrl(value);
-  if (url === undefined) throw malformed('X-Original-URL');
-  const uri = header('x-original-uri');
-  if (uri !== undefined && uri !== url.uri) throw malformed('X-Original-URI (not the one in X-Original-URL)');
-  const host = single(header('x-original-host'), 'X-Original-Host');
-  // $host carries no port where $http_host may: the names must agree.
-  if (host !== undefined && hostnameOf(canonicalHost(host) ?? '') !== hostnameOf(canonicalHost(url.host) ?? '-')) {
-    throw malformed('X-Original-Host (not the one in X-Original-URL)');
-  }
-  const proto = single(header('x-forwarded-proto'), 'X-Forwarded-Proto');
-  if (proto !== undefined && PROTO.get(proto.toLowerCase()) !== url.proto) throw malformed('X-Forwarded-Proto (not the scheme of X-Original-URL)');
-  return url;
-}
-
-/** Reads the original request; a header that is present but malformed is a 401, never a guess. */
-export function readOriginalRequest(header: HeaderReader, gateway: GatewayProtocol = 'auto'): OriginalRequest {
-  const protocol = detectProtocol(header, gateway);
-  const url = protocol === 'nginx' ? originalUrl(header) : undefined;
-  const method = (protocol === 'nginx' ? header('x-original-method') : header('x-forwarded-method')) ?? 'GET';
-  // A repeated Host (a request smuggling smell) stays refused, even with equal copies.
-  const forwardedHost = single(protocol === 'nginx' ? header('x-original-host') : header('x-forwarded-host'), 'forwarded host');
-  const host = url?.host ?? forwardedHost ?? header('host') ?? '';
-  const uri = url?.uri ?? (protocol === 'nginx' ? header('x-original-uri') : protocol === 'forward-auth' ? header('x-forwarded-uri') : undefined) ?? '/';
-  const forwardedProto = url?.proto ?? single(header('x-forwarded-proto'), 'X-Forwarded-Proto')?.toLowerCase();
-  const proto = forwardedProto ? PROTO.get(forwardedProto) : protocol === 'direct' ? 'http' : 'https';
-  if (proto === undefined) throw malformed('X-Forwarded-Proto');
-  return canonicalOriginalRequest(protocol, { method, host, uri, proto });
 }
