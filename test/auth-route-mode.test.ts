@@ -31,7 +31,7 @@ describe('the rule mode reaches the authenticator', () => {
       now: Date.now,
     });
     const ask = (uri: string) => {
-      const header = nodeHeaderReader({ headers: { host: 'a.test', 'x-original-uri': uri }, rawHeaders: [] });
+      const header = nodeHeaderReader({ rawHeaders: ['Host', 'a.test', 'X-Original-URI', uri] });
       return decide({ readRequest: () => readOriginalRequest(header), header, query: '' });
     };
     await ask('/sessions/1');

@@ -1,6 +1,6 @@
 import type { HeaderReader } from '../gateways/header-reader.js';
 import { withReasonCode, type Answer } from './answer/answer.js';
-import { denialAnswer, redirectAnswer } from './answer/denial-answer.js';
+import { createDenialAnswer, redirectAnswer } from './answer/denial-answer.js';
 import type { LoginRedirect } from './answer/login/login-redirect.js';
 import type { Authentication, Authenticator } from './authentication/authenticator.js';
 import { createCredentialReader, type CredentialOptions } from './credentials/credentials.js';
@@ -62,7 +62,7 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** The answer when not even a decision could be written: the same 503 a broken decision gets. */
 export const UNDECIDED: Answer = withReasonCode(
-  denialAnswer(new Denial('internal_error', 'could not decide'), undefined, undefined, { realm: '', login: undefined }),
+  createDenialAnswer({ realm: '', login: undefined })(new Denial('internal_error', 'could not decide'), undefined, undefined),
   'internal_error',
 );
 
@@ -74,7 +74,7 @@ export const UNDECIDED: Answer = withReasonCode(
 export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
   const { authenticator, requirementsFor, authorize, login, onDecision } = options;
   const readCredentials = createCredentialReader(options.credentials);
-  const answerOptions = { realm: options.realm, login };
+  const denialAnswer = createDenialAnswer({ realm: options.realm, login });
   const idTokenHeader = options.idTokenHeader.toLowerCase();
   const refuseForgedHeaders = createForgedHeaderCheck({ idTokenHeader });
 
@@ -113,12 +113,13 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
         const allow = () => answer({ status: 200, headers: authentication.headers }, 'allowed', authentication.via);
         return pending ? pending.then(allow) : allow();
       };
+      if (authenticated instanceof Denial) return deny(authenticated);
       return authenticated instanceof Promise ? authenticated.then(authorizeThenAllow) : authorizeThenAllow(authenticated);
     }
 
     function deny(error: unknown): Answer {
       const denial = error instanceof Denial ? error : new Denial('internal_error', 'could not decide', { cause: error });
-      return answer(denialAnswer(denial, request, header('accept'), answerOptions), denial.code, undefined, error);
+      return answer(denialAnswer(denial, request, header('accept')), denial.code, undefined, error);
     }
 
     function answer(result: Answer, code: OutcomeCode, via?: Authentication['via'], error?: unknown): Answer {

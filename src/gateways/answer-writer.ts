@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Answer } from '../decision/answer/answer.js';
 import { UNDECIDED } from '../decision/decide.js';
+import type { HeaderReader } from './header-reader.js';
 import { bodyAllowsReuse, lingerAfterAnswer } from './request-body.js';
 
 /** Writes a decision (or its promise) as the HTTP answer to the request it was made for. */
-export type AnswerWriter = (incoming: IncomingMessage, outgoing: ServerResponse, answered: Answer | Promise<Answer>) => void;
+export type AnswerWriter = (incoming: IncomingMessage, outgoing: ServerResponse, header: HeaderReader, answered: Answer | Promise<Answer>) => void;
 
 /**
  * Node's flat header list ([name, value, name, value, ...]), the documented writeHead form,
@@ -23,8 +24,8 @@ function flatHeaders(headers: Answer['headers'], reusable: boolean): string[] {
  * a header Node refuses, is answered with the fail-closed 503.
  */
 export function createAnswerWriter(onWriteError: ((error: unknown) => void) | undefined): AnswerWriter {
-  function write(incoming: IncomingMessage, outgoing: ServerResponse, answer: Answer) {
-    const reusable = bodyAllowsReuse(incoming);
+  function write(incoming: IncomingMessage, outgoing: ServerResponse, header: HeaderReader, answer: Answer) {
+    const reusable = bodyAllowsReuse(header);
     try {
       outgoing.writeHead(answer.status, flatHeaders(answer.headers, reusable));
     } catch (error) {
@@ -36,13 +37,13 @@ export function createAnswerWriter(onWriteError: ((error: unknown) => void) | un
     if (!reusable) lingerAfterAnswer(incoming, outgoing);
   }
 
-  return function answerWith(incoming, outgoing, answered) {
-    if (!(answered instanceof Promise)) return write(incoming, outgoing, answered);
+  return function answerWith(incoming, outgoing, header, answered) {
+    if (!(answered instanceof Promise)) return write(incoming, outgoing, header, answered);
     answered.then(
-      (answer) => write(incoming, outgoing, answer),
+      (answer) => write(incoming, outgoing, header, answer),
       (error: unknown) => {
         onWriteError?.(error);
-        write(incoming, outgoing, UNDECIDED);
+        write(incoming, outgoing, header, UNDECIDED);
       },
     );
   };

@@ -55,6 +55,6 @@ export function createExtAuthzListener(options: ExtAuthzListenerOptions): Reques
     const target = parseRequestTarget(incoming.url ?? '');
     const header = nodeHeaderReader(incoming, target.authority);
     const answered = decide({ readRequest: () => readCheckRequest(incoming.method, header, target), header, query: '' });
-    answerWith(incoming, outgoing, answered instanceof Promise ? answered.then(withRemovalNotice) : withRemovalNotice(answered));
+    answerWith(incoming, outgoing, header, answered instanceof Promise ? answered.then(withRemovalNotice) : withRemovalNotice(answered));
   };
 }

@@ -6,31 +6,26 @@ export interface HeaderReader {
   findName?: (test: (name: string) => boolean) => string | undefined;
 }
 
-// Node keeps only the first copy of these when a request repeats them; every other header's
-// copies it joins, as the Fetch API does. Joining these too means a repeated Authorization
-// reaches the credential parser whole (and is refused as malformed), never half-read.
-const NODE_KEEPS_FIRST = new Set(['authorization', 'host']);
-
-function joinedCopies(rawHeaders: readonly string[], name: string, first: string): string {
-  let joined: string | undefined;
-  for (let at = 0; at < rawHeaders.length; at += 2) {
-    const rawName = rawHeaders[at]!;
-    if (rawName.length !== name.length || rawName.toLowerCase() !== name) continue;
-    joined = joined === undefined ? rawHeaders[at + 1]! : `${joined}, ${rawHeaders[at + 1]}`;
-  }
-  return joined ?? first;
-}
-
 /**
- * Reads the headers Node has already parsed (lower-case names), building no Fetch Headers.
+ * Reads request headers straight from Node's raw list (names as sent, values as parsed),
+ * by lower-case name. Node's `headers` object is built on its first read, name by name,
+ * which on the cached /auth path cost more than every header we actually read; and Node
+ * keeps only the first copy of some names (Authorization, Host, User-Agent, ...), where
+ * here every copy counts: a repeated header reaches its parser whole, joined as Node joins
+ * the others (`, `, and `; ` for Cookie), and is refused there rather than half-read.
  * `host` overrides the Host header: an absolute-form request target names the host itself.
  */
-export function nodeHeaderReader({ headers, rawHeaders }: Pick<IncomingMessage, 'headers' | 'rawHeaders'>, host?: string): HeaderReader {
+export function nodeHeaderReader({ rawHeaders }: Pick<IncomingMessage, 'rawHeaders'>, host?: string): HeaderReader {
   const reader: HeaderReader = (name) => {
     if (host !== undefined && name === 'host') return host;
-    const value = headers[name];
-    if (typeof value !== 'string') return undefined;
-    return NODE_KEEPS_FIRST.has(name) ? joinedCopies(rawHeaders, name, value) : value;
+    let found: string | undefined;
+    for (let at = 0; at < rawHeaders.length; at += 2) {
+      const rawName = rawHeaders[at]!;
+      if (rawName.length !== name.length || (rawName !== name && rawName.toLowerCase() !== name)) continue;
+      const value = rawHeaders[at + 1]!;
+      found = found === undefined ? value : `${found}${name === 'cookie' ? '; ' : ', '}${value}`;
+    }
+    return found;
   };
   reader.findName = (test) => {
     for (let at = 0; at < rawHeaders.length; at += 2) if (test(rawHeaders[at]!)) return rawHeaders[at];

@@ -35,6 +35,6 @@ export function createGateListener({ decide, gateway, ops, onWriteError }: GateL
       return;
     }
     const header = nodeHeaderReader(incoming, target.authority);
-    answerWith(incoming, outgoing, decide({ readRequest: () => readOriginalRequest(header, gateway), header, query: target.query }));
+    answerWith(incoming, outgoing, header, decide({ readRequest: () => readOriginalRequest(header, gateway), header, query: target.query }));
   };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HeaderReader } from './header-reader.js';
 
 /**
  * The largest request body a connection is kept open for. No gateway question needs a body
@@ -18,11 +19,11 @@ export const LINGER_MS = 1000;
  * be parsed: for a body of unknown (chunked) or large length that read has no bound, so such
  * a request is answered with Connection: close and its connection closed instead.
  */
-export function bodyAllowsReuse(incoming: Pick<IncomingMessage, 'headers'>): boolean {
+export function bodyAllowsReuse(header: HeaderReader): boolean {
   // Node's parser has already refused a malformed or contradictory Content-Length.
-  const length = incoming.headers['content-length'];
+  const length = header('content-length');
   if (length !== undefined) return Number(length) <= MAX_KEPT_BODY_BYTES;
-  return incoming.headers['transfer-encoding'] === undefined;
+  return header('transfer-encoding') === undefined;
 }
 
 /**

@@ -45,20 +45,35 @@ export function redirectAnswer(request: OriginalRequest, location: string): Answ
   return { status: PASSES_REDIRECTS.has(request.protocol) ? 302 : 401, headers: [['location', location]] };
 }
 
-/** Status and headers of a refusal: the challenge, and for a browser the way to Authgear's login page. */
-export function denialAnswer(denial: Denial, request: OriginalRequest | undefined, accept: string | undefined, options: DenialAnswerOptions): Answer {
-  const headers: Array<readonly [string, string]> = [];
-  const challenge = challengeFor(denial, options.realm);
-  if (challenge) headers.push(['www-authenticate', challenge]);
-  if (challenge && denial.status === 403 && request?.protocol === 'nginx') headers.push([FORBIDDEN_CHALLENGE_HEADER, challenge]);
-  if (denial.status === 503) headers.push(['retry-after', '5']);
-  headers.push(...denial.headers);
-  if (options.login && request && denial.status === 401 && !NOT_FIXED_BY_LOGIN.has(denial.code) && prefersHtml(accept)) {
-    const location = options.login.loginUrl(request, denial.maxAge);
-    if (location !== undefined) {
-      const redirect = redirectAnswer(request, location);
-      return { status: redirect.status, headers: [...headers, ...redirect.headers] };
+export type DenialAnswer = (denial: Denial, request: OriginalRequest | undefined, accept: string | undefined) => Answer;
+
+/**
+ * Status and headers of a refusal: the challenge, and for a browser the way to Authgear's
+ * login page. A refusal built once and given to many requests (no credentials at all) has
+ * its challenge built once too.
+ */
+export function createDenialAnswer(options: DenialAnswerOptions): DenialAnswer {
+  const challenges = new WeakMap<Denial, string | undefined>();
+  const challengeOf = (denial: Denial) => {
+    if (challenges.has(denial)) return challenges.get(denial);
+    const challenge = challengeFor(denial, options.realm);
+    challenges.set(denial, challenge);
+    return challenge;
+  };
+  return function denialAnswer(denial, request, accept) {
+    const headers: Array<readonly [string, string]> = [];
+    const challenge = challengeOf(denial);
+    if (challenge) headers.push(['www-authenticate', challenge]);
+    if (challenge && denial.status === 403 && request?.protocol === 'nginx') headers.push([FORBIDDEN_CHALLENGE_HEADER, challenge]);
+    if (denial.status === 503) headers.push(['retry-after', '5']);
+    headers.push(...denial.headers);
+    if (options.login && request && denial.status === 401 && !NOT_FIXED_BY_LOGIN.has(denial.code) && prefersHtml(accept)) {
+      const location = options.login.loginUrl(request, denial.maxAge);
+      if (location !== undefined) {
+        const redirect = redirectAnswer(request, location);
+        return { status: redirect.status, headers: [...headers, ...redirect.headers] };
+      }
     }
-  }
-  return { status: denial.status, headers };
+    return { status: denial.status, headers };
+  };
 }

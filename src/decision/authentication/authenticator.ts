@@ -24,10 +24,11 @@ export interface AuthenticateOptions {
 
 export interface Authenticator {
   /**
-   * Who the caller is, or a Denial (thrown, or rejected). The answer comes synchronously when
-   * it is already known, e.g. a token verified before: the hot path then awaits nothing.
+   * Who the caller is, or why not: a Denial returned (no credentials at all, the commonest
+   * refusal, costs no throw), thrown or rejected. The answer comes synchronously when it is
+   * already known, e.g. a token verified before: the hot path then awaits nothing.
    */
-  authenticate(request: OriginalRequest, credentials: Credentials, options?: AuthenticateOptions): Authentication | Promise<Authentication>;
+  authenticate(request: OriginalRequest, credentials: Credentials, options?: AuthenticateOptions): Authentication | Denial | Promise<Authentication>;
 }
 
 const fromAccessToken = (verified: VerifiedAccess): Authentication => ({ identity: verified.identity, grant: verified.grant, headers: verified.headers, via: 'jwt' });
@@ -39,6 +40,10 @@ export interface AuthenticatorDependencies {
 }
 
 export function createAuthenticator(deps: AuthenticatorDependencies): Authenticator {
+  // Refusals that depend on nothing the request holds: built once, never thrown.
+  const NO_BEARER = new Denial('credentials_missing', 'no bearer token');
+  const NO_CREDENTIALS = new Denial('credentials_missing', 'no bearer token or Authgear session cookie');
+
   // A resolver answer is kept (in process) for its TTL and answers many requests: build its
   // headers once. Weak, so the headers go when the cache drops the answer.
   const answerHeaders = new WeakMap<object, Authentication['headers']>();
@@ -70,12 +75,10 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
         assertBearerSyntax(bearer);
       }
       if (mode === 'jwt') {
-        if (bearer === undefined) throw new Denial('credentials_missing', 'no bearer token');
+        if (bearer === undefined) return NO_BEARER;
         throw new Denial('token_malformed', 'bearer token is not a JWT');
       }
-      if (bearer === undefined && credentials.cookies.length === 0) {
-        throw new Denial('credentials_missing', 'no bearer token or Authgear session cookie');
-      }
+      if (bearer === undefined && credentials.cookies.length === 0) return NO_CREDENTIALS;
       const resolution = deps.sessions.resolve(credentials);
       return resolution instanceof Promise ? resolution.then(fromResolution) : fromResolution(resolution);
     },

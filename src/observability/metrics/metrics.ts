@@ -68,7 +68,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const prefix = 'authgear_gate_';
 
   const decisions = createBatchedCounter({ name: `${prefix}decisions_total`, help: 'Answers of /auth by result (allow, deny, redirect, unavailable), reason code, how the identity was established and who it is (user, client, none).', labelNames: ['result', 'reason', 'via', 'principal'] as const, registers });
-  const authInFlight = new Gauge({ name: `${prefix}auth_requests_in_flight`, help: '/auth requests being decided now.', registers });
+  // Counted per request as a plain number (a Gauge's inc validates and hashes labels each
+  // time); read at scrape.
+  let authInFlight = 0;
+  new Gauge({ name: `${prefix}auth_requests_in_flight`, help: '/auth requests being decided now.', registers, collect() { this.set(authInFlight); } });
   const decisionSeconds = createCountingHistogram({ name: `${prefix}decision_duration_seconds`, help: 'Time to answer /auth, from request to decision.', labelNames: ['result', 'via'] as const, buckets: DECISION_BUCKETS, registry });
   const cacheLookups = createBatchedCounter({ name: `${prefix}cache_lookups_total`, help: 'Cache lookups by cache, layer (memory, redis) and outcome.', labelNames: ['cache', 'layer', 'outcome'] as const, registers });
   const cacheRejected = new Counter({ name: `${prefix}cache_rejected_total`, help: 'Entries read from Redis and ignored because they failed authentication (unsigned, a MAC this service did not make for that key, or replayed past their signed expiry), by cache and reason.', labelNames: ['cache', 'reason'] as const, registers });
@@ -85,12 +88,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   buildInfo.set({ version: options.version ?? packageVersion(), node_version: process.version }, 1);
   const jwksFetches = new Counter({ name: `${prefix}jwks_fetches_total`, help: 'Key set loads (discovery + JWKS) by reason and outcome.', labelNames: ['reason', 'outcome'] as const, registers });
 
-  // One recorder per distinct (status, code, via, principal) and (cache, layer, outcome), remembered by
-  // the raw values only when those are valid labels, so the maps stay as small as the lists.
-  const decisionRecorders = new Map<string, (seconds: number) => void>();
+  // One recorder per distinct (code, via, principal, status) and one counter per (cache,
+  // layer, outcome), found through nested maps of the raw values: no key string is built per
+  // answer. Remembered only when the values are valid labels, so the maps stay as small as
+  // the lists.
+  const decisionRecorders = new Map<string, Map<string | undefined, Map<string | undefined, Map<number, (seconds: number) => void>>>>();
   function decisionRecorder(sample: DecisionSample): (seconds: number) => void {
-    const rawKey = `${sample.status} ${sample.code} ${sample.via} ${sample.principal}`;
-    const known = decisionRecorders.get(rawKey);
+    const byStatus = nested(nested(nested(decisionRecorders, sample.code), sample.via), sample.principal);
+    const known = byStatus.get(sample.status);
     if (known) return known;
     const labels = decisionLabels(sample);
     const count = decisions.series(labels);
@@ -99,23 +104,23 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       count.inc();
       durations.observe(seconds);
     };
-    if (labels.reason === sample.code && labels.via === (sample.via ?? 'none') && labels.principal === (sample.principal ?? 'none')) decisionRecorders.set(rawKey, record);
+    if (labels.reason === sample.code && labels.via === (sample.via ?? 'none') && labels.principal === (sample.principal ?? 'none')) byStatus.set(sample.status, record);
     return record;
   }
-  const lookupCounters = new Map<string, CounterSeries>();
+  const lookupCounters = new Map<string, Map<string, Map<string, CounterSeries>>>();
   function lookupCounter(cache: string, layer: string, outcome: string): CounterSeries {
-    const rawKey = `${cache} ${layer} ${outcome}`;
-    const known = lookupCounters.get(rawKey);
+    const byOutcome = nested(nested(lookupCounters, cache), layer);
+    const known = byOutcome.get(outcome);
     if (known) return known;
     const labels = { cache: oneOf(cache, ['token', 'resolver', 'keys']), layer: oneOf(layer, ['memory', 'redis']), outcome: oneOf(outcome, ['hit', 'miss', 'error']) };
     const series = cacheLookups.series(labels);
-    if (labels.cache === cache && labels.layer === layer && labels.outcome === outcome) lookupCounters.set(rawKey, series);
+    if (labels.cache === cache && labels.layer === layer && labels.outcome === outcome) byOutcome.set(outcome, series);
     return series;
   }
 
   return {
     decision: (sample) => decisionRecorder(sample)(sample.durationMs / 1000),
-    authInFlight: (change) => authInFlight.inc(change),
+    authInFlight: (change) => { authInFlight += change; },
     cacheLookup: (cache, layer, outcome) => lookupCounter(cache, layer, outcome).inc(),
     cacheRejected: (cache, reason) => cacheRejected.inc({ cache: oneOf(cache, ['resolver', 'keys']), reason: oneOf(reason, ['unsigned', 'bad_signature', 'expired']) }),
     serveStale: (source) => staleAnswers.inc({ source: oneOf(source, ['resolver', 'keys']) }),
@@ -150,4 +155,11 @@ function packageVersion(): string {
     if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
   }
   return 'unknown';
+}
+
+/** The inner map under `key`, created on first use. */
+function nested<K, V extends Map<unknown, unknown>>(outer: Map<K, V>, key: K): V {
+  let inner = outer.get(key);
+  if (!inner) outer.set(key, (inner = new Map() as V));
+  return inner;
 }
