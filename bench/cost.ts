@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { freePort, httpGet, REPO } from '../test/support/processes.js';
 import { waitFor } from '../test/support/wait-for.js';
 import { spawnUnderCallgrind, type UnderCallgrind } from './callgrind.js';
 import { rawRequest, sendFixedLoad } from './fixed-load.js';
 import { REFERENCE_SERVERS } from './reference-servers.js';
-import type { Fixtures, SidecarName } from './fixtures.js';
+import { sidecarEntry, type Fixtures, type SidecarName } from './fixtures.js';
 import { NGINX_SUBREQUEST_HEADERS } from './scenarios.js';
 
 /** A row whose cost is counted: which server, what it is sent, what it must answer. */
@@ -56,6 +55,7 @@ export function costRows(rig: Fixtures): CostRow[] {
   return [
     { id: 'floor', row: '2 ref', name: "the floor: Node writing row 2's 200 prebuilt", server: 'floor', headers: bearer, status: 200 },
     { id: 'jwt-cached', row: '2', name: '/auth, JWT seen before', server: 'gate', headers: bearer, status: 200 },
+    { id: 'jwt-cached-hono', row: '2 hono', name: '/auth as a Hono route, JWT seen before', server: 'honoGate', headers: bearer, status: 200 },
     { id: 'jwt-fresh', row: '3', name: '/auth, fresh JWT each time (cache off)', server: 'uncachedGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: { header: 'authorization', prefix: 'Bearer ', values: rig.freshTokens }, status: 200 },
     { id: 'session-memory', row: '4a', name: '/auth, session from the in-process cache', server: 'gate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
     { id: 'session-redis', row: '4b', name: '/auth, session from Redis', server: 'redisGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
@@ -84,7 +84,7 @@ async function startServer(rig: Fixtures, row: CostRow, nodeArgs: readonly strin
   const server =
     row.server === 'floor'
       ? spawnUnderCallgrind(process.execPath, [...nodeArgs, '--input-type=module', '-e', REFERENCE_SERVERS.floor], { PORT: String(port) }, { cwd: REPO })
-      : spawnUnderCallgrind(process.execPath, [...nodeArgs, join(REPO, 'dist/server.js')], { ...rig.sidecarEnv[row.server], ...slowMotionEnv(row.server), LISTEN_HOST: '127.0.0.1', PORT: String(port) });
+      : spawnUnderCallgrind(process.execPath, [...nodeArgs, sidecarEntry(row.server)], { ...rig.sidecarEnv[row.server], ...slowMotionEnv(row.server), LISTEN_HOST: '127.0.0.1', PORT: String(port) });
   const readyPath = row.server === 'floor' ? '/auth' : '/readyz';
   try {
     await waitFor(async () => {

@@ -1,5 +1,5 @@
 import { startGateProcess, startNginx, type Spawned } from '../test/support/processes.js';
-import { startFixtures, type Fixtures, type SidecarName } from './fixtures.js';
+import { sidecarEntry, startFixtures, type Fixtures, type SidecarName } from './fixtures.js';
 import { startJoseRate, type JoseRate } from './jose-rate.js';
 import { startReferenceServer } from './reference-servers.js';
 
@@ -23,6 +23,8 @@ export interface Rig extends Fixtures {
   floor: Server;
   /** The sidecar as shipped (token cache on): rows 2, 5 and 6. */
   gate: Server;
+  /** The same gate with /auth as a Hono route on @hono/node-server (row 2 hono): the transport not shipped. */
+  honoGate: Server;
   /** TOKEN_CACHE_MAX_ENTRIES=0: every request is a full RS256 verification (row 3). */
   uncachedGate: Server;
   /** With Redis, and no in-process tier in front of it (row 4b). */
@@ -50,7 +52,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     const floor = await keep(startReferenceServer('floor'));
     const nodeArgs = options.profileDir ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${options.profileDir}`] : [];
     const sidecar = (name: SidecarName) =>
-      keep(startGateProcess(fixtures.sidecarEnv[name], { nodeArgs })).then((gate) => asServer(gate, gate.port));
+      keep(startGateProcess(fixtures.sidecarEnv[name], { nodeArgs, entry: sidecarEntry(name) })).then((gate) => asServer(gate, gate.port));
     const gate = await sidecar('gate');
     const nginx = await keep(startNginx({ gatePort: gate.port, appPort: bare.port }));
     const nginxToFloor = await keep(startNginx({ gatePort: floor.port, appPort: bare.port }));
@@ -62,6 +64,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       bare,
       floor,
       gate,
+      honoGate: await sidecar('honoGate'),
       uncachedGate: await sidecar('uncachedGate'),
       redisGate: await sidecar('redisGate'),
       resolverGate: await sidecar('resolverGate'),

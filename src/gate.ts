@@ -5,7 +5,7 @@ import { composeListeners, type Listeners } from './composition/listeners.js';
 import { composeSharing } from './composition/shared-state.js';
 import type { Config } from './config/load-config.js';
 import type { Authenticator } from './decision/authentication/authenticator.js';
-import type { DecisionEvent } from './decision/decide.js';
+import type { AuthDecision, DecisionEvent } from './decision/decide.js';
 import type { Logger } from './observability/logging.js';
 import { createMetrics, type Metrics } from './observability/metrics/metrics.js';
 import { createObservers } from './observability/observers.js';
@@ -23,6 +23,8 @@ export interface GateDependencies {
 }
 
 export interface Gate extends Listeners {
+  /** The one decision every listener asks (the bench serves it through a Hono route as well). */
+  decide: AuthDecision;
   keyStore: KeyStore;
   authenticator: Authenticator;
   metrics: Metrics;
@@ -63,6 +65,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
 
   return {
     ...listeners,
+    decide,
     keyStore: keys.keyStore,
     authenticator,
     metrics,

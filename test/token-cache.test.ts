@@ -45,6 +45,22 @@ describe('the verified-token cache', () => {
     expect(lookups()).toBe(2);
   });
 
+  it('never lends a cached token\'s verdict to another header or payload under the same signature', async () => {
+    const { verifier } = verifierWithCountingKeys(Date.now);
+    const token = await authgear.accessToken({ claims: { sub: 'victim' } });
+    await verifier.verify(token);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const otherPayload = Buffer.from(JSON.stringify({ ...claims, sub: 'attacker' })).toString('base64url');
+    const otherHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url');
+    for (const tampered of [`${header}.${otherPayload}.${signature}`, `${otherHeader}.${payload}.${signature}`, `${header}.${payload}x.${signature}`]) {
+      const error = await Promise.resolve(verifier.verify(tampered)).catch((caught: unknown) => caught);
+      expect(error, tampered.slice(0, 40)).toBeInstanceOf(Denial);
+    }
+    // And the real one is still served from the cache.
+    expect((verifier.verify(token) as { identity: { userId?: string } }).identity).toBeDefined();
+  });
+
   it('is bounded by its entry limit', async () => {
     const { verifier } = verifierWithCountingKeys(Date.now, 3);
     for (let i = 0; i < 10; i++) await verifier.verify(await authgear.accessToken());

@@ -78,10 +78,10 @@ export async function httpGet(url: string, headers: Record<string, string> = {})
 /** The built sidecar, started as its image's CMD would (node dist/server.js), ready when /readyz says so. */
 export async function startGateProcess(
   env: Record<string, string>,
-  options: { waitReady?: boolean; nodeArgs?: string[] } = {},
+  options: { waitReady?: boolean; nodeArgs?: string[]; /** Another entry point than the built server (the bench's Hono variant). */ entry?: string } = {},
 ): Promise<Spawned & { port: number; url: string }> {
   const port = await freePort();
-  const gate = spawnProcess(process.execPath, [...(options.nodeArgs ?? []), join(REPO, 'dist/server.js')], { LISTEN_HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env });
+  const gate = spawnProcess(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? join(REPO, 'dist/server.js')], { LISTEN_HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env });
   const url = `http://127.0.0.1:${port}`;
   // Generous: on a loaded 2-core machine two node processes starting at once (redis-sharing)
   // took over 10 s to listen; start-up time is not what these tests measure.

@@ -1,0 +1,34 @@
+// The transport the sidecar does not ship, measured beside the one it does: /auth as a Hono
+// route on @hono/node-server, the same gate and decision behind it, headers read through
+// Hono's request and the answer written as a Fetch Response. Row "2 hono" of the bench; its
+// gap to row 2 is what Hono's adapter costs on the hot path (docs/performance.md).
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { loadConfig } from '../src/config/load-config.js';
+import type { Answer } from '../src/decision/answer/answer.js';
+import { createGate } from '../src/gate.js';
+import { readOriginalRequest } from '../src/gateways/auth-request.js';
+import type { HeaderReader } from '../src/gateways/header-reader.js';
+import { createLogger } from '../src/observability/logging.js';
+
+const config = loadConfig(process.env);
+const gate = createGate(config, { logger: createLogger(config.logLevel) });
+void gate.start();
+
+function toResponse(answer: Answer): Response {
+  const headers = new Headers({ 'content-length': '0' });
+  for (const [name, value] of answer.headers) headers.append(name, value);
+  return new Response(null, { status: answer.status, headers });
+}
+
+const app = new Hono();
+app.get('/auth', (c): Response | Promise<Response> => {
+  const header: HeaderReader = (name) => c.req.header(name);
+  header.findName = (test) => [...c.req.raw.headers.keys()].find(test);
+  const queryAt = c.req.url.indexOf('?');
+  const answered = gate.decide({ readRequest: () => readOriginalRequest(header, config.gateway), header, query: queryAt === -1 ? '' : c.req.url.slice(queryAt + 1) });
+  return answered instanceof Promise ? answered.then((answer: Answer) => toResponse(answer)) : toResponse(answered);
+});
+app.get('/readyz', (c) => c.body(null, gate.keyStore.isReady() ? 200 : 503));
+
+serve({ fetch: app.fetch, port: config.port, hostname: config.listenHost });
