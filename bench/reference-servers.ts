@@ -22,6 +22,8 @@ const headers = [
   'x-authgear-user-can-reauthenticate', 'true',
   'x-authgear-session-amr', 'pwd',
   'x-authgear-session-authenticated-at', '1700000000',
+  'x-authgear-client-id', 'test-client',
+  'x-authgear-scope', 'openid offline_access https://authgear.com/scopes/full-access',
 ];
 http.createServer((req, res) => res.writeHead(200, headers).end()).listen(${PORT}, '127.0.0.1');`;
 

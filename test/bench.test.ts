@@ -9,7 +9,11 @@ import { rawRequest, sendFixedLoad } from '../bench/fixed-load.js';
 import { nameDump, readPerfMap } from '../bench/callgrind-names.js';
 import { formatTable, median, rotation, summarize, type RowSummary } from '../bench/report.js';
 import { loadScenario, type Measurement, type Scenario } from '../bench/scenarios.js';
-import { REPO, tempDir } from './support/processes.js';
+import { startReferenceServer } from '../bench/reference-servers.js';
+import { NGINX_SUBREQUEST_HEADERS } from '../bench/scenarios.js';
+import { startAuthgearStandIn } from './support/authgear-stand-in.js';
+import { startTestGate } from './support/gate.js';
+import { httpGet, REPO, tempDir } from './support/processes.js';
 
 const scenario = (id: string, comparisons: Scenario['comparisons'] = [], p99UnderMs?: number): Scenario => ({
   id,
@@ -106,6 +110,27 @@ describe("the cost mode's fixed load", () => {
     } finally {
       server.closeAllConnections();
       server.close();
+    }
+  });
+});
+
+describe('the floor (row 2 ref)', () => {
+  it('writes the very answer row 2 gets from the sidecar: the same status and header names', async () => {
+    const authgear = await startAuthgearStandIn();
+    const floor = await startReferenceServer('floor');
+    const gate = await startTestGate(authgear);
+    try {
+      const headers = { ...NGINX_SUBREQUEST_HEADERS, authorization: `Bearer ${await authgear.accessToken()}` };
+      const fromGate = await gate.auth(headers);
+      const fromFloor = await httpGet(`${floor.url}/auth`, headers);
+      const names = (all: Iterable<string>) => [...all].filter((name) => !['date', 'connection', 'keep-alive'].includes(name)).sort();
+      expect(fromGate.status).toBe(200);
+      expect(fromFloor.status).toBe(200);
+      expect(names(Object.keys(fromFloor.headers))).toEqual(names(fromGate.headers.keys()));
+    } finally {
+      await gate.close();
+      await floor.stop();
+      await authgear.close();
     }
   });
 });
