@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /**
- * The documented memory bound of the sidecar (README, Performance): a fixed part plus a
+ * The documented memory bound of the sidecar (docs/performance.md, Memory): a fixed part plus a
  * budget per cached token, both from npm run bench:memory. A typical Authgear token's entry
  * holds 1.1 KB of live heap, but without a heap cap V8 lets garbage build up before a full
  * collection, by how much depending on the machine: a million tokens through 100,000 entries

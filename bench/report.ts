@@ -123,7 +123,7 @@ function costCell(row: RowSummary): string {
 
 const byRow = (a: RowSummary, b: RowSummary) => a.row.localeCompare(b.row, 'en', { numeric: true });
 
-/** The results as a Markdown table: readable in a terminal, pasted as is into the README. */
+/** The results as a Markdown table: readable in a terminal, pasted as is into docs/performance.md. */
 export function formatTable(rows: readonly RowSummary[]): string {
   // The instructions column only when they were counted (--cost).
   const withCost = rows.some((row) => row.instructionsPerRequest !== undefined);

@@ -1,4 +1,4 @@
-// npm run bench: every row of the README's Performance table, in one go. Round after round,
+// npm run bench: every row of the Performance table (docs/performance.md), in one go. Round after round,
 // each scenario runs once, in an order rotated every round, so drift (another job starting,
 // the CPU heating up) touches every row alike; the table shows the median of the rounds.
 import { writeFileSync } from 'node:fs';

@@ -11,7 +11,7 @@ import type { HeaderReader } from './header-reader.js';
  * The value of a header the gateway sets once. Node joins repeated headers with ", ", so a
  * client's copy that the gateway appended to, instead of replacing, shows up as a list: copies
  * that disagree are refused, never guessed between (nginx, Traefik and Caddy as shipped replace
- * the client's X-Forwarded-Host / -Proto / X-Original-Host; see the README, ForwardAuth).
+ * the client's X-Forwarded-Host / -Proto / X-Original-Host; see docs/gateways.md, ForwardAuth).
  */
 function single(value: string | undefined, what: string): string | undefined {
   if (value === undefined || !value.includes(',')) return value;
