@@ -56,8 +56,8 @@ const claimHeaders = z.string().transform((value, ctx) => {
 });
 
 /**
- * Every setting, its environment variable, default and meaning, in one place. The
- * configuration table of docs/configuration.md is checked against this list by a test.
+ * Every setting, its environment variable, default and meaning, in one place. The README's
+ * configuration table is checked against this list by a test.
  */
 export const SETTINGS = {
   authgearEndpoint: { env: 'AUTHGEAR_ENDPOINT', schema: origin, doc: 'Authgear project origin (the token issuer), e.g. https://myapp.authgear.cloud. Required.' },
@@ -70,7 +70,7 @@ export const SETTINGS = {
   clockSkewSeconds: { env: 'CLOCK_SKEW_SECONDS', schema: integer(0, 300).default(30), doc: 'Tolerance for exp/nbf/auth_time comparisons, at most 300.' },
   jwksRefreshSeconds: { env: 'JWKS_REFRESH_SECONDS', schema: integer(10, 86400).default(300), doc: 'Age after which the key set is refreshed in the background (Authgear sends no Cache-Control).' },
   jwksMissCooldownSeconds: { env: 'JWKS_MISS_COOLDOWN_SECONDS', schema: integer(1, 3600).default(30), doc: 'Longest wait between key set refetches caused by unknown kids (a flood of random kids), and the wait between retries of a failed background refresh. The wait starts at none, is 1 s after a refetch that found no new key and doubles with each further one up to this; new keys, or twice this long without such a refetch, start it afresh.' },
-  tokenCacheMaxEntries: { env: 'TOKEN_CACHE_MAX_ENTRIES', schema: integer(0, 10_000_000).default(100_000), doc: 'Verified tokens kept in process (by the SHA-256 of their signature) until their exp; 0 disables.' },
+  tokenCacheMaxEntries: { env: 'TOKEN_CACHE_MAX_ENTRIES', schema: integer(0, 10_000_000).default(100_000), doc: 'Verified tokens kept in process (by SHA-256) until their exp; 0 disables.' },
   maxTokenBytes: { env: 'MAX_TOKEN_BYTES', schema: integer(256, 65536).default(8192), doc: 'Longer bearer tokens or cookies are refused with token_too_large.' },
   upstreamTimeoutMs: { env: 'UPSTREAM_TIMEOUT_MS', schema: integer(50, 30_000).default(2000), doc: 'Deadline of each discovery and JWKS call to Authgear (the resolver has RESOLVER_TIMEOUT_MS), time waiting for a free slot included.' },
   upstreamMaxInFlight: { env: 'UPSTREAM_MAX_IN_FLIGHT', schema: integer(1, 1024).default(64), doc: 'Calls in flight at once from each client to Authgear (keys, resolver); more wait in a bounded queue.' },

@@ -17,7 +17,7 @@ import { denialFromJose } from './jose-denial.js';
 export interface VerifiedAccess {
   identity: Identity;
   grant: AccessGrant;
-  /** Precomputed answer headers: a cache hit costs a hash of the signature and a lookup, nothing more. */
+  /** Precomputed answer headers: a cache hit costs a hash and a lookup, nothing more. */
   headers: ReadonlyArray<readonly [string, string]>;
   /** exp, in ms. */
   expiresAt: number;
@@ -45,50 +45,32 @@ export interface AccessTokenVerifier {
   cacheSize(): number;
 }
 
-/**
- * Where a token is kept in the cache: the SHA-256 of its signature alone (a sixth of the
- * token, hashing it was a quarter of a cached request's instructions), with the signed part
- * kept beside the entry and compared in full on every hit, so a hit still means this exact
- * token, and the cache holds no usable token (no signature) whatever a heap dump shows.
- */
-function cacheKeyOf(token: string): { key: string; signedPart: string } {
-  const dot = token.lastIndexOf('.');
-  return { key: hash('sha256', dot === -1 ? token : token.slice(dot + 1), 'base64url'), signedPart: dot === -1 ? '' : token.slice(0, dot) };
-}
-
-type CacheKey = ReturnType<typeof cacheKeyOf>;
-
-interface CacheEntry {
-  verified: VerifiedAccess;
-  signedPart: string;
-}
+export const tokenDigest = (token: string): string => hash('sha256', token, 'base64url');
 
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const cache =
-    options.cacheMaxEntries > 0 ? new LRUCache<string, CacheEntry>({ max: options.cacheMaxEntries }) : undefined;
+    options.cacheMaxEntries > 0 ? new LRUCache<string, VerifiedAccess>({ max: options.cacheMaxEntries }) : undefined;
 
-  function lookUp({ key, signedPart }: CacheKey): VerifiedAccess | undefined {
-    const cached = cache!.get(key);
-    // Another header or payload with a known signature is another token: verified afresh.
-    if (cached === undefined || cached.signedPart !== signedPart) return undefined;
-    if (cached.verified.expiresAt > options.now()) return cached.verified;
-    cache!.delete(key);
+  function lookUp(digest: string): VerifiedAccess | undefined {
+    const cached = cache!.get(digest);
+    if (cached === undefined || cached.expiresAt > options.now()) return cached;
+    cache!.delete(digest);
     return undefined;
   }
 
   function verify(token: string): VerifiedAccess | Promise<VerifiedAccess> | undefined {
-    const cacheKey = cache ? cacheKeyOf(token) : undefined;
-    const known = cacheKey === undefined ? undefined : lookUp(cacheKey);
+    const digest = cache ? tokenDigest(token) : undefined;
+    const known = digest === undefined ? undefined : lookUp(digest);
     if (known) {
       options.onCacheLookup?.('hit');
       return known;
     }
     if (!looksLikeJwt(token)) return undefined;
-    if (cacheKey !== undefined) options.onCacheLookup?.('miss');
-    return verifySignatureAndClaims(token, cacheKey);
+    if (digest !== undefined) options.onCacheLookup?.('miss');
+    return verifySignatureAndClaims(token, digest);
   }
 
-  async function verifySignatureAndClaims(token: string, cacheKey: CacheKey | undefined): Promise<VerifiedAccess> {
+  async function verifySignatureAndClaims(token: string, digest: string | undefined): Promise<VerifiedAccess> {
     const now = options.now();
     let payload;
     try {
@@ -115,7 +97,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const grant = grantFromClaims(payload);
     const identity = identityFromClaims(payload, options.claimHeaders, principalKindOf(payload, grant));
     const verified = { identity, grant, headers: identityHeaders(identity, grant), expiresAt: payload.exp! * 1000 };
-    if (cacheKey !== undefined) cache!.set(cacheKey.key, { verified, signedPart: cacheKey.signedPart });
+    if (digest !== undefined) cache!.set(digest, verified);
     return verified;
   }
 
