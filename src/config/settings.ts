@@ -56,8 +56,8 @@ const claimHeaders = z.string().transform((value, ctx) => {
 });
 
 /**
- * Every setting, its environment variable, default and meaning, in one place. The README's
- * configuration table is checked against this list by a test.
+ * Every setting, its environment variable, default and meaning, in one place. The
+ * configuration table of docs/configuration.md is checked against this list by a test.
  */
 export const SETTINGS = {
   authgearEndpoint: { env: 'AUTHGEAR_ENDPOINT', schema: origin, doc: 'Authgear project origin (the token issuer), e.g. https://myapp.authgear.cloud. Required.' },
