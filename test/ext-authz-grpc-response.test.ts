@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCheckResponder } from '../src/gateways/ext-authz-grpc/check-response.js';
 import { checkRequestHeaders } from '../src/gateways/ext-authz-grpc/check-request.js';
 
-const respond = createCheckResponder({ trustedHeaders: ['x-authgear-user-id', 'x-authgear-user-roles', 'x-tenant'], trustedPrefix: 'x-authgear-', clientHeaders: ['x-authgear-id-token'] });
+const respond = createCheckResponder({ trustedHeaders: ['x-authgear-user-id', 'x-authgear-user-roles', 'x-tenant'], trustedPrefix: 'x-authgear-', sidecarOnlyHeaders: ['x-authgear-id-token'] });
 
 describe('CheckResponse of an answer', () => {
   it('keeps every copy of a repeated denial header: the first replaces, the others are added', () => {
@@ -22,9 +22,9 @@ describe('CheckResponse of an answer', () => {
     expect(response.denied_response!.status.code).toBe(status);
   });
 
-  it('removes trusted and client-sent x-authgear-* headers the allow does not set, never a credential header', () => {
+  it('removes trusted and client-sent x-authgear-* headers the allow does not set, and the ID token, never another client header', () => {
     const response = respond({ status: 200, headers: [['x-authgear-user-id', 'u1']] }, ['x-authgear-user-id', 'x-authgear-fake', 'x-authgear-id-token', 'cookie']);
-    expect(response.ok_response!.headers_to_remove.sort()).toEqual(['x-authgear-fake', 'x-authgear-user-roles', 'x-tenant']);
+    expect(response.ok_response!.headers_to_remove.sort()).toEqual(['x-authgear-fake', 'x-authgear-id-token', 'x-authgear-user-roles', 'x-tenant']);
   });
 });
 

@@ -102,7 +102,10 @@ describe('freshness from an ID token through ext_authz (the ID token header allo
     ask('/payments/x', { ...bearer(await withLoginAt(now() - 5000)), ...(idTokenValue ? { 'x-id-token': idTokenValue } : {}) }, config);
 
   it('allows a fresh ID token of the same user, asks for one when it is missing', async () => {
-    expect((await pay(await idToken())).status).toBe(200);
+    const allowed = await pay(await idToken());
+    expect(allowed.status).toBe(200);
+    // The ID token was the sidecar's to read: Envoy removes it from the app's request.
+    expect(allowed.header('x-envoy-auth-headers-to-remove')!.split(', ')).toContain('x-id-token');
     const missing = await pay(undefined);
     expect([missing.status, reason(missing)]).toEqual([401, 'id_token_required']);
     expect(missing.header('www-authenticate')).toContain('max_age="300"');
@@ -198,7 +201,7 @@ describe('sessions through ext_authz (the resolver)', () => {
     const { value } = authgear.sessions.issue('app_session', { roles: [], amr: [], authenticatedAt: 0 });
     const request: ClientRequest = { path: '/orders', host: APP, headers: { cookie: `app_session=${value}`, 'x-authgear-user-roles': 'admin' } };
     const answer = await check(gate.extAuthzPort!, ENVOY, request);
-    expect(answer.header('x-envoy-auth-headers-to-remove')!.split(', ').sort()).toEqual(['x-authgear-client-id', 'x-authgear-scope', 'x-authgear-session-authenticated-at', 'x-authgear-user-roles']);
+    expect(answer.header('x-envoy-auth-headers-to-remove')!.split(', ').sort()).toEqual(['x-authgear-client-id', 'x-authgear-scope', 'x-authgear-session-authenticated-at', 'x-authgear-user-roles', 'x-id-token']);
     const outcome = envoyOutcome(ENVOY, request, answer);
     expect(outcome.allowed && outcome.upstreamHeaders).not.toHaveProperty('x-authgear-user-roles');
   });

@@ -40,7 +40,13 @@ export function composeListeners(
     extAuthzListener:
       config.extAuthzPort === undefined
         ? undefined
-        : createExtAuthzListener({ decide, pathPrefix: config.extAuthzPathPrefix, identityHeaderNames: trustedHeaders, onWriteError: observers.writeError }),
+        : createExtAuthzListener({
+            decide,
+            pathPrefix: config.extAuthzPathPrefix,
+            identityHeaderNames: trustedHeaders,
+            sidecarOnlyHeaders: [config.idTokenHeader],
+            onWriteError: observers.writeError,
+          }),
     extAuthzGrpc:
       config.extAuthzGrpcPort === undefined
         ? undefined
@@ -48,7 +54,7 @@ export function composeListeners(
             decide,
             trustedHeaders,
             trustedPrefix: 'x-authgear-',
-            clientHeaders: [config.idTokenHeader],
+            sidecarOnlyHeaders: [config.idTokenHeader],
             onWriteError: observers.writeError,
             onDeadline: () => deps.logger.warn('ext_authz gRPC: no decision before the caller\'s deadline; answered 503'),
           }),

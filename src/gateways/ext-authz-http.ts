@@ -13,6 +13,8 @@ export interface ExtAuthzListenerOptions {
   pathPrefix: string;
   /** Every identity header an allow may carry (the built-in ones and CLAIM_HEADERS'). */
   identityHeaderNames: readonly string[];
+  /** Client headers for the sidecar alone (the ID token header): an allow has Envoy remove them. */
+  sidecarOnlyHeaders: readonly string[];
   /** A decision that rejected or could not be written; it was answered 503. */
   onWriteError?: (error: unknown) => void;
 }
@@ -26,15 +28,16 @@ const HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
  * Envoy removes the client's copies of them: allowed_upstream_headers would only overwrite
  * the ones present and let a client-sent X-Authgear-User-Roles through. nginx-based gateways
  * (NGINX Gateway Fabric) set every allowed response header, an absent one as empty, which
- * removes it, and ignore this one.
+ * removes it, and ignore this one. The client's ID token is named too: it is the sidecar's to
+ * read, and every shipped proxy config keeps it from the app as well.
  */
-function createRemovalNotice(identityHeaderNames: readonly string[]): (answer: Answer) => Answer {
-  const all = identityHeaderNames.join(', ');
+function createRemovalNotice(identityHeaderNames: readonly string[], sidecarOnlyHeaders: readonly string[]): (answer: Answer) => Answer {
+  const all = [...identityHeaderNames, ...sidecarOnlyHeaders].join(', ');
   return (answer) => {
     if (answer.status !== 200) return answer;
     if (answer.headers.length === 0) return { status: 200, headers: [[HEADERS_TO_REMOVE, all]] };
     const present = new Set(answer.headers.map(([name]) => name));
-    const absent = identityHeaderNames.filter((name) => !present.has(name));
+    const absent = [...identityHeaderNames.filter((name) => !present.has(name)), ...sidecarOnlyHeaders];
     return absent.length === 0 ? answer : { status: 200, headers: [...answer.headers, [HEADERS_TO_REMOVE, absent.join(', ')]] };
   };
 }
@@ -48,7 +51,7 @@ function createRemovalNotice(identityHeaderNames: readonly string[]): (answer: A
 export function createExtAuthzListener(options: ExtAuthzListenerOptions): RequestListener {
   const { decide } = options;
   const readCheckRequest = createCheckRequestReader(options.pathPrefix);
-  const withRemovalNotice = createRemovalNotice(options.identityHeaderNames);
+  const withRemovalNotice = createRemovalNotice(options.identityHeaderNames, options.sidecarOnlyHeaders);
   const answerWith = createAnswerWriter(options.onWriteError);
 
   return function extAuthzListener(incoming: IncomingMessage, outgoing: ServerResponse): void {

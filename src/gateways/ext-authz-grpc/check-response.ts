@@ -9,8 +9,8 @@ export interface CheckResponseOptions {
   trustedHeaders: readonly string[];
   /** A client header with this prefix that an allow does not set is removed too. */
   trustedPrefix: string;
-  /** Client headers under the prefix that are credentials, not identity (the ID token header). */
-  clientHeaders: readonly string[];
+  /** Client headers for the sidecar alone (the ID token header): an allow removes them from the app's request. */
+  sidecarOnlyHeaders: readonly string[];
 }
 
 /**
@@ -39,18 +39,19 @@ function headerOptions(headers: Answer['headers']): HeaderValueOption[] {
 
 /**
  * Answers to CheckResponses. An allow sets the identity headers on the app's request and
- * removes every trusted header it does not set, so a client-sent copy never reaches the app.
+ * removes every trusted header it does not set, so a client-sent copy never reaches the app,
+ * and the client's ID token, which is the sidecar's to read (as every shipped proxy config
+ * removes it too).
  * Every refusal, 503 included, is a denied_response, never a failed call: a failed call is
  * what Envoy's `failure_mode_allow` lets through, a denial never is.
  */
 export function createCheckResponder(options: CheckResponseOptions): (answer: Answer, clientHeaders: Iterable<string>) => CheckResponse {
-  const trusted = options.trustedHeaders.map((name) => name.toLowerCase());
-  const keep = new Set(options.clientHeaders.map((name) => name.toLowerCase()));
+  const trusted = [...options.trustedHeaders, ...options.sidecarOnlyHeaders].map((name) => name.toLowerCase());
   const prefix = options.trustedPrefix.toLowerCase();
 
   function removals(set: ReadonlySet<string>, clientHeaders: Iterable<string>): string[] {
     const remove = new Set(trusted);
-    for (const name of clientHeaders) if (name.startsWith(prefix) && !keep.has(name)) remove.add(name);
+    for (const name of clientHeaders) if (name.startsWith(prefix)) remove.add(name);
     return [...remove].filter((name) => !set.has(name));
   }
 
