@@ -37,8 +37,10 @@ describe('README.md', () => {
       for (const [, file] of line.matchAll(/bash (\S+)/g)) expect(existsSync(join(REPO, file!)), file).toBe(true);
     }
     expect(packageJson.scripts.test).toMatch(/vitest run/);
+    // Both run on a supported Node whatever node the machine has (Debian's is 20): see with-node.
+    for (const script of ['demo', 'test', 'start']) expect(packageJson.scripts[script], script).toMatch(/^scripts\/with-node /);
     // test/demo.test.ts runs what `npm run demo` ends with, after the same compile.
-    expect(packageJson.scripts.demo).toMatch(/tsc -p tsconfig\.demo\.json && node \.tmp\/demo-build\/scripts\/demo\/demo\.js$/);
+    expect(packageJson.scripts.demo).toMatch(/tsc -p tsconfig\.demo\.json && scripts\/with-node node \.tmp\/demo-build\/scripts\/demo\/demo\.js$/);
     expect(read('test/demo.test.ts')).toContain("'.tmp/demo-build/scripts/demo/demo.js'");
     // CI runs the README's test command, after the same installation step.
     const ci = read('.ci/run').trim().split('\n');

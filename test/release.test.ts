@@ -86,7 +86,8 @@ describe('LICENSE', () => {
 
 describe('the runtime', () => {
   const ci = read('.ci/run');
-  const ciNode = /^NODE_VERSION=(\S+)$/m.exec(ci)?.[1];
+  // .ci/run (and scripts/with-node, for the quick start) take the version from one place.
+  const ciNode = /^PROJECT_NODE_VERSION=(\S+)$/m.exec(read('scripts/project-node.sh'))?.[1];
   const [, minMajor, minMinor] = /^>=(\d+)\.(\d+)$/.exec(packageJson.engines.node) ?? [];
   const allowed = (version: string) => {
     const [major, minor] = numbers(version);
@@ -97,7 +98,8 @@ describe('the runtime', () => {
     expect(packageJson.engines.node).toMatch(/^>=\d+\.\d+$/);
     expect(ciNode).toMatch(/^\d+\.\d+\.\d+$/);
     expect(allowed(ciNode!)).toBe(true);
-    expect(ci).toContain('npm install --prefix "$node_dir"');
+    expect(ci).toMatch(/^use_project_node$/m);
+    expect(read('scripts/project-node.sh')).toContain('npm install --prefix "$PROJECT_ROOT/.ci/node"');
     for (const stage of readStages(dockerfile)) expect(stage.image).toBe(`node:${numbers(ciNode!)[0]}-trixie-slim`);
   });
 
@@ -107,7 +109,8 @@ describe('the runtime', () => {
   });
 
   it("keeps CI's Node install out of git and out of the Docker build context", () => {
-    expect(ci).toMatch(/^node_dir=\.ci\/node$/m);
+    expect(ci).toMatch(/^source scripts\/project-node\.sh$/m);
+    expect(read('scripts/project-node.sh')).toContain('"$PROJECT_ROOT/.ci/node"');
     expect(read('.gitignore').split('\n')).toContain('.ci/node/');
     const ignore = read('.dockerignore').split('\n').filter((line) => line && !line.startsWith('#'));
     expect(ignore[0]).toBe('*');
