@@ -8,6 +8,7 @@ import { createGate } from './gate.js';
 import type { ExtAuthzGrpcServer } from './gateways/ext-authz-grpc/grpc-server.js';
 import { createHttpServer } from './gateways/http-server.js';
 import type { RequestListener } from './gateways/listener.js';
+import { createLogOutput } from './observability/log-output.js';
 import { createLogger } from './observability/logging.js';
 import { createMetrics } from './observability/metrics/metrics.js';
 import { closeHttpServer, createShutdown } from './ops/shutdown.js';
@@ -30,8 +31,10 @@ if (process.argv.includes('--check-config')) {
   process.exit(0);
 }
 
-const logger = createLogger(config.logLevel);
 const metrics = createMetrics({ processMetrics: true });
+// For a pipe (a container's stdout) process.stdout writes without blocking: see log-output.ts.
+const logOutput = createLogOutput(process.stdout, { onDrop: metrics.logLineDropped });
+const logger = createLogger(config.logLevel, logOutput);
 const gate = createGate(config, { logger, metrics });
 const startup = new AbortController();
 void gate.start(startup.signal).then(() => {
@@ -86,6 +89,7 @@ const shutdown = createShutdown({
       servers.forEach((server) => server.closeAllConnections());
       grpcServers.forEach((server) => server.forceClose());
     },
+    flushLogs: (withinMs) => logOutput.flush(withinMs),
   },
 });
 process.on('SIGTERM', () => shutdown('SIGTERM'));
