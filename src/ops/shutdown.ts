@@ -1,8 +1,7 @@
-import type { Server } from 'node:http';
 import type { Logger } from '../observability/logging.js';
 
 export interface ShutdownSteps {
-  /** Readiness turns false; requests are still answered. */
+  /** Readiness turns false; requests are still answered, each with Connection: close. */
   drain(): void;
   /** Stops accepting; resolves once every in-flight request has been answered. */
   closeListeners(): Promise<unknown>;
@@ -83,19 +82,4 @@ export function createShutdown(options: ShutdownOptions): (signal: string) => vo
       },
     );
   };
-}
-
-/**
- * Stops accepting and resolves when every connection is gone. Keep-alive connections (nginx
- * holds dozens) would otherwise stay open until the deadline: idle ones are closed now, and
- * busy ones as soon as their response is out.
- */
-export function closeHttpServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    server.close(() => {
-      clearInterval(sweep);
-      resolve();
-    });
-  });
 }
