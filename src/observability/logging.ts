@@ -36,8 +36,9 @@ export const DECISION_LOG_BUDGET = { lines: 100, intervalMs: 10_000 };
 /**
  * One line per denial and per failure, at most DECISION_LOG_BUDGET's lines per reason code
  * and interval: a flood of bad tokens is a hundred lines and a count, not a line per request
- * (authgear_gate_decisions_total has the exact numbers). Allows only at debug, unlimited,
- * because at tens of thousands of requests a second a line per allow is the bottleneck.
+ * (authgear_gate_decisions_total has the exact numbers). Allows are logged only at debug,
+ * because at tens of thousands of requests a second a line per allow is the bottleneck, and
+ * there each one: debug is for following every request (the output's bound still holds).
  * Never a token, cookie or query string.
  */
 export function createDecisionLogger(logger: Logger, options: { now: () => number }): (event: DecisionEvent) => void {
