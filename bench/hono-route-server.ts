@@ -9,10 +9,11 @@ import type { Answer } from '../src/decision/answer/answer.js';
 import { createGate } from '../src/gate.js';
 import { readOriginalRequest } from '../src/gateways/auth-request.js';
 import { nodeHeaderReader } from '../src/gateways/header-reader.js';
+import { createLogOutput } from '../src/observability/log-output.js';
 import { createLogger } from '../src/observability/logging.js';
 
 const config = loadConfig(process.env);
-const gate = createGate(config, { logger: createLogger(config.logLevel) });
+const gate = createGate(config, { logger: createLogger(config.logLevel, createLogOutput(process.stdout, { onDrop: () => {} })) });
 void gate.start();
 
 // A plain record: @hono/node-server hands it to writeHead as it is, where a Headers object or

@@ -43,7 +43,7 @@ export interface Gate extends Listeners {
 export function createGate(config: Config, deps: GateDependencies): Gate {
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? createMetrics();
-  const observers = createObservers(metrics, deps.logger, { onDecision: deps.onDecision, cacheObserver: deps.cacheObserver });
+  const observers = createObservers(metrics, deps.logger, { now, onDecision: deps.onDecision, cacheObserver: deps.cacheObserver });
   const sharing = composeSharing(config, { logger: deps.logger, now, observer: observers.cache });
   const keys = composeKeys(config, { now, observers, sharing });
   const { decide, authenticator, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys });

@@ -8,9 +8,11 @@ import { createGate } from './gate.js';
 import type { ExtAuthzGrpcServer } from './gateways/ext-authz-grpc/grpc-server.js';
 import { createHttpServer } from './gateways/http-server.js';
 import type { RequestListener } from './gateways/listener.js';
+import { createLogOutput } from './observability/log-output.js';
 import { createLogger } from './observability/logging.js';
 import { createMetrics } from './observability/metrics/metrics.js';
-import { closeHttpServer, createShutdown } from './ops/shutdown.js';
+import { createConnectionDrain } from './ops/connection-drain.js';
+import { createShutdown } from './ops/shutdown.js';
 
 function readConfig(): Config {
   try {
@@ -30,8 +32,10 @@ if (process.argv.includes('--check-config')) {
   process.exit(0);
 }
 
-const logger = createLogger(config.logLevel);
 const metrics = createMetrics({ processMetrics: true });
+// For a pipe (a container's stdout) process.stdout writes without blocking: see log-output.ts.
+const logOutput = createLogOutput(process.stdout, { onDrop: metrics.logLineDropped });
+const logger = createLogger(config.logLevel, logOutput);
 const gate = createGate(config, { logger, metrics });
 const startup = new AbortController();
 void gate.start(startup.signal).then(() => {
@@ -54,6 +58,7 @@ function listen(name: string, listener: RequestListener, port: number): Server {
 const servers = [listen('auth', gate.listener, config.port)];
 if (gate.metricsListener && config.metricsPort !== undefined) servers.push(listen('metrics', gate.metricsListener, config.metricsPort));
 if (gate.extAuthzListener && config.extAuthzPort !== undefined) servers.push(listen('ext-authz', gate.extAuthzListener, config.extAuthzPort));
+const drains = servers.map((server) => createConnectionDrain(server));
 
 // gRPC and protobuf are loaded only when their port is set: every other start stays as fast.
 async function listenGrpc(port: number): Promise<ExtAuthzGrpcServer> {
@@ -79,13 +84,15 @@ const shutdown = createShutdown({
     drain() {
       startup.abort();
       gate.drain();
+      drains.forEach((drain) => drain.drain());
     },
-    closeListeners: () => Promise.all([...servers.map(closeHttpServer), ...grpcServers.map((server) => server.close())]),
+    closeListeners: () => Promise.all([...drains.map((drain) => drain.close()), ...grpcServers.map((server) => server.close())]),
     closeClients: () => gate.close(),
     forceClose() {
       servers.forEach((server) => server.closeAllConnections());
       grpcServers.forEach((server) => server.forceClose());
     },
+    flushLogs: (withinMs) => logOutput.flush(withinMs),
   },
 });
 process.on('SIGTERM', () => shutdown('SIGTERM'));

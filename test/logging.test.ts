@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/observability/logging.js';
+import { createLogger, DECISION_LOG_BUDGET } from '../src/observability/logging.js';
+import { valueOf } from './support/prometheus.js';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 
@@ -107,6 +108,35 @@ describe('decision log lines', () => {
     ]);
     await waiting.close();
     await down.close();
+  });
+});
+
+describe('decision log lines under a flood', () => {
+  it('are at most DECISION_LOG_BUDGET.lines per reason and interval, then one line with how many were not logged; the metrics count every one', async () => {
+    let floodNow = Date.now();
+    const captured = captureLogs();
+    const flooded = await startTestGate(authgear, {}, { logger: createLogger('info', captured.stream), now: () => floodNow });
+    const { lines: budget, intervalMs } = DECISION_LOG_BUDGET;
+    const deny = () => flooded.auth({ 'x-original-uri': '/orders/7' });
+    for (let each = 0; each < budget + 50; each++) expect((await deny()).status).toBe(401);
+    // Another reason has its own budget.
+    expect((await flooded.auth({ authorization: 'Bearer not-a-jwt' })).status).toBe(401);
+    floodNow += intervalMs;
+    expect((await deny()).status).toBe(401);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    const lines = captured.lines();
+    const missing = lines.filter((line) => line.reason === 'credentials_missing');
+    expect(missing.filter((line) => line.msg === 'denied')).toHaveLength(budget + 1);
+    expect(missing.filter((line) => line.msg !== 'denied')).toEqual([
+      expect.objectContaining({ level: 30, reason: 'credentials_missing', notLogged: 50, overMs: intervalMs, msg: expect.stringContaining('not logged') }),
+    ]);
+    // The count comes right before the first line of the next interval.
+    expect(lines.at(-2)).toMatchObject({ notLogged: 50 });
+    expect(lines.filter((line) => line.reason !== 'credentials_missing')).toEqual([expect.objectContaining({ msg: 'denied' })]);
+    const metrics = await flooded.metrics.text();
+    expect(valueOf(metrics, 'authgear_gate_decisions_total', { result: 'deny', reason: 'credentials_missing' })).toBe(budget + 51);
+    await flooded.close();
   });
 });
 

@@ -10,6 +10,7 @@ import { admitWithoutAuthentication, type Authorize } from './policy/authorize.j
 import type { RequirementLookup } from './policy/route-requirements.js';
 import type { OriginalRequest } from './request/original-request.js';
 import { createForgedHeaderCheck } from './request/forged-headers.js';
+import { requestIdOf } from './request/request-id.js';
 
 export interface DecisionEvent {
   request: OriginalRequest | undefined;
@@ -57,8 +58,6 @@ export interface AuthDecisionOptions {
   now: () => number;
   onDecision?: (event: DecisionEvent) => void;
 }
-
-const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** The answer when not even a decision could be written: the same 503 a broken decision gets. */
 export const UNDECIDED: Answer = withReasonCode(
@@ -129,10 +128,9 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
 
     function emit(status: number, code: OutcomeCode, via: Authentication['via'] | undefined, error: unknown) {
       if (!onDecision) return;
-      const requestId = header('x-request-id');
       onDecision({
         request,
-        requestId: requestId && REQUEST_ID.test(requestId) ? requestId : undefined,
+        requestId: requestIdOf(header('x-request-id')),
         status,
         allowed: status === 200,
         code,

@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { DecisionEvent } from '../decision/decide.js';
 import type { UpstreamCall } from '../upstream/http-client.js';
+import { createLogBudget } from './log-budget.js';
 
 export type { Logger };
 
 // Nothing logs headers today; should someone add them, these never reach a log line.
 const SECRET_PATHS = ['authorization', 'cookie', '*.authorization', '*.cookie', 'headers.authorization', 'headers.cookie', '*.headers.authorization', '*.headers.cookie', 'token', '*.token'];
 
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/**
+ * The logger, writing JSON lines to `destination`: the server passes the bounded, never
+ * blocking stdout of log-output.ts; pino's own default would buffer without limit and flush
+ * synchronously at exit.
+ */
+export function createLogger(level: string, destination: DestinationStream): Logger {
   return pino(
     { level, base: { service: 'authgear-gate' }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: SECRET_PATHS, censor: '[redacted]' } },
     destination,
@@ -24,17 +30,32 @@ export function describeError(error: unknown): { code?: string; message: string;
   return { ...(typeof code === 'string' ? { code } : {}), message: error.message, ...(cause ? { cause } : {}) };
 }
 
+/** Denial and failure lines per reason code and interval; the metrics count every decision. */
+export const DECISION_LOG_BUDGET = { lines: 100, intervalMs: 10_000 };
+
 /**
- * One line per denial and per failure; allows only at debug, because at tens of thousands of
- * requests a second a line per allow is the bottleneck. Never a token, cookie or query string.
+ * One line per denial and per failure, at most DECISION_LOG_BUDGET's lines per reason code
+ * and interval: a flood of bad tokens is a hundred lines and a count, not a line per request
+ * (authgear_gate_decisions_total has the exact numbers). Allows are logged only at debug,
+ * because at tens of thousands of requests a second a line per allow is the bottleneck, and
+ * there each one: debug is for following every request (the output's bound still holds).
+ * Never a token, cookie or query string.
  */
-export function createDecisionLogger(logger: Logger): (event: DecisionEvent) => void {
+export function createDecisionLogger(logger: Logger, options: { now: () => number }): (event: DecisionEvent) => void {
+  const budget = createLogBudget({ ...DECISION_LOG_BUDGET, now: options.now });
   return function logDecision(event) {
     // policy_invalid and path_outside_prefix are an operator's mistake in a gateway config:
     // loud, with what is wrong.
     const loud = event.status >= 500 || event.code === 'policy_invalid' || event.code === 'path_outside_prefix';
     const level = loud ? 'warn' : event.allowed ? 'debug' : 'info';
     if (!logger.isLevelEnabled(level)) return;
+    if (!event.allowed) {
+      const verdict = budget(event.code);
+      if (verdict.leftOut > 0) {
+        logger[level]({ reason: event.code, notLogged: verdict.leftOut, overMs: verdict.leftOutOverMs }, 'decisions not logged: more than the log budget for this reason');
+      }
+      if (!verdict.write) return;
+    }
     logger[level](
       {
         requestId: event.requestId ?? randomUUID(),

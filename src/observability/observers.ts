@@ -24,6 +24,8 @@ export interface Observers {
 }
 
 export interface ObserverExtras {
+  /** The gate's clock, for the decision lines' rate limit; Date.now when not given. */
+  now?: () => number;
   onDecision?: (event: DecisionEvent) => void;
   /** Called after the metrics, e.g. by tests that watch the caches. */
   cacheObserver?: CacheObserver;
@@ -34,7 +36,7 @@ const REJECTION_LOG_INTERVAL_MS = 60_000;
 
 export function createObservers(metrics: Metrics, logger: Logger, extras: ObserverExtras = {}): Observers {
   const logUpstreamFailure = createUpstreamFailureLogger(logger);
-  const logDecision = createDecisionLogger(logger);
+  const logDecision = createDecisionLogger(logger, { now: extras.now ?? Date.now });
   const extra = extras.cacheObserver ?? {};
   const redisLog = createRedisConnectionLog(logger, Date.now);
   const logRejection = createRejectionLog(logger, { intervalMs: REJECTION_LOG_INTERVAL_MS, now: Date.now });

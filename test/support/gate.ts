@@ -91,7 +91,7 @@ export async function startTestGate(
   });
   const decisions: DecisionEvent[] = [];
   const gate = createGate(config, {
-    logger: options.logger ?? createLogger(config.logLevel),
+    logger: options.logger ?? createLogger(config.logLevel, process.stdout),
     ...(options.now ? { now: options.now } : {}),
     ...(options.cacheObserver ? { cacheObserver: options.cacheObserver } : {}),
     onDecision: (event) => decisions.push(event),

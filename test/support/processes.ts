@@ -46,12 +46,14 @@ export interface Spawned {
 
 /**
  * Spawns a long-running process, keeping its output for failure messages. `options` may
- * set cwd, uid/gid, or `env` to replace (rather than extend) the environment.
+ * set cwd, uid/gid, or `env` to replace (rather than extend) the environment, and `stdout`
+ * a file descriptor to give the process as its stdout (then only stderr is kept).
  */
-export function spawnProcess(command: string, args: string[], env: Record<string, string> = {}, options: Pick<SpawnOptions, 'cwd' | 'uid' | 'gid' | 'env'> = {}): Spawned {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnProcess(command: string, args: string[], env: Record<string, string> = {}, options: Pick<SpawnOptions, 'cwd' | 'uid' | 'gid' | 'env'> & { stdout?: number } = {}): Spawned {
+  const { stdout = 'pipe', ...spawnOptions } = options;
+  const child = spawn(command, args, { env: { ...process.env, ...env }, ...spawnOptions, stdio: ['ignore', stdout, 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (chunk) => { output += chunk; });
+  child.stdout?.on('data', (chunk) => { output += chunk; });
   child.stderr!.on('data', (chunk) => { output += chunk; });
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   return {
@@ -78,10 +80,10 @@ export async function httpGet(url: string, headers: Record<string, string> = {})
 /** The built sidecar, started as its image's CMD would (node dist/server.js), ready when /readyz says so. */
 export async function startGateProcess(
   env: Record<string, string>,
-  options: { waitReady?: boolean; nodeArgs?: string[]; /** Another entry point than the built server (the bench's Hono variant). */ entry?: string } = {},
+  options: { waitReady?: boolean; nodeArgs?: string[]; stdout?: number; /** Another entry point than the built server (the bench's Hono variant). */ entry?: string } = {},
 ): Promise<Spawned & { port: number; url: string }> {
   const port = await freePort();
-  const gate = spawnProcess(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? join(REPO, 'dist/server.js')], { LISTEN_HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env });
+  const gate = spawnProcess(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? join(REPO, 'dist/server.js')], { LISTEN_HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env }, options.stdout === undefined ? {} : { stdout: options.stdout });
   const url = `http://127.0.0.1:${port}`;
   // Generous: on a loaded 2-core machine two node processes starting at once (redis-sharing)
   // took over 10 s to listen; start-up time is not what these tests measure.

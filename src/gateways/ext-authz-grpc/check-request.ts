@@ -1,6 +1,7 @@
 import type { AuthQuestion } from '../../decision/decide.js';
 import { Denial } from '../../decision/outcome.js';
 import { canonicalOriginalRequest, type OriginalRequest } from '../../decision/request/original-request.js';
+import { requestIdOf } from '../../decision/request/request-id.js';
 import type { HeaderReader } from '../header-reader.js';
 import type { CheckRequest, HttpRequestAttributes } from './envoy-auth-messages.js';
 
@@ -55,6 +56,7 @@ export function checkedOriginalRequest(http: HttpRequestAttributes | undefined, 
 export function checkRequestQuestion(request: CheckRequest | undefined): AuthQuestion & { headers: ReadonlyMap<string, string> } {
   const http = request?.attributes?.request?.http;
   const headers = http ? checkRequestHeaders(http) : new Map<string, string>();
-  const header: HeaderReader = (name) => headers.get(name) ?? (name === 'x-request-id' ? http?.id || undefined : undefined);
+  // The client's X-Request-ID when one copy of it is a valid id, else the id Envoy gave the check.
+  const header: HeaderReader = (name) => (name === 'x-request-id' ? requestIdOf(headers.get(name)) ?? requestIdOf(http?.id || undefined) : headers.get(name));
   return { readRequest: () => checkedOriginalRequest(http, header), header, query: '', headers };
 }

@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { UpstreamCall } from '../../upstream/http-client.js';
+import type { LogDropReason } from '../log-output.js';
 import { createBatchedCounter, type CounterSeries } from './batched-counter.js';
+import { registerBuildInfo } from './build-info.js';
 import { createCountingHistogram } from './counting-histogram.js';
 import { decisionLabels, oneOf } from './labels.js';
+import { createLogMetrics } from './log-metrics.js';
 
 export type CacheName = 'token' | 'resolver' | 'keys';
 export type CacheLayer = 'memory' | 'redis';
@@ -44,6 +45,8 @@ export interface Metrics {
   upstreamCall(call: Pick<UpstreamCall, 'upstream' | 'outcome' | 'durationMs'>): void;
   upstreamLoad(client: UpstreamClientName, inFlight: number, queued: number): void;
   jwksFetch(reason: KeySetFetchReason, outcome: 'success' | 'failure'): void;
+  /** A log line stdout could not take (see log-output.ts). */
+  logLineDropped(reason: LogDropReason): void;
   readonly contentType: string;
   /** The Prometheus text exposition. */
   text(): Promise<string>;
@@ -84,8 +87,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const upstreamErrors = new Counter({ name: `${prefix}upstream_errors_total`, help: 'Calls to Authgear that failed (not 2xx, timeout, network, too large, overloaded).', labelNames: ['upstream', 'outcome'] as const, registers });
   const upstreamInFlight = new Gauge({ name: `${prefix}upstream_in_flight`, help: 'Calls to Authgear in flight now, by client (keys, resolver).', labelNames: ['client'] as const, registers });
   const upstreamQueued = new Gauge({ name: `${prefix}upstream_queued`, help: 'Calls to Authgear waiting for a free slot now, by client (keys, resolver).', labelNames: ['client'] as const, registers });
-  const buildInfo = new Gauge({ name: `${prefix}build_info`, help: 'Always 1: which version of the sidecar runs, on which Node.', labelNames: ['version', 'node_version'] as const, registers });
-  buildInfo.set({ version: options.version ?? packageVersion(), node_version: process.version }, 1);
+  registerBuildInfo(registers, options.version);
   const jwksFetches = new Counter({ name: `${prefix}jwks_fetches_total`, help: 'Key set loads (discovery + JWKS) by reason and outcome.', labelNames: ['reason', 'outcome'] as const, registers });
 
   // One recorder per distinct (code, via, principal, status) and one counter per (cache,
@@ -143,18 +145,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     jwksFetch: (reason, outcome) =>
       jwksFetches.inc({ reason: oneOf(reason, ['startup', 'refresh', 'unknown_kid']), outcome: oneOf(outcome, ['success', 'failure']) }),
+    logLineDropped: createLogMetrics(registers),
     contentType: registry.contentType,
     text: () => registry.metrics(),
   };
-}
-
-/** The nearest package.json above this file: the project's, from src/ under vitest and from dist/. */
-function packageVersion(): string {
-  for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
-  }
-  return 'unknown';
 }
 
 /** The inner map under `key`, created on first use. */
