@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # authgear-gate: a small, non-root, read-only-root-filesystem friendly image.
-#   docker build -t authgear-gate --build-arg VERSION=0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" .
+#   docker build -t authgear-gate --build-arg VERSION=0.2.0 --build-arg REVISION="$(git rev-parse HEAD)" .
 #   docker run --read-only -p 8080:8080 -e AUTHGEAR_ENDPOINT=https://myapp.authgear.cloud authgear-gate
 # test/dockerfile.test.ts lints this file and runs the very artifact it assembles (dist/ plus
 # production node_modules) the way CMD does, since no Docker engine runs in CI.
@@ -50,7 +50,7 @@ CMD ["node", "dist/server.js"]
 
 # OCI annotations, last so a new version or commit rebuilds no layer. The release workflow
 # (docs/releasing.md) passes VERSION (package.json's, without the v) and REVISION (the commit).
-ARG VERSION=0.1.0
+ARG VERSION=0.2.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="authgear-gate" \
       org.opencontainers.image.description="Authentication sidecar for nginx auth_request, Traefik ForwardAuth and Caddy forward_auth in front of Authgear-protected apps" \

@@ -27,7 +27,7 @@ export function series(name: string, labels: Record<string, string>, values: str
 }
 
 const decisions = (result: string, reason: string, via: string, values: string) => series('authgear_gate_decisions_total', { result, reason, via }, values);
-const buildInfo = series('authgear_gate_build_info', { version: '0.1.0', node_version: 'v26.12.1' }, '1x90');
+const buildInfo = series('authgear_gate_build_info', { version: '0.2.0', node_version: 'v26.12.1' }, '1x90');
 
 export const FIRING: AlertScenario[] = [
   {
