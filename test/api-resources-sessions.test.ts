@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { captureLogs } from './support/log-capture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
 import { ConfigError } from '../src/errors.js';
@@ -16,12 +16,11 @@ const ROUTE = `/auth?resource=${encodeURIComponent(ORDERS)}&scopes=read:orders`;
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;
-const logLines: string[] = [];
+const { stream: logStream, text: logLines } = captureLogs();
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
-  const stream = new Writable({ write(chunk, _encoding, done) { logLines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
-  gate = await startTestGate(authgear, {}, { logger: createLogger('debug', stream) });
+  gate = await startTestGate(authgear, {}, { logger: createLogger('debug', logStream) });
 });
 afterAll(async () => {
   await gate?.close();

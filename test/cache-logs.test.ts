@@ -1,17 +1,11 @@
-import { Writable } from 'node:stream';
+import { captureLogs } from './support/log-capture.js';
 import { describe, expect, it } from 'vitest';
 import { createRedisConnectionLog, createRejectionLog } from '../src/cache/cache-logs.js';
 import { createLogger } from '../src/observability/logging.js';
 
 function capturedLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger('info', destination), lines };
+  const { stream, lines } = captureLogs();
+  return { logger: createLogger('info', stream), lines };
 }
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -30,7 +24,7 @@ describe('the rejected-entry log', () => {
     now = 200_000;
     log('keys', 'unsigned');
     await settle();
-    expect(lines.map(({ cache, reason, rejected, level }) => ({ cache, reason, rejected, level }))).toEqual([
+    expect(lines().map(({ cache, reason, rejected, level }) => ({ cache, reason, rejected, level }))).toEqual([
       { cache: 'keys', reason: 'unsigned', rejected: 1, level: 40 },
       { cache: 'resolver', reason: 'bad_signature', rejected: 1, level: 40 },
       { cache: 'keys', reason: 'bad_signature', rejected: 502, level: 40 },
@@ -63,7 +57,7 @@ describe('the Redis connection log', () => {
     // Our own shutdown: closed, never reconnecting.
     log.onState('closed');
     await settle();
-    expect(lines.map(({ msg, level, error, failedAttempts, downForMs }) => ({ msg, level, error, failedAttempts, downForMs }))).toEqual([
+    expect(lines().map(({ msg, level, error, failedAttempts, downForMs }) => ({ msg, level, error, failedAttempts, downForMs }))).toEqual([
       { msg: 'redis connection ready', level: 30, error: undefined, failedAttempts: undefined, downForMs: undefined },
       { msg: 'redis connection lost, reconnecting', level: 40, error: { code: 'ECONNRESET', message: 'read ECONNRESET' }, failedAttempts: undefined, downForMs: undefined },
       { msg: 'redis connection back', level: 30, error: undefined, failedAttempts: 30, downForMs: 12_000 },
@@ -82,7 +76,7 @@ describe('the Redis connection log', () => {
     }
     log.onState('ready');
     await settle();
-    expect(lines.map(({ msg, failedAttempts, downForMs }) => ({ msg, failedAttempts, downForMs }))).toEqual([
+    expect(lines().map(({ msg, failedAttempts, downForMs }) => ({ msg, failedAttempts, downForMs }))).toEqual([
       { msg: 'redis connection ready', failedAttempts: 5, downForMs: 5000 },
     ]);
   });

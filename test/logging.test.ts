@@ -1,21 +1,9 @@
-import { Writable } from 'node:stream';
+import { captureLogs } from './support/log-capture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, DECISION_LOG_BUDGET } from '../src/observability/logging.js';
 import { valueOf } from './support/prometheus.js';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
-
-/** A pino destination that keeps every line, parsed. */
-function captureLogs() {
-  const text: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      text.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { stream, text, lines: () => text.map((line) => JSON.parse(line) as Record<string, unknown>) };
-}
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;

@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { captureLogs } from './support/log-capture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestIdOf } from '../src/decision/request/request-id.js';
 import { checkRequestQuestion } from '../src/gateways/ext-authz-grpc/check-request.js';
@@ -30,22 +30,10 @@ describe('the request id of an X-Request-ID header', () => {
   });
 });
 
-/** A pino destination that keeps every line, parsed. */
-function captureLines() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { stream, lines };
-}
-
 describe('a request carrying X-Request-ID twice, through the real listener', () => {
   let authgear: AuthgearStandIn;
   let gate: TestGate;
-  const logs = captureLines();
+  const logs = captureLogs();
 
   beforeAll(async () => {
     authgear = await startAuthgearStandIn();
@@ -58,13 +46,13 @@ describe('a request carrying X-Request-ID twice, through the real listener', () 
 
   /** A denied /auth request written byte for byte, with these X-Request-ID lines. */
   async function denialWithIds(ids: string[]) {
-    const from = logs.lines.length;
+    const from = logs.text.length;
     const connection = new RawConnection(Number(new URL(gate.url).port));
     const head = ['GET /auth HTTP/1.1', 'Host: app.example.test', 'X-Original-URI: /orders/7', 'X-Original-Method: GET', ...ids.map((id) => `X-Request-ID: ${id}`)];
     const answer = await connection.send(Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'));
     connection.close();
     await new Promise((resolve) => setImmediate(resolve));
-    return { status: answer.status, lines: logs.lines.slice(from), decision: gate.decisions.at(-1)! };
+    return { status: answer.status, lines: logs.lines().slice(from), decision: gate.decisions.at(-1)! };
   }
 
   it('logs the id once when both copies agree (ingress-nginx plus a snippet setting it again)', async () => {
