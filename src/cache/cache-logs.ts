@@ -1,3 +1,4 @@
+import { createLogBudget } from '../observability/log-budget.js';
 import { describeError, type Logger } from '../observability/logging.js';
 import type { EntryRejection, RedisConnectionState, SharedCacheName } from './cache.js';
 
@@ -9,22 +10,17 @@ import type { EntryRejection, RedisConnectionState, SharedCacheName } from './ca
 
 /**
  * A rejected shared entry: the first one is logged at once, later ones at most once per
- * interval per cache, with how many were rejected since the last line. Never the key or
- * the value: they are an attacker's choice, or derived from a credential.
+ * interval per cache (the decision lines' log budget, one line per interval), with how many
+ * were rejected since the last line. Never the key or the value: they are an attacker's
+ * choice, or derived from a credential.
  */
 export function createRejectionLog(logger: Logger, options: { intervalMs: number; now: () => number }): (cache: SharedCacheName, reason: EntryRejection) => void {
-  const last = new Map<SharedCacheName, { loggedAt: number; unlogged: number }>();
+  const budget = createLogBudget({ lines: 1, intervalMs: options.intervalMs, now: options.now });
   return function logRejection(cache, reason) {
-    const seen = last.get(cache);
-    const at = options.now();
-    if (seen && at - seen.loggedAt < options.intervalMs) {
-      seen.unlogged++;
-      return;
-    }
-    const rejected = (seen?.unlogged ?? 0) + 1;
-    last.set(cache, { loggedAt: at, unlogged: 0 });
+    const verdict = budget(cache);
+    if (!verdict.write) return;
     logger.warn(
-      { cache, reason, rejected },
+      { cache, reason, rejected: verdict.leftOut + 1 },
       'ignored shared entries that failed authentication: something other than this service wrote to Redis (or replayed an old entry), or the replicas do not share REDIS_HMAC_SECRET',
     );
   };
