@@ -1,7 +1,7 @@
 // The transport the sidecar does not ship, measured beside the one it does: /auth as a Hono
 // route on @hono/node-server, the same gate and decision behind it, the answer written as a
-// Fetch Response. Row "2 hono" of the bench; its
-// gap to row 2 is what Hono's adapter costs on the hot path (docs/performance.md).
+// Fetch Response. Row "2 hono" of the bench; its gap to row 2 is what Hono's adapter costs
+// on the hot path (docs/performance.md).
 import { serve, type HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import { loadConfig } from '../src/config/load-config.js';

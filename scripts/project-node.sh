@@ -29,7 +29,12 @@ use_project_node() {
   export PATH="$bin:$PATH"
 }
 
-# Whether the node on PATH is one package.json's engines (>=26.12) allows.
+# Whether the node on PATH is one package.json's engines (`>=MAJOR.MINOR`) allows, read from
+# package.json itself so a bump there is the only one.
 node_is_supported() {
-  node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 26 || (major === 26 && minor >= 12) ? 0 : 1)' 2>/dev/null
+  node -e '
+    const [, major, minor] = /^>=(\d+)\.(\d+)$/.exec(require(process.argv[1]).engines.node).map(Number);
+    const [runningMajor, runningMinor] = process.versions.node.split(".").map(Number);
+    process.exit(runningMajor > major || (runningMajor === major && runningMinor >= minor) ? 0 : 1);
+  ' "$PROJECT_ROOT/package.json" 2>/dev/null
 }
