@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
+import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { envoyCheckRequest, extAuthzClient, headerValues, type CheckResponse, type ExtAuthzClient, type OriginalHttpRequest } from './support/ext-authz-grpc-client.js';
 import { freePort, httpGet, startGateProcess, tempDir, type Spawned } from './support/processes.js';
@@ -15,6 +16,7 @@ const POLICY = `
 rules:
   - { name: health, match: { path_prefix: /healthz }, access: public }
   - { name: admin, match: { path_prefix: /admin/ }, roles: [admin] }
+  - { name: deletes, match: { path_prefix: /orders/, methods: [DELETE] }, roles: [admin] }
 `;
 // google.rpc.Code, as Envoy reads CheckResponse.status
 const OK = 0, PERMISSION_DENIED = 7, UNAVAILABLE = 14, UNAUTHENTICATED = 16;
@@ -68,23 +70,40 @@ describe('Envoy ext_authz over gRPC (envoy.service.auth.v3.Authorization/Check),
     expect(response.ok_response!.headers_to_remove ?? []).not.toContain('x-authgear-user-id');
   });
 
-  it('never passes client-forged identity headers: the answer replaces or removes every one', async () => {
-    const forged = {
-      'x-authgear-user-id': 'admin', 'x-authgear-user-roles': 'admin', 'x-authgear-session-authenticated-at': '9999999999',
-      'x-authgear-user-is-admin': 'true', 'x-authgear-tenant': 'other',
-    };
+  it('never passes client-forged identity headers: the answer replaces or removes every built-in one', async () => {
+    const forged = { 'x-authgear-user-id': 'admin', 'x-authgear-user-roles': 'admin', 'x-authgear-session-authenticated-at': '9999999999' };
     const token = await authgear.accessToken({ claims: { sub: 'user-8' }, omit: ['auth_time', CLAIMS.roles] });
     const allowed = await ask({ headers: { ...bearer(token), ...forged } });
     const set = headerValues(allowed.ok_response!.headers);
     const removed = allowed.ok_response!.headers_to_remove!;
     expect(set['x-authgear-user-id']).toEqual(['user-8']);
     for (const name of [...IDENTITY_HEADER_NAMES, ...Object.keys(forged)]) expect(name in set || removed.includes(name), name).toBe(true);
-    expect(removed).toEqual(expect.arrayContaining(['x-authgear-user-roles', 'x-authgear-session-authenticated-at', 'x-authgear-user-is-admin', 'x-authgear-tenant']));
-    // A public route sets nothing, so it removes them all, even ones Envoy did not forward.
+    expect(removed).toEqual(expect.arrayContaining(['x-authgear-user-roles', 'x-authgear-session-authenticated-at', 'x-authgear-tenant']));
+    // A public route sets nothing, so it removes them all, even ones Envoy did not forward:
+    // the claim header, the ID token header (the sidecar's to read, as every shipped proxy
+    // config removes it too) and the headers apps read as the request's host or path.
     const open = await ask({ path: '/healthz', headers: forged });
     expect(open.ok_response!.headers ?? []).toEqual([]);
-    // The ID token header is the sidecar's to read: removed too, as every shipped proxy config does.
-    expect([...open.ok_response!.headers_to_remove!].sort()).toEqual([...new Set([...IDENTITY_HEADER_NAMES, ...Object.keys(forged), 'x-authgear-id-token'])].sort());
+    expect([...open.ok_response!.headers_to_remove!].sort()).toEqual([...new Set([...IDENTITY_HEADER_NAMES, 'x-authgear-tenant', 'x-authgear-id-token', ...ROUTING_HEADERS])].sort());
+  });
+
+  it.each([
+    'x_authgear_user_id', 'x-authgear_user-id', 'x.authgear.user.id', 'X_Authgear_User_Roles', 'x-authgear-user-is-admin', 'x-authgear-tenant', 'x~authgear~session~valid',
+  ])('refuses a valid token with a client-sent %s (request_malformed), as /auth does: Envoy would forward it and CGI, WSGI and Rack apps read it as identity', async (name) => {
+    const token = await authgear.accessToken();
+    for (const request of [{ headers: { ...bearer(token), [name]: 'admin' } }, { rawHeaders: [['authorization', `Bearer ${token}`], [name, 'admin']] as Array<[string, string]> }]) {
+      expect(denied(await ask(request))).toMatchObject({ rpc: UNAUTHENTICATED, status: 401, ok: false, headers: { 'x-authgear-gate-reason': ['request_malformed'] } });
+    }
+    expect((await ask({ headers: bearer(token) })).ok_response).toBeDefined();
+  });
+
+  it('judges a method override as every method it names, and refuses one in another spelling', async () => {
+    const editor = await authgear.accessToken({ claims: { [CLAIMS.roles]: ['editor'] } });
+    expect((await ask({ method: 'POST', path: '/orders/1', headers: bearer(editor) })).ok_response).toBeDefined();
+    expect(denied(await ask({ method: 'POST', path: '/orders/1', headers: { ...bearer(editor), 'x-http-method-override': 'DELETE' } }))).toMatchObject({ status: 403, headers: { 'x-authgear-gate-reason': ['missing_role'] } });
+    expect(denied(await ask({ method: 'POST', path: '/orders/1?_method=delete', headers: bearer(editor) }))).toMatchObject({ status: 403 });
+    expect(denied(await ask({ method: 'POST', path: '/orders/1?_method=GET', headers: { ...bearer(editor), 'x-http-method-override': 'DELETE', x_http_method_override: 'GET' } })))
+      .toMatchObject({ status: 401, headers: { 'x-authgear-gate-reason': ['request_malformed'] } });
   });
 
   it('denies a request without credentials with 401 and the Bearer challenge', async () => {

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Denial } from '../src/decision/outcome.js';
-import { createForgedHeaderCheck } from '../src/decision/request/forged-headers.js';
+import { createHeaderScreen } from '../src/decision/request/forged-headers.js';
 import { nodeHeaderReader } from '../src/gateways/header-reader.js';
 import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 
 const TENANT_CLAIM = 'https://app.example.test/tenant';
-const check = createForgedHeaderCheck({ idTokenHeader: 'X-Authgear-Id-Token' });
+const check = createHeaderScreen({ idTokenHeader: 'X-Authgear-Id-Token' });
 const refused = (name: string) => {
   try {
-    check({ findName: (test) => [name].find(test) });
+    check({ findName: (test: (name: string) => boolean) => [name].find(test) });
     return false;
   } catch (error) {
     expect(error).toBeInstanceOf(Denial);

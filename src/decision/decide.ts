@@ -1,4 +1,4 @@
-import type { HeaderReader } from '../gateways/header-reader.js';
+import type { HeaderReader } from './request/header-reader.js';
 import { withReasonCode, type Answer } from './answer/answer.js';
 import { createDenialAnswer, redirectAnswer } from './answer/denial-answer.js';
 import type { LoginRedirect } from './answer/login/login-redirect.js';
@@ -7,9 +7,11 @@ import { createCredentialReader, type CredentialOptions } from './credentials/cr
 import type { PrincipalKind } from './identity/identity.js';
 import { Denial, type OutcomeCode } from './outcome.js';
 import { admitWithoutAuthentication, type Authorize } from './policy/authorize.js';
-import type { RequirementLookup } from './policy/route-requirements.js';
+import type { Requirements } from './policy/requirements.js';
+import type { RequirementLookup, RouteRequirements } from './policy/route-requirements.js';
 import type { OriginalRequest } from './request/original-request.js';
-import { createForgedHeaderCheck } from './request/forged-headers.js';
+import { createHeaderScreen } from './request/forged-headers.js';
+import { overriddenMethods } from './request/method-override.js';
 import { requestIdOf } from './request/request-id.js';
 
 export interface DecisionEvent {
@@ -75,7 +77,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
   const readCredentials = createCredentialReader(options.credentials);
   const denialAnswer = createDenialAnswer({ realm: options.realm, login });
   const idTokenHeader = options.idTokenHeader.toLowerCase();
-  const refuseForgedHeaders = createForgedHeaderCheck({ idTokenHeader });
+  const screenHeaders = createHeaderScreen({ idTokenHeader });
 
   return function decideAuth({ readRequest, header, query }: AuthQuestion) {
     const started = performance.now();
@@ -90,30 +92,52 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
     }
 
     function decide(): Answer | Promise<Answer> {
-      request = readRequest();
-      refuseForgedHeaders(header);
-      const returnTo = login?.callbackTarget(request);
-      if (returnTo !== undefined) return answer(redirectAnswer(request, returnTo), 'login_callback');
-      const route = requirementsFor(request, query);
-      const { requirements } = route;
+      const original = (request = readRequest());
+      const methodOverrideHeaders = screenHeaders(header);
+      const returnTo = login?.callbackTarget(original);
+      if (returnTo !== undefined) return answer(redirectAnswer(original, returnTo), 'login_callback');
+      const route = requirementsFor(original, query);
       rule = route.rule;
-      if (admitWithoutAuthentication(requirements, request, () => header('access-control-request-method') !== undefined)) {
-        return answer({ status: 200, headers: [] }, requirements.access === 'public' ? 'public' : 'cors_preflight');
+      // The app may take the request for another method (an override header or `_method`):
+      // it passes only if it would pass as each of them.
+      const judged: Array<{ route: RouteRequirements; as: OriginalRequest }> = [{ route, as: original }];
+      for (const method of overriddenMethods(original, header, methodOverrideHeaders)) {
+        const as = { ...original, method };
+        judged.push({ route: requirementsFor(as, query), as });
       }
-      const authenticated = authenticator.authenticate(
-        request,
-        readCredentials(header('authorization'), header('cookie')),
-        requirements.mode ? { mode: requirements.mode } : undefined,
-      );
-      const idToken = requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined;
-      const authorizeThenAllow = (authentication: Authentication): Answer | Promise<Answer> => {
-        principal = authentication.identity.kind;
-        const pending = authorize(authentication, requirements, options.now(), idToken);
-        const allow = () => answer({ status: 200, headers: authentication.headers }, 'allowed', authentication.via);
-        return pending ? pending.then(allow) : allow();
+      const isPreflight = () => header('access-control-request-method') !== undefined;
+      const toAuthenticate = judged.filter((each) => {
+        rule = each.route.rule;
+        return !admitWithoutAuthentication(each.route.requirements, each.as, isPreflight);
+      });
+      rule = route.rule;
+      if (toAuthenticate.length === 0) return answer({ status: 200, headers: [] }, route.requirements.access === 'public' ? 'public' : 'cors_preflight');
+      const credentials = readCredentials(header('authorization'), header('cookie'));
+      let first: Authentication | undefined;
+      let last: { mode: Requirements['mode']; authentication: Authentication } | undefined;
+
+      const judgeFrom = (index: number): Answer | Promise<Answer> => {
+        if (index === toAuthenticate.length) {
+          rule = route.rule;
+          return answer({ status: 200, headers: first!.headers }, 'allowed', first!.via);
+        }
+        const { requirements } = toAuthenticate[index]!.route;
+        rule = toAuthenticate[index]!.route.rule;
+        const authorizeThenNext = (authentication: Authentication): Answer | Promise<Answer> => {
+          first ??= authentication;
+          last = { mode: requirements.mode, authentication };
+          principal = authentication.identity.kind;
+          const idToken = requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined;
+          const pending = authorize(authentication, requirements, options.now(), idToken);
+          return pending ? pending.then(() => judgeFrom(index + 1)) : judgeFrom(index + 1);
+        };
+        // Routes of one mode share one authentication.
+        if (last && last.mode === requirements.mode) return authorizeThenNext(last.authentication);
+        const authenticated = authenticator.authenticate(original, credentials, requirements.mode ? { mode: requirements.mode } : undefined);
+        if (authenticated instanceof Denial) return deny(authenticated);
+        return authenticated instanceof Promise ? authenticated.then(authorizeThenNext) : authorizeThenNext(authenticated);
       };
-      if (authenticated instanceof Denial) return deny(authenticated);
-      return authenticated instanceof Promise ? authenticated.then(authorizeThenAllow) : authorizeThenAllow(authenticated);
+      return judgeFrom(0);
     }
 
     function deny(error: unknown): Answer {

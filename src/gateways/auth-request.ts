@@ -1,7 +1,7 @@
 import { splitOriginalUrl, type OriginalUrl } from './original-url.js';
 import { canonicalHost, canonicalOriginalRequest, hostnameOf, malformed, protoOf, type OriginalRequest } from '../decision/request/original-request.js';
 import { Denial } from '../decision/outcome.js';
-import type { HeaderReader } from './header-reader.js';
+import type { HeaderLookup } from '../decision/request/header-reader.js';
 
 // The /auth protocols: nginx auth_request (our config's X-Original-URI / -Method / -Host, or
 // ingress-nginx's own X-Original-URL) and ForwardAuth (Traefik, Caddy: X-Forwarded-*). Each
@@ -28,9 +28,9 @@ function single(value: string | undefined, what: string): string | undefined {
 export type GatewayProtocol = 'auto' | 'nginx' | 'forward-auth';
 
 // Our nginx config sends X-Original-URI; ingress-nginx sends X-Original-URL on its own.
-const nginxSent = (header: HeaderReader) => header('x-original-uri') !== undefined || header('x-original-url') !== undefined;
+const nginxSent = (header: HeaderLookup) => header('x-original-uri') !== undefined || header('x-original-url') !== undefined;
 
-function detectProtocol(header: HeaderReader, gateway: GatewayProtocol): OriginalRequest['protocol'] {
+function detectProtocol(header: HeaderLookup, gateway: GatewayProtocol): OriginalRequest['protocol'] {
   if (gateway === 'nginx') {
     if (!nginxSent(header)) throw new Denial('request_malformed', 'X-Original-URI (or X-Original-URL) is missing (GATEWAY=nginx)');
     return 'nginx';
@@ -48,7 +48,7 @@ function detectProtocol(header: HeaderReader, gateway: GatewayProtocol): Origina
  * our config's headers describe the same parts they must agree: a copy the client sent and
  * the gateway did not replace is refused, never chosen between.
  */
-function originalUrl(header: HeaderReader): OriginalUrl | undefined {
+function originalUrl(header: HeaderLookup): OriginalUrl | undefined {
   const value = header('x-original-url');
   if (value === undefined) return undefined;
   const url = splitOriginalUrl(value);
@@ -66,7 +66,7 @@ function originalUrl(header: HeaderReader): OriginalUrl | undefined {
 }
 
 /** Reads the original request; a header that is present but malformed is a 401, never a guess. */
-export function readOriginalRequest(header: HeaderReader, gateway: GatewayProtocol = 'auto'): OriginalRequest {
+export function readOriginalRequest(header: HeaderLookup, gateway: GatewayProtocol = 'auto'): OriginalRequest {
   const protocol = detectProtocol(header, gateway);
   const url = protocol === 'nginx' ? originalUrl(header) : undefined;
   const method = (protocol === 'nginx' ? header('x-original-method') : header('x-forwarded-method')) ?? 'GET';

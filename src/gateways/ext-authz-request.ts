@@ -1,10 +1,10 @@
 import { Denial } from '../decision/outcome.js';
 import { canonicalOriginalRequest, type OriginalRequest } from '../decision/request/original-request.js';
-import type { HeaderReader } from './header-reader.js';
+import type { HeaderLookup } from '../decision/request/header-reader.js';
 import type { RequestTarget } from './request-target.js';
 
 /** Reads an ext_authz HTTP check request as the original request it asks about. */
-export type CheckRequestReader = (method: string | undefined, header: HeaderReader, target: RequestTarget) => OriginalRequest;
+export type CheckRequestReader = (method: string | undefined, header: HeaderLookup, target: RequestTarget) => OriginalRequest;
 
 /**
  * The check request in its two forms:

@@ -1,10 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import type { HeaderReader } from '../decision/request/header-reader.js';
 
-export interface HeaderReader {
-  (name: string): string | undefined;
-  /** The first header name the client sent (as sent) that passes the test: for checks no fixed name can do. */
-  findName?: (test: (name: string) => boolean) => string | undefined;
-}
+export type { HeaderReader };
 
 /**
  * Whether a header name as sent is `lowerCaseName` in any case, without building a lower-case
@@ -30,7 +27,7 @@ function sameLowerCaseName(rawName: string, lowerCaseName: string): boolean {
  * `host` overrides the Host header: an absolute-form request target names the host itself.
  */
 export function nodeHeaderReader({ rawHeaders }: Pick<IncomingMessage, 'rawHeaders'>, host?: string): HeaderReader {
-  const reader: HeaderReader = (name) => {
+  const reader = (name: string): string | undefined => {
     if (host !== undefined && name === 'host') return host;
     let found: string | undefined;
     for (let at = 0; at < rawHeaders.length; at += 2) {
@@ -41,7 +38,7 @@ export function nodeHeaderReader({ rawHeaders }: Pick<IncomingMessage, 'rawHeade
     }
     return found;
   };
-  reader.findName = (test) => {
+  reader.findName = (test: (name: string) => boolean): string | undefined => {
     for (let at = 0; at < rawHeaders.length; at += 2) if (test(rawHeaders[at]!)) return rawHeaders[at];
     return undefined;
   };

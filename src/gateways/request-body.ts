@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HeaderReader } from './header-reader.js';
+import type { HeaderLookup } from '../decision/request/header-reader.js';
 
 /**
  * The largest request body a connection is kept open for. No gateway question needs a body
@@ -19,7 +19,7 @@ export const LINGER_MS = 1000;
  * be parsed: for a body of unknown (chunked) or large length that read has no bound, so such
  * a request is answered with Connection: close and its connection closed instead.
  */
-export function bodyAllowsReuse(header: HeaderReader): boolean {
+export function bodyAllowsReuse(header: HeaderLookup): boolean {
   // Node's parser has already refused a malformed or contradictory Content-Length.
   const length = header('content-length');
   if (length !== undefined) return Number(length) <= MAX_KEPT_BODY_BYTES;

@@ -2,7 +2,7 @@ import type { AuthQuestion } from '../../decision/decide.js';
 import { Denial } from '../../decision/outcome.js';
 import { canonicalOriginalRequest, type OriginalRequest } from '../../decision/request/original-request.js';
 import { requestIdOf } from '../../decision/request/request-id.js';
-import type { HeaderReader } from '../header-reader.js';
+import type { HeaderLookup } from '../../decision/request/header-reader.js';
 import type { CheckRequest, HttpRequestAttributes } from './envoy-auth-messages.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
@@ -32,14 +32,24 @@ export function checkRequestHeaders(http: HttpRequestAttributes): Map<string, st
   return headers;
 }
 
-function protoOf(http: HttpRequestAttributes, header: HeaderReader): 'http' | 'https' {
+/** The header names as the CheckRequest carries them (the map's keys, or the raw list's). */
+function* originalNames(http: HttpRequestAttributes | undefined): Iterable<string> {
+  const list = http?.header_map?.headers;
+  if (list && list.length > 0) {
+    for (const { key } of list) if (key) yield key;
+    return;
+  }
+  yield* Object.keys(http?.headers ?? {});
+}
+
+function protoOf(http: HttpRequestAttributes, header: HeaderLookup): 'http' | 'https' {
   const scheme = (http.scheme || header('x-forwarded-proto')?.split(',')[0]!.trim() || '').toLowerCase();
   // Unknown means https: a login return URL must never be downgraded by a missing field.
   return scheme === 'http' ? 'http' : 'https';
 }
 
 /** The original request a CheckRequest describes: its method, host and path-with-query, checked like every protocol's. */
-export function checkedOriginalRequest(http: HttpRequestAttributes | undefined, header: HeaderReader): OriginalRequest {
+export function checkedOriginalRequest(http: HttpRequestAttributes | undefined, header: HeaderLookup): OriginalRequest {
   if (!http) throw new Denial('request_malformed', 'CheckRequest has no attributes.request.http');
   return canonicalOriginalRequest('ext-authz', {
     method: http.method ?? '',
@@ -57,6 +67,12 @@ export function checkRequestQuestion(request: CheckRequest | undefined): AuthQue
   const http = request?.attributes?.request?.http;
   const headers = http ? checkRequestHeaders(http) : new Map<string, string>();
   // The client's X-Request-ID when one copy of it is a valid id, else the id Envoy gave the check.
-  const header: HeaderReader = (name) => (name === 'x-request-id' ? requestIdOf(headers.get(name)) ?? requestIdOf(http?.id || undefined) : headers.get(name));
+  const header = (name: string) => (name === 'x-request-id' ? requestIdOf(headers.get(name)) ?? requestIdOf(http?.id || undefined) : headers.get(name));
+  // Every name Envoy sent, as it sent them: `x_authgear_user_id` among them is forged (Envoy
+  // forwards such names upstream by default, and CGI/WSGI/Rack apps read it as the identity).
+  header.findName = (test: (name: string) => boolean) => {
+    for (const name of originalNames(http)) if (test(name)) return name;
+    return undefined;
+  };
   return { readRequest: () => checkedOriginalRequest(http, header), header, query: '', headers };
 }
