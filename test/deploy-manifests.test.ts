@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
+import { METHOD_OVERRIDE_HEADERS } from '../src/decision/request/method-override.js';
+import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
 import { containerEnv, type HandMadeSecrets } from './support/kubernetes/pod-env.js';
 import { find, kustomize, OVERLAYS } from './support/kubernetes/render.js';
 import { validateManifests } from './support/kubernetes/validate-manifests.js';
@@ -183,6 +185,22 @@ describe('the gateway wiring', () => {
       expect(checks, each.match).toBeGreaterThan(0);
       expect(used[checks - 1]).toBe('authgear-gate-clear-original');
     }
+    // The app gets no client routing header either: all but X-Forwarded-Host, which Traefik's
+    // entry point sets from the judged Host, are emptied (removed).
+    const cleared = find(objects, 'Middleware', 'authgear-gate-clear-original').spec.headers.customRequestHeaders;
+    for (const name of ROUTING_HEADERS.filter((header) => header !== 'x-forwarded-host')) {
+      const key = Object.keys(cleared).find((each) => each.toLowerCase() === name);
+      expect([key !== undefined, key && cleared[key]], name).toEqual([true, '']);
+    }
+  });
+
+  it('ingress-nginx: the overlay ships the ConfigMap that removes a client\'s routing headers, as the fixture reproduces it', () => {
+    const headers = find(rendered['ingress-nginx']!, 'ConfigMap', 'authgear-gate-proxy-headers');
+    expect(headers.metadata.namespace).toBe('ingress-nginx');
+    expect(Object.keys(headers.data).map((name) => name.toLowerCase()).sort()).toEqual(ROUTING_HEADERS.filter((header) => header !== 'x-forwarded-host').sort());
+    expect(Object.values(headers.data).every((value) => value === '')).toBe(true);
+    const fixture = readFileSync(join(REPO, 'test/fixtures/ingress-nginx-auth-url.conf'), 'utf8');
+    for (const name of Object.keys(headers.data)) expect(fixture).toContain(`proxy_set_header ${name} "";`);
   });
 });
 
@@ -190,7 +208,9 @@ describe('the ext_authz and Gateway API wiring', () => {
   const identity = [...IDENTITY_HEADER_NAMES].sort();
   const lower = (names: string[]) => names.map((name) => name.toLowerCase()).sort();
   // What the decision reads besides Authorization, which Envoy and GEP-1494 always send.
-  const READ_HEADERS = ['accept', 'access-control-request-method', 'cookie', 'x-authgear-id-token', 'x-forwarded-proto', 'x-request-id'];
+  const READ_HEADERS = ['accept', 'access-control-request-method', 'cookie', 'x-authgear-id-token', 'x-forwarded-proto', 'x-request-id', ...METHOD_OVERRIDE_HEADERS].sort();
+  /** The names an HTTPRoute's RequestHeaderModifier filters remove from every request of the route. */
+  const removedByRoute = (route: any) => lower(route.spec.rules.flatMap((rule: any) => (rule.filters ?? []).filter((filter: any) => filter.type === 'RequestHeaderModifier').flatMap((filter: any) => filter.requestHeaderModifier.remove ?? [])));
   const env = (objects: any[]) => {
     const gate = find(objects, 'Deployment', 'authgear-gate');
     const name = gate.spec.template.spec.containers[0].envFrom.find((source: { configMapRef?: unknown }) => source.configMapRef).configMapRef.name;
@@ -226,6 +246,8 @@ describe('the ext_authz and Gateway API wiring', () => {
     expect(lower(extAuth.http.headersToBackend)).toEqual(identity);
     expect(extAuth.http.path ?? '').toBe('');
     expect(granted(objects, { group: 'gateway.envoyproxy.io', kind: 'SecurityPolicy', namespace: policy.metadata.namespace }, ref.name)).toBe(true);
+    // Envoy sets no X-Forwarded-Host of its own: the route removes every routing header.
+    expect(removedByRoute(route)).toEqual(lower([...ROUTING_HEADERS]));
   });
 
   it('Istio: a CUSTOM AuthorizationPolicy names the mesh provider, which reaches the gRPC port and fails closed', () => {
@@ -261,6 +283,9 @@ describe('the ext_authz and Gateway API wiring', () => {
       expect(regex.test('x-forwarded-user')).toBe(false);
     }
     expect(env(objects).GATEWAY).toBe('forward-auth');
+    // Traefik's entry point replaces X-Forwarded-Host and drops the client's X-Forwarded-*;
+    // the route removes the rest. Removing X-Forwarded-Host would drop Traefik's own.
+    expect(removedByRoute(route)).toEqual(lower(['forwarded', 'x-original-url', 'x-original-uri', 'x-rewrite-url']));
   });
 
   it('the ExternalAuth filter (GEP-1494) asks the ext_authz HTTP port and copies every identity header', () => {
@@ -278,6 +303,8 @@ describe('the ext_authz and Gateway API wiring', () => {
       expect(lower(externalAuth.http.allowedResponseHeaders)).toEqual(identity);
     }
     expect(granted(objects, { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: route.metadata.namespace }, 'authgear-gate')).toBe(true);
+    // nginx-based implementations (NGINX Gateway Fabric) ignore x-envoy-auth-headers-to-remove.
+    expect(removedByRoute(route)).toEqual(lower([...ROUTING_HEADERS]));
   });
 });
 

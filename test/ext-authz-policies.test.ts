@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
+import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { check, envoyOutcome, type CheckAnswer, type EnvoyExtAuthz } from './support/envoy-ext-authz.js';
 import { bearer, startTestGate } from './support/gate.js';
@@ -272,9 +273,9 @@ describe.each([
       }
     });
 
-    it('names no header for removal that it sets, so Envoy keeps the real ones; only the client\'s ID token goes', async () => {
+    it('names no header for removal that it sets, so Envoy keeps the real ones; only the client\'s ID token and routing headers go', async () => {
       const answer = await ask('/elsewhere', bearer(await userToken({ [CLAIMS.roles]: ['a'], auth_time: Math.floor(Date.now() / 1000) })));
-      expect(answer.header('x-envoy-auth-headers-to-remove')).toBe('x-authgear-id-token');
+      expect(answer.header('x-envoy-auth-headers-to-remove')).toBe(['x-authgear-id-token', ...ROUTING_HEADERS].join(', '));
       expect(identityHeaderNames(answer).sort()).toEqual([...IDENTITY_HEADER_NAMES].sort());
     });
 

@@ -6,6 +6,7 @@ import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/au
 import { check, envoyOutcome, type CheckAnswer, type ClientRequest, type EnvoyExtAuthz } from './support/envoy-ext-authz.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 import { tempDir } from './support/processes.js';
+import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
 
 // Freshness, browser login and sessions (the freshness, login-redirect and resolver-mode
 // cases), asked the way Envoy asks: the headers they need reach the sidecar only when the
@@ -201,7 +202,8 @@ describe('sessions through ext_authz (the resolver)', () => {
     const { value } = authgear.sessions.issue('app_session', { roles: [], amr: [], authenticatedAt: 0 });
     const request: ClientRequest = { path: '/orders', host: APP, headers: { cookie: `app_session=${value}`, 'x-authgear-user-roles': 'admin' } };
     const answer = await check(gate.extAuthzPort!, ENVOY, request);
-    expect(answer.header('x-envoy-auth-headers-to-remove')!.split(', ').sort()).toEqual(['x-authgear-client-id', 'x-authgear-scope', 'x-authgear-session-authenticated-at', 'x-authgear-user-roles', 'x-id-token']);
+    expect(answer.header('x-envoy-auth-headers-to-remove')!.split(', ').sort())
+      .toEqual(['x-authgear-client-id', 'x-authgear-scope', 'x-authgear-session-authenticated-at', 'x-authgear-user-roles', 'x-id-token', ...ROUTING_HEADERS].sort());
     const outcome = envoyOutcome(ENVOY, request, answer);
     expect(outcome.allowed && outcome.upstreamHeaders).not.toHaveProperty('x-authgear-user-roles');
   });

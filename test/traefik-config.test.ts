@@ -7,6 +7,7 @@ import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
 import { kustomize } from './support/kubernetes/render.js';
 import { REPO } from './support/processes.js';
 import { loadStrictSchema } from './support/strict-schema.js';
+import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
 
 // No Traefik binary here: its configs are read and checked against Traefik's own semantics
 // (pkg/middlewares/auth/forward.go, rules-and-priority.md), as far as they matter here.
@@ -128,8 +129,10 @@ describe('Traefik static configuration', () => {
     }
   });
 
-  it('clears exactly nginx\'s X-Original-* before ForwardAuth', () => {
-    expect(Object.keys(dynamic.http.middlewares['authgear-gate-clear-original'].headers.customRequestHeaders).sort())
-      .toEqual(['X-Original-Host', 'X-Original-Method', 'X-Original-URI', 'X-Original-URL']);
+  it('clears nginx\'s X-Original-* before ForwardAuth, and every client routing header but the X-Forwarded-Host Traefik sets', () => {
+    const cleared = dynamic.http.middlewares['authgear-gate-clear-original'].headers.customRequestHeaders;
+    expect(Object.keys(cleared).map((name) => name.toLowerCase()).sort())
+      .toEqual([...new Set(['x-original-host', 'x-original-method', ...ROUTING_HEADERS.filter((name) => name !== 'x-forwarded-host')])].sort());
+    expect(Object.values(cleared).every((value) => value === '')).toBe(true);
   });
 });
