@@ -47,6 +47,7 @@ export function composeDecision(config: Config, deps: { now: () => number; obser
     cacheMaxEntries: config.tokenCacheMaxEntries,
     now,
     onCacheLookup: observers.tokenCacheLookup,
+    claimReport: observers.claims,
   });
   const idTokens =
     config.clientIds.length === 0
@@ -70,6 +71,7 @@ export function composeDecision(config: Config, deps: { now: () => number; obser
         maxQueued: config.upstreamMaxQueued,
       },
       cookieNames: AUTHGEAR_COOKIES.map((name) => config.cookiePrefix + name),
+      onRoleRefused: observers.claims.roleRefused,
       caching: {
         namespace: config.authgearEndpoint,
         positiveTtlMs: config.resolverPositiveTtlSeconds * 1000,

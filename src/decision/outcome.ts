@@ -28,6 +28,9 @@ export const DENIAL_STATUS = {
   anonymous_user: 403,
   unverified_user: 403,
   missing_role: 403,
+  // an identity header (user id, roles, amr, client id, scope) would exceed the longest value
+  // the sidecar sends: cutting it could make two users one, so nobody passes with it
+  identity_too_large: 403,
   // RFC 6750 3.1: the access token lacks a scope the route needs (403 with a challenge naming it)
   insufficient_scope: 403,
   // a machine (M2M) token on a route for users, or a user on a route for machine clients
@@ -47,6 +50,8 @@ export const DENIAL_STATUS = {
   // Refused by the HTTP layer before any decision: the request could not be parsed, its head
   // is larger than MAX_HEADER_BYTES, or it did not arrive in time
   request_unparsable: 400,
+  // an HTTP/1.1 request without exactly one Host header (RFC 9112 3.2), whatever else it says
+  host_required: 400,
   request_timeout: 408,
   request_too_large: 431,
   // 503: we cannot decide, so we do not allow

@@ -1,6 +1,8 @@
 import type { CacheObserver } from '../cache/cache.js';
 import { createRedisConnectionLog, createRejectionLog } from '../cache/cache-logs.js';
+import { LRUCache } from 'lru-cache';
 import type { AuthDecision, DecisionEvent } from '../decision/decide.js';
+import type { ClaimReport } from '../decision/identity/token-claims.js';
 import { createDecisionLogger, createUpstreamFailureLogger, describeError, type Logger } from './logging.js';
 import type { Metrics, UpstreamClientName } from './metrics/metrics.js';
 import type { KeyStoreOptions } from '../oidc/key-store.js';
@@ -14,6 +16,8 @@ export interface Observers {
   upstream(client: UpstreamClientName): UpstreamObserver;
   keyStore: Pick<KeyStoreOptions, 'onLoad' | 'onLoadError' | 'onStaleUse'>;
   tokenCacheLookup(outcome: 'hit' | 'miss'): void;
+  /** Claim headers left out and roles ignored while reading tokens and resolver answers. */
+  claims: Required<ClaimReport>;
   /** Resolver and key-set caches, Redis errors and state. */
   cache: CacheObserver;
   decision(event: DecisionEvent): void;
@@ -33,6 +37,20 @@ export interface ObserverExtras {
 
 /** A flood of forged entries is one warning a minute; the metric has every one. */
 const REJECTION_LOG_INTERVAL_MS = 60_000;
+/** Distinct ignored roles remembered, so each is logged once (a role comes from a signed token, never from the client). */
+const LOGGED_ROLES = 1000;
+const SHOWN_ROLE_CHARS = 100;
+
+/** Each distinct role outside the grammar logged once; every one counted. */
+function createRoleReport(metrics: Metrics, logger: Logger): (role: string) => void {
+  const logged = new LRUCache<string, true>({ max: LOGGED_ROLES });
+  return function roleRefused(role) {
+    metrics.roleIgnored();
+    if (logged.has(role)) return;
+    logged.set(role, true);
+    logger.warn({ role: role.slice(0, SHOWN_ROLE_CHARS) }, 'ignored a role outside Authgear\'s role grammar (1-40 of [a-zA-Z0-9:_], starting with a letter or _): not matched by policy, not sent to the app');
+  };
+}
 
 export function createObservers(metrics: Metrics, logger: Logger, extras: ObserverExtras = {}): Observers {
   const logUpstreamFailure = createUpstreamFailureLogger(logger);
@@ -57,6 +75,10 @@ export function createObservers(metrics: Metrics, logger: Logger, extras: Observ
       onStaleUse: () => metrics.serveStale('keys'),
     },
     tokenCacheLookup: (outcome) => metrics.cacheLookup('token', 'memory', outcome),
+    claims: {
+      claimHeaderOmitted: (header) => metrics.claimHeaderOmitted(header),
+      roleRefused: createRoleReport(metrics, logger),
+    },
     cache: {
       onCacheLookup(cache, layer, outcome) {
         metrics.cacheLookup(cache, layer, outcome);

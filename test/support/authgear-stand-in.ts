@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { createResolverStandIn, type SessionStore } from './resolver-stand-in.js';
 
 export type { CredentialKind, SessionStore, StandInUser } from './resolver-stand-in.js';
@@ -28,6 +28,8 @@ export interface TokenOptions {
   /** Seconds relative to now. */
   expiresIn?: number;
   now?: number;
+  /** Edits the payload's JSON text before it is signed: for what no JS value serializes to (`"exp":1e309`). */
+  payloadText?: (json: string) => string;
 }
 
 /** A token bound to an API resource (RFC 8707), with that resource's scopes. */
@@ -193,11 +195,15 @@ export async function startAuthgearStandIn(options: { publicOrigin?: string; coo
   async function sign(
     typ: string,
     kindClaims: Record<string, unknown>,
-    { claims = {}, omit = [], header = {}, key = keys[0]!, alg = 'RS256', expiresIn = 1800, now }: TokenOptions,
+    { claims = {}, omit = [], header = {}, key = keys[0]!, alg = 'RS256', expiresIn = 1800, now, payloadText }: TokenOptions,
     baseClaims = userClaims,
   ): Promise<string> {
     const payload: JWTPayload = { ...baseClaims(standIn.origin, now ?? clock(), expiresIn), ...kindClaims, ...claims };
     for (const name of omit) delete payload[name];
+    if (payloadText) {
+      const text = payloadText(JSON.stringify(payload));
+      return new CompactSign(new TextEncoder().encode(text)).setProtectedHeader({ alg, typ, kid: key.kid, ...header }).sign(key.privateKey);
+    }
     return new SignJWT(payload).setProtectedHeader({ alg, typ, kid: key.kid, ...header }).sign(key.privateKey);
   }
 

@@ -1,3 +1,4 @@
+import { Denial } from '../outcome.js';
 import type { AccessGrant } from './access-grant.js';
 
 /** A person signed in with Authgear, or a machine client holding an M2M (client_credentials) token. */
@@ -43,21 +44,47 @@ export const USER_HEADER_PREFIX = 'x-authgear-user-';
 /** Every header the gateway must take from us and never from the client. */
 export const IDENTITY_HEADER_NAMES: readonly string[] = Object.values(HEADER);
 
-const MAX_HEADER_VALUE = 2048;
+/**
+ * The longest header value the sidecar sends. An identity that would need more is refused,
+ * never cut: two users whose ids share the first 2048 characters must not become one.
+ * (nginx also keeps the whole answer head in one 4-8 KiB buffer.)
+ */
+export const MAX_HEADER_VALUE = 2048;
 // encodeURIComponent throws on a lone surrogate, which a signed claim may well contain.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * Makes any claim value safe to put in a header: visible ASCII stays, everything else
  * (CR, LF, NUL, non-ASCII) is percent-encoded, so nothing can split or smuggle a header.
+ * Never shortened: callers decide what a value over MAX_HEADER_VALUE means.
  */
 export function headerSafe(value: unknown): string {
   const text =
     typeof value === 'string' ? value
     : Array.isArray(value) ? value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(',')
     : JSON.stringify(value) ?? '';
-  const safe = text.replace(LONE_SURROGATE, '\ufffd').replace(/[^\x20-\x7e]|%/gu, (char) => encodeURIComponent(char));
-  return safe.length > MAX_HEADER_VALUE ? safe.slice(0, MAX_HEADER_VALUE) : safe;
+  return text.replace(LONE_SURROGATE, '\ufffd').replace(/[^\x20-\x7e]|%/gu, (char) => encodeURIComponent(char));
+}
+
+/** An identity header's value, or a refusal when it would not fit whole. */
+function identityValue(name: string, value: unknown): readonly [string, string] {
+  const safe = headerSafe(value);
+  if (safe.length > MAX_HEADER_VALUE) throw new Denial('identity_too_large', `${name} would be ${safe.length} characters, over ${MAX_HEADER_VALUE}`);
+  return [name, safe];
+}
+
+/**
+ * Authgear's role (and group) keys: 1 to 40 of `[a-zA-Z0-9:_]`, starting with a letter or
+ * `_`. A role outside it did not come from Authgear's role model (and `staff,admin` would
+ * read as two roles once comma-joined), so it is neither matched by policy nor sent.
+ */
+export const AUTHGEAR_ROLE = /^[A-Za-z_][A-Za-z0-9:_]{0,39}$/;
+
+/** The roles of the grammar; each other one is reported, then dropped. */
+export function authgearRoles(roles: readonly string[], onRefused?: (role: string) => void): string[] {
+  const kept = roles.filter((role) => AUTHGEAR_ROLE.test(role));
+  if (kept.length !== roles.length && onRefused) for (const role of roles) if (!AUTHGEAR_ROLE.test(role)) onRefused(role);
+  return kept;
 }
 
 /**
@@ -70,17 +97,17 @@ export function identityHeaders(identity: Identity, grant?: AccessGrant): Array<
   const headers: Array<readonly [string, string]> = [[HEADER.sessionValid, 'true']];
   if (identity.kind === 'user') {
     headers.push(
-      [HEADER.userId, headerSafe(identity.userId)],
+      identityValue(HEADER.userId, identity.userId),
       [HEADER.anonymous, String(identity.anonymous)],
       [HEADER.verified, String(identity.verified)],
       [HEADER.canReauthenticate, String(identity.canReauthenticate)],
-      [HEADER.amr, headerSafe(identity.amr.join(' '))],
+      identityValue(HEADER.amr, identity.amr.join(' ')),
     );
-    if (identity.roles.length > 0) headers.push([HEADER.roles, headerSafe(identity.roles.join(','))]);
+    if (identity.roles.length > 0) headers.push(identityValue(HEADER.roles, identity.roles.join(',')));
     if (identity.authenticatedAt !== undefined) headers.push([HEADER.authenticatedAt, String(identity.authenticatedAt)]);
   }
-  if (grant?.clientId !== undefined) headers.push([HEADER.clientId, headerSafe(grant.clientId)]);
-  if (grant && grant.scopes.length > 0) headers.push([HEADER.scope, headerSafe(grant.scopes.join(' '))]);
+  if (grant?.clientId !== undefined) headers.push(identityValue(HEADER.clientId, grant.clientId));
+  if (grant && grant.scopes.length > 0) headers.push(identityValue(HEADER.scope, grant.scopes.join(' ')));
   const extra = identity.kind === 'user' ? identity.extraHeaders : identity.extraHeaders.filter(([name]) => !name.startsWith(USER_HEADER_PREFIX));
   return headers.concat(extra);
 }
@@ -92,7 +119,7 @@ const UNIX_SECONDS = /^[1-9][0-9]{0,11}$/;
  * Reads the identity Authgear's resolver sent in its headers (the answer of a valid session).
  * Anything off-contract throws: the caller treats it as a resolver failure, never as a user.
  */
-export function identityFromResolverHeaders(header: (name: string) => string | undefined): Identity {
+export function identityFromResolverHeaders(header: (name: string) => string | undefined, onRoleRefused?: (role: string) => void): Identity {
   const userId = header(HEADER.userId);
   if (!userId) throw new Error(`resolver answer has no ${HEADER.userId}`);
   const flag = (name: string): boolean => {
@@ -110,7 +137,7 @@ export function identityFromResolverHeaders(header: (name: string) => string | u
     anonymous: flag(HEADER.anonymous),
     verified: flag(HEADER.verified),
     canReauthenticate: flag(HEADER.canReauthenticate),
-    roles: split(header(HEADER.roles), ','),
+    roles: authgearRoles(split(header(HEADER.roles), ','), onRoleRefused),
     amr: split(header(HEADER.amr), ' '),
     authenticatedAt: authenticatedAt === undefined ? undefined : Number(authenticatedAt),
     extraHeaders: [],

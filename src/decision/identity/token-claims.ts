@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import { Denial } from '../outcome.js';
 import type { AccessGrant } from './access-grant.js';
-import { headerSafe, type Identity, type PrincipalKind } from './identity.js';
+import { authgearRoles, headerSafe, MAX_HEADER_VALUE, type Identity, type PrincipalKind } from './identity.js';
 
 /** Authgear's claims about a user; a machine client's token has none of them. */
 export const USER_CLAIM_PREFIX = 'https://authgear.com/claims/user/';
@@ -37,15 +37,43 @@ export function principalKindOf(claims: JWTPayload, grant: AccessGrant): Princip
   return 'client';
 }
 
+/** What reading claims set aside, for the operator: counted and logged, never an answer. */
+export interface ClaimReport {
+  /** A CLAIM_HEADERS header left out: its value would exceed MAX_HEADER_VALUE (never cut). */
+  claimHeaderOmitted?(header: string): void;
+  /** A role outside Authgear's grammar, ignored. */
+  roleRefused?(role: string): void;
+}
+
+// NumericDate (RFC 7519 2): seconds since the epoch. JSON's 1e309 is Infinity to a parser,
+// which no comparison ever finds expired; nothing Authgear issues lies past year 9999.
+const LAST_DATE = 253_402_300_799;
+const DATE_CLAIMS = ['exp', 'nbf', 'iat', 'auth_time'] as const;
+
+/** Refuses a date claim that is present but no real date (not a finite number from 0 to year 9999). */
+export function assertRealDates(claims: JWTPayload, what = 'token'): void {
+  for (const claim of DATE_CLAIMS) {
+    const value = claims[claim];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > LAST_DATE) {
+      throw new Denial('claims_invalid', `${what} ${claim} claim is not a date`);
+    }
+  }
+}
+
 export function identityFromClaims(
   claims: JWTPayload,
   claimHeaders: ReadonlyArray<{ claim: string; header: string }>,
   kind: PrincipalKind = 'user',
+  report: ClaimReport = {},
 ): Identity {
   const authTime = claims['auth_time'];
   const extraHeaders: Array<[string, string]> = [];
   for (const { claim, header } of claimHeaders) {
-    if (claims[claim] !== undefined && claims[claim] !== null) extraHeaders.push([header, headerSafe(claims[claim])]);
+    if (claims[claim] === undefined || claims[claim] === null) continue;
+    const value = headerSafe(claims[claim]);
+    if (value.length <= MAX_HEADER_VALUE) extraHeaders.push([header, value]);
+    else report.claimHeaderOmitted?.(header);
   }
   return {
     kind,
@@ -53,7 +81,7 @@ export function identityFromClaims(
     anonymous: claims[CLAIM.anonymous] === true,
     verified: claims[CLAIM.verified] === true,
     canReauthenticate: claims[CLAIM.canReauthenticate] === true,
-    roles: stringArray(claims[CLAIM.roles]),
+    roles: authgearRoles(stringArray(claims[CLAIM.roles]), report.roleRefused?.bind(report)),
     amr: stringArray(claims['amr']),
     authenticatedAt: typeof authTime === 'number' && authTime > 0 ? Math.floor(authTime) : undefined,
     extraHeaders,

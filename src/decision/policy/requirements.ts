@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AUTH_MODES, type AuthMode } from '../authentication/auth-mode.js';
+import { AUTHGEAR_ROLE } from '../identity/identity.js';
 
 /** What a route asks of a request, whether it comes from a policy file rule or an auth URL query. */
 export interface Requirements {
@@ -61,8 +62,9 @@ export const DEFAULT_REQUIREMENTS: Requirements = Object.freeze({
 export const needsAccessToken = (requirements: Requirements): boolean =>
   requirements.resource !== undefined || requirements.scopesAllOf.length > 0 || requirements.scopesAnyOf.length > 0;
 
-// Roles travel comma-joined in X-Authgear-User-Roles, so a role can hold no comma or space.
-export const role = z.string().regex(/^[\x21-\x2b\x2d-\x7e]{1,128}$/, 'a role is 1-128 visible ASCII characters without commas');
+// Only a role of Authgear's grammar can ever be matched (others are dropped from identities),
+// so a rule naming another one is a mistake, refused where it is written.
+export const role = z.string().regex(AUTHGEAR_ROLE, 'an Authgear role is 1-40 of a-z, A-Z, 0-9, : and _, starting with a letter or _');
 
 // RFC 6749 3.3 scope-token: visible ASCII but space, " and \.
 export const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'a scope is 1-128 visible ASCII characters without quotes or backslashes');

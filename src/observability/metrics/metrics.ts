@@ -45,6 +45,10 @@ export interface Metrics {
   upstreamCall(call: Pick<UpstreamCall, 'upstream' | 'outcome' | 'durationMs'>): void;
   upstreamLoad(client: UpstreamClientName, inFlight: number, queued: number): void;
   jwksFetch(reason: KeySetFetchReason, outcome: 'success' | 'failure'): void;
+  /** A CLAIM_HEADERS header left out of an answer: its value was over the bound (never cut). */
+  claimHeaderOmitted(header: string): void;
+  /** A role outside Authgear's role grammar, ignored. */
+  roleIgnored(): void;
   /** A log line stdout could not take (see log-output.ts). */
   logLineDropped(reason: LogDropReason): void;
   readonly contentType: string;
@@ -88,6 +92,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const upstreamInFlight = new Gauge({ name: `${prefix}upstream_in_flight`, help: 'Calls to Authgear in flight now, by client (keys, resolver).', labelNames: ['client'] as const, registers });
   const upstreamQueued = new Gauge({ name: `${prefix}upstream_queued`, help: 'Calls to Authgear waiting for a free slot now, by client (keys, resolver).', labelNames: ['client'] as const, registers });
   registerBuildInfo(registers, options.version);
+  const claimHeadersOmitted = new Counter({ name: `${prefix}claim_headers_omitted_total`, help: 'CLAIM_HEADERS headers left out of an answer because the claim\'s value would exceed the longest header value the sidecar sends (2048 characters); never cut.', labelNames: ['header'] as const, registers });
+  const rolesIgnored = new Counter({ name: `${prefix}roles_ignored_total`, help: 'Roles outside Authgear\'s role grammar (1-40 of [a-zA-Z0-9:_], starting with a letter or _) found in a token or resolver answer: neither matched by policy nor sent.', registers });
   const jwksFetches = new Counter({ name: `${prefix}jwks_fetches_total`, help: 'Key set loads (discovery + JWKS) by reason and outcome.', labelNames: ['reason', 'outcome'] as const, registers });
 
   // One recorder per distinct (code, via, principal, status) and one counter per (cache,
@@ -145,6 +151,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     jwksFetch: (reason, outcome) =>
       jwksFetches.inc({ reason: oneOf(reason, ['startup', 'refresh', 'unknown_kid']), outcome: oneOf(outcome, ['success', 'failure']) }),
+    // Header names come from CLAIM_HEADERS only: as many series as the operator configured.
+    claimHeaderOmitted: (header) => claimHeadersOmitted.inc({ header }),
+    roleIgnored: () => rolesIgnored.inc(),
     logLineDropped: createLogMetrics(registers),
     contentType: registry.contentType,
     text: () => registry.metrics(),

@@ -6,7 +6,7 @@ import { looksLikeJwt } from '../../credentials/credentials.js';
 import { Denial } from '../../outcome.js';
 import { grantFromClaims, type AccessGrant } from '../../identity/access-grant.js';
 import { identityHeaders, type Identity } from '../../identity/identity.js';
-import { identityFromClaims, principalKindOf } from '../../identity/token-claims.js';
+import { assertRealDates, identityFromClaims, principalKindOf, type ClaimReport } from '../../identity/token-claims.js';
 import { denialFromJose } from './jose-denial.js';
 
 /**
@@ -32,6 +32,8 @@ export interface AccessTokenVerifierOptions {
   cacheMaxEntries: number;
   now: () => number;
   onCacheLookup?: (outcome: 'hit' | 'miss') => void;
+  /** Claim headers left out and roles ignored while reading a token's claims. */
+  claimReport?: ClaimReport;
 }
 
 export interface AccessTokenVerifier {
@@ -88,6 +90,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     } catch (error) {
       throw denialFromJose(error);
     }
+    assertRealDates(payload);
     // jose compares iat with now only under maxTokenAge; issued in the future beyond the skew is
     // refused like an nbf there (a clock fault, and its exp would stretch its life by as much).
     if (typeof payload.iat === 'number' && payload.iat > Math.floor(now / 1000) + options.clockSkewSeconds) {
@@ -95,7 +98,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new Denial('claims_invalid', 'token sub claim is not a string');
     const grant = grantFromClaims(payload);
-    const identity = identityFromClaims(payload, options.claimHeaders, principalKindOf(payload, grant));
+    const identity = identityFromClaims(payload, options.claimHeaders, principalKindOf(payload, grant), options.claimReport);
     const verified = { identity, grant, headers: identityHeaders(identity, grant), expiresAt: payload.exp! * 1000 };
     if (digest !== undefined) cache!.set(digest, verified);
     return verified;

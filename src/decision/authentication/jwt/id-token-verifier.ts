@@ -2,7 +2,7 @@ import { jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { SigningAlgorithm } from './algorithms.js';
 import { looksLikeJwt } from '../../credentials/credentials.js';
 import { Denial } from '../../outcome.js';
-import { identityFromClaims } from '../../identity/token-claims.js';
+import { assertRealDates, identityFromClaims } from '../../identity/token-claims.js';
 import { denialFromJose } from './jose-denial.js';
 
 /** What an Authgear ID token proves about the login it was issued for. */
@@ -53,6 +53,7 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
       } catch (error) {
         throw denialFromJose(error);
       }
+      assertRealDates(payload, 'ID token');
       // jose checks that iat is a number but compares it with now only under maxTokenAge. Issued
       // in the future beyond the skew is a clock fault or a token nobody should trust (its exp
       // stretches its life by as much), so it is refused like an nbf in the future.

@@ -17,6 +17,8 @@ export interface ResolverClientOptions {
   client: UpstreamClient;
   /** The Authgear cookie names (with prefix): the only Set-Cookie lines passed back. */
   cookieNames: readonly string[];
+  /** A role outside Authgear's grammar in an answer, ignored. */
+  onRoleRefused?: (role: string) => void;
 }
 
 const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
@@ -33,7 +35,7 @@ export function createResolverClient(options: ResolverClientOptions): SessionRes
 
   function answerFrom(headers: IncomingHttpHeaders): ResolverAnswer {
     const valid = single(headers[HEADER.sessionValid]);
-    if (valid === 'true') return { valid: true, identity: identityFromResolverHeaders((name) => single(headers[name])) };
+    if (valid === 'true') return { valid: true, identity: identityFromResolverHeaders((name) => single(headers[name]), options.onRoleRefused) };
     if (valid !== 'false' && valid !== undefined) throw new Error(`${HEADER.sessionValid} is "${valid}"`);
     return { valid: false, setCookies: (headers['set-cookie'] ?? []).filter((line) => clearable.has(cookieName(line))) };
   }

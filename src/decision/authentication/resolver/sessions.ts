@@ -8,6 +8,8 @@ export interface SessionsOptions {
   upstream: Omit<UpstreamClientOptions, 'observer'>;
   /** The Authgear cookie names (prefix applied): the only Set-Cookie lines passed back. */
   cookieNames: readonly string[];
+  /** A role outside Authgear's grammar in an answer, ignored. */
+  onRoleRefused?: (role: string) => void;
   /** How answers are kept: TTLs, serve-stale, the in-process tier. */
   caching: Omit<CachedResolverOptions, 'resolver' | 'shared' | 'now' | 'observer'>;
 }
@@ -20,7 +22,7 @@ export function createSessions(
   const client = createUpstreamClient({ ...options.upstream, ...(deps.upstreamObserver ? { observer: deps.upstreamObserver } : {}) });
   const resolver = createCachedResolver({
     ...options.caching,
-    resolver: createResolverClient({ client, cookieNames: options.cookieNames }),
+    resolver: createResolverClient({ client, cookieNames: options.cookieNames, ...(options.onRoleRefused ? { onRoleRefused: options.onRoleRefused } : {}) }),
     shared: deps.shared,
     now: deps.now,
     ...(deps.observer ? { observer: deps.observer } : {}),
