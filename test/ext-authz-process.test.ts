@@ -119,7 +119,7 @@ describe('the built server with EXT_AUTHZ_PORT, over real sockets', () => {
   it('refuses malformed check requests with a 4xx and a reason code, never a 5xx', async () => {
     const cases: Array<[string, number, string]> = [
       [`GET /authz/x HTTP/1.1\r\nhost: evil/host\r\ncontent-length: 0\r\n\r\n`, 401, 'request_malformed'],
-      [`GET /authz/x HTTP/1.1\r\ncontent-length: 0\r\n\r\n`, 401, 'request_malformed'],
+      [`GET /authz/x HTTP/1.1\r\ncontent-length: 0\r\n\r\n`, 400, 'host_required'],
       [`GET /authz/x HTTP/1.1\r\nhost: ${APP}\r\npath: /public\r\ncontent-length: 0\r\n\r\n`, 401, 'request_malformed'],
       [`GET /authz HTTP/1.1\r\nhost: ${APP}\r\nmethod: GET\r\ncontent-length: 0\r\n\r\n`, 401, 'request_malformed'],
       [`GET /authz HTTP/1.1\r\nhost: ${APP}\r\nmethod: GET\r\npath: relative\r\ncontent-length: 0\r\n\r\n`, 401, 'request_malformed'],
@@ -130,11 +130,11 @@ describe('the built server with EXT_AUTHZ_PORT, over real sockets', () => {
       const answer = await raw(text);
       expect([JSON.stringify(text.slice(0, 60)), answer.status, reason(answer), answer.header('content-length')]).toEqual([JSON.stringify(text.slice(0, 60)), status, code, '0']);
     }
-    // Node alone answers a request without Host a bare 400; on PORT too it now names its reason.
+    // Node alone answers a request without Host a bare 400; on PORT too it names its reason.
     const connection = new RawConnection(gate.port);
     try {
       const answer = await connection.send(Buffer.from('GET /auth HTTP/1.1\r\nx-original-uri: /x\r\n\r\n'));
-      expect([answer.status, reason(answer)]).toEqual([401, 'request_malformed']);
+      expect([answer.status, reason(answer)]).toEqual([400, 'host_required']);
     } finally {
       connection.close();
     }

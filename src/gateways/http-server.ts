@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { REASON_HEADER } from '../decision/answer/answer.js';
 import type { DenialCode } from '../decision/outcome.js';
@@ -39,11 +39,34 @@ function answerParserRefusal(error: NodeJS.ErrnoException, socket: Socket): void
   );
 }
 
+/** How many Host lines the request has, counted on the raw list (Node's own object keeps one). */
+function hostLines(rawHeaders: readonly string[]): number {
+  let count = 0;
+  for (let at = 0; at < rawHeaders.length; at += 2) {
+    const name = rawHeaders[at]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+  }
+  return count;
+}
+
+const HOST_REQUIRED: DenialCode = 'host_required';
+
+/**
+ * RFC 9112 3.2: an HTTP/1.1 request without exactly one Host line gets a 400, on every
+ * listener, whatever else it carries (an X-Forwarded-Host, an absolute-form target). An
+ * HTTP/1.0 one too: no gateway sends one without Host, and no route could read its URL. Node
+ * would answer a missing one with a bare 400 itself; ours names its reason like every other.
+ */
+function requireOneHost(listener: RequestListener): RequestListener {
+  return function hostChecked(incoming: IncomingMessage, outgoing: ServerResponse) {
+    if (hostLines(incoming.rawHeaders) === 1) return listener(incoming, outgoing);
+    outgoing.writeHead(400, ['content-length', '0', 'cache-control', 'no-store', REASON_HEADER, HOST_REQUIRED]).end();
+  };
+}
+
 /** An HTTP server for one of the sidecar's listeners, as production and the tests run it. */
 export function createHttpServer(listener: RequestListener, options: HttpServerOptions): Server {
-  // Node would answer a request without Host a bare 400 itself; ours names its reason
-  // (request_malformed: no original host).
-  const server = createServer({ maxHeaderSize: options.maxHeaderBytes, requireHostHeader: false }, listener);
+  const server = createServer({ maxHeaderSize: options.maxHeaderBytes, requireHostHeader: false }, requireOneHost(listener));
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('clientError', answerParserRefusal);
   return server;
