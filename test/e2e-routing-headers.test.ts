@@ -80,6 +80,15 @@ describe.each(['nginx', 'caddy'] as const)('routing headers through real %s', (g
     expect(expectRefusedOrJudged(await send(stack.gateways[gateway].url, path, { host: APP_HOST, ...token, ...others }), `${gateway} ${path} all`)).toBe(true);
   });
 
+  it('refuses a routing header spelt the way CGI, WSGI and Rack apps read as one (nginx drops it)', async () => {
+    const token = `Bearer ${await authgear.accessToken()}`;
+    for (const name of ['X_Forwarded_Host', 'X_Original_URL', 'X_Forwarded_Prefix']) {
+      const sent = await send(stack.gateways[gateway].url, '/api/orders', { host: APP_HOST, authorization: token, [name]: 'admin.example.com' });
+      if (gateway === 'nginx') expect(sent.app?.headers[name.toLowerCase()], name).toBeUndefined();
+      else expect([sent.status, sent.app], name).toEqual([401, undefined]);
+    }
+  });
+
   it('tells the app the judged host in X-Forwarded-Host', async () => {
     const sent = await send(stack.gateways[gateway].url, '/api/orders', { host: APP_HOST, authorization: `Bearer ${await authgear.accessToken()}`, 'x-forwarded-host': 'admin.example.com' });
     expect(sent.app!.headers['x-forwarded-host']?.replace(/:\d+$/, '')).toBe(APP_HOST);

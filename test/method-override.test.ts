@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { overrideHeaderSpelling, overriddenMethods } from '../src/decision/request/method-override.js';
+import { createSpellingTest } from '../src/decision/request/header-spelling.js';
+import { METHOD_OVERRIDE_HEADERS, overriddenMethods } from '../src/decision/request/method-override.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
 import { bearer, startTestGate, type TestGate } from './support/gate.js';
 import { tempDir } from './support/processes.js';
@@ -92,6 +93,11 @@ describe('reading overrides', () => {
   const request = (method: string, uri: string) => ({ protocol: 'nginx' as const, method, proto: 'https' as const, host: 'a.test', uri, path: uri.split('?')[0]! });
 
   it('names the spellings of each header', () => {
+    const spelling = createSpellingTest(METHOD_OVERRIDE_HEADERS);
+    const overrideHeaderSpelling = (name: string) => {
+      const found = spelling(name);
+      return found === undefined ? undefined : found.exact ? 'exact' : 'alias';
+    };
     expect(['X-HTTP-Method-Override', 'x-http-method', 'X-METHOD-OVERRIDE'].map(overrideHeaderSpelling)).toEqual(['exact', 'exact', 'exact']);
     expect(['X_HTTP_Method_Override', 'x.http.method', 'X-HTTP-Method_Override'].map(overrideHeaderSpelling)).toEqual(['alias', 'alias', 'alias']);
     expect(['X-HTTP-Method-Overrides', 'X-Original-Method', 'X-Forwarded-Method', 'X-HTTP', 'method-override'].map(overrideHeaderSpelling)).toEqual([undefined, undefined, undefined, undefined, undefined]);

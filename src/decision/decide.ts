@@ -10,7 +10,7 @@ import { admitWithoutAuthentication, type Authorize } from './policy/authorize.j
 import type { Requirements } from './policy/requirements.js';
 import type { RequirementLookup, RouteRequirements } from './policy/route-requirements.js';
 import type { OriginalRequest } from './request/original-request.js';
-import { createHeaderScreen } from './request/forged-headers.js';
+import { createHeaderScreen } from './request/header-screen.js';
 import { overriddenMethods } from './request/method-override.js';
 import { requestIdOf } from './request/request-id.js';
 
@@ -93,7 +93,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
 
     function decide(): Answer | Promise<Answer> {
       const original = (request = readRequest());
-      const methodOverrideHeaders = screenHeaders(header);
+      const { methodOverride } = screenHeaders(header);
       const returnTo = login?.callbackTarget(original);
       if (returnTo !== undefined) return answer(redirectAnswer(original, returnTo), 'login_callback');
       const route = requirementsFor(original, query);
@@ -101,7 +101,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
       // The app may take the request for another method (an override header or `_method`):
       // it passes only if it would pass as each of them.
       const judged: Array<{ route: RouteRequirements; as: OriginalRequest }> = [{ route, as: original }];
-      for (const method of overriddenMethods(original, header, methodOverrideHeaders)) {
+      for (const method of overriddenMethods(original, header, methodOverride)) {
         const as = { ...original, method };
         judged.push({ route: requirementsFor(as, query), as });
       }

@@ -19,27 +19,6 @@ export const METHOD_OVERRIDE_PARAMETER = '_method';
 // What a method override may name: an HTTP method token (RFC 9110), as the original method.
 const METHOD = /^[A-Z][A-Z-]{0,19}$/;
 
-const isAlphanumeric = (code: number) => (code >= 0x30 && code <= 0x39) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a);
-
-/**
- * How a header name reads as one of METHOD_OVERRIDE_HEADERS: `exact` (any case, dashes),
- * `alias` (another separator: `X_HTTP_Method_Override`, which CGI, WSGI, PHP and Rack read as
- * the same header), or undefined when it is none of them.
- */
-export function overrideHeaderSpelling(name: string): 'exact' | 'alias' | undefined {
-  // x, a separator, then h(ttp) or m(ethod): most names are out before anything is built.
-  if ((name.charCodeAt(0) | 0x20) !== 0x78 || name.length < 13 || isAlphanumeric(name.charCodeAt(1))) return undefined;
-  const third = name.charCodeAt(2) | 0x20;
-  if (third !== 0x68 && third !== 0x6d) return undefined;
-  let folded = '';
-  for (let at = 0; at < name.length; at++) {
-    const code = name.charCodeAt(at);
-    folded += isAlphanumeric(code) ? String.fromCharCode(code | (code >= 0x41 ? 0x20 : 0)) : '-';
-  }
-  if (!(METHOD_OVERRIDE_HEADERS as readonly string[]).includes(folded)) return undefined;
-  return folded === name.toLowerCase() ? 'exact' : 'alias';
-}
-
 function checkedMethod(value: string, where: string): string | undefined {
   const method = value.trim().toUpperCase();
   if (method === '') return undefined;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Denial } from '../src/decision/outcome.js';
-import { createHeaderScreen } from '../src/decision/request/forged-headers.js';
+import { createHeaderScreen } from '../src/decision/request/header-screen.js';
 import { nodeHeaderReader } from '../src/gateways/header-reader.js';
 import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
@@ -45,6 +45,15 @@ describe('headers only the sidecar may set, sent by the client', () => {
       expect(refused(name), name).toBe(false);
     }
     for (const name of ['x-authgearx-user', 'xauthgear-user-id', 'x-authgea-user-id', 'authorization', 'x-request-id', 'x', 'x-authgear']) expect(refused(name), name).toBe(false);
+  });
+
+  it('refuses a routing or method override header spelt another way than its own, and lets the real spelling through', () => {
+    for (const name of ['X_Forwarded_Host', 'x.forwarded.prefix', 'X-Original_URL', 'x~rewrite~url', 'X_Forwarded_Uri', 'x-original.uri', 'X_HTTP_Method_Override', 'x.method.override']) {
+      expect(refused(name), name).toBe(true);
+    }
+    for (const name of ['X-Forwarded-Host', 'forwarded', 'Forwarded', 'X-ORIGINAL-URL', 'x-rewrite-url', 'X-Forwarded-Proto', 'X_Forwarded_Proto', 'X-HTTP-Method-Override', 'x-forwarded-hostname']) {
+      expect(refused(name), name).toBe(false);
+    }
   });
 
   it('reads every name Node parsed, repeats and odd case included', () => {
