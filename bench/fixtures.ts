@@ -5,11 +5,11 @@ import { REPO, tempDir } from '../test/support/processes.js';
 import { startRedis, TEST_HMAC_SECRET } from '../test/support/redis.js';
 import { mintTokens } from './tokens.js';
 
-export type SidecarName = 'gate' | 'honoGate' | 'uncachedGate' | 'redisGate' | 'resolverGate';
+export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate';
 
-/** What a sidecar runs: the built server, or for honoGate the same gate behind a Hono route. */
+/** What a sidecar runs: the built server, or for rawGate the same gate behind a bare Node listener. */
 export const sidecarEntry = (name: SidecarName) =>
-  name === 'honoGate' ? join(import.meta.dirname, 'hono-route-server.js') : join(REPO, 'dist/server.js');
+  name === 'rawGate' ? join(import.meta.dirname, 'raw-listener-server.js') : join(REPO, 'dist/server.js');
 
 /** What every row needs before any server of its own: Authgear, Redis, credentials. */
 export interface Fixtures {
@@ -45,7 +45,7 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
       authgear,
       sidecarEnv: {
         gate: common,
-        honoGate: common,
+        rawGate: common,
         uncachedGate: { ...common, TOKEN_CACHE_MAX_ENTRIES: '0' },
         // Every request reads Redis: no in-process tier in front of it.
         redisGate: { ...common, REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, RESOLVER_LOCAL_TTL_SECONDS: '0' },

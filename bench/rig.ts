@@ -23,8 +23,8 @@ export interface Rig extends Fixtures {
   floor: Server;
   /** The sidecar as shipped (token cache on): rows 2, 5 and 6. */
   gate: Server;
-  /** The same gate with /auth as a Hono route on @hono/node-server (row 2 hono): the transport not shipped. */
-  honoGate: Server;
+  /** The same gate with /auth on a bare Node listener (row 2 raw): the transport not shipped, the reference for what Hono costs. */
+  rawGate: Server;
   /** TOKEN_CACHE_MAX_ENTRIES=0: every request is a full RS256 verification (row 3). */
   uncachedGate: Server;
   /** With Redis, and no in-process tier in front of it (row 4b). */
@@ -64,7 +64,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       bare,
       floor,
       gate,
-      honoGate: await sidecar('honoGate'),
+      rawGate: await sidecar('rawGate'),
       uncachedGate: await sidecar('uncachedGate'),
       redisGate: await sidecar('redisGate'),
       resolverGate: await sidecar('resolverGate'),

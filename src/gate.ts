@@ -1,11 +1,11 @@
 import type { CacheObserver } from './cache/cache.js';
 import { composeDecision } from './composition/decision.js';
 import { composeKeys } from './composition/keys.js';
-import { composeListeners, type Listeners } from './composition/listeners.js';
-import { composeSharing } from './composition/shared-state.js';
+import { composeListeners, type ListenerSpec } from './composition/listeners.js';
+import { composeSharing } from './composition/sharing.js';
 import type { Config } from './config/load-config.js';
 import type { Authenticator } from './decision/authentication/authenticator.js';
-import type { AuthDecision, DecisionEvent } from './decision/decide.js';
+import type { AuthDecision, DecisionEvent } from './decision/question.js';
 import type { Logger } from './observability/logging.js';
 import { createMetrics, type Metrics } from './observability/metrics/metrics.js';
 import { createObservers } from './observability/observers.js';
@@ -22,15 +22,17 @@ export interface GateDependencies {
   metrics?: Metrics;
 }
 
-export interface Gate extends Listeners {
-  /** The one decision every listener asks (the bench serves it through a Hono route as well). */
+export interface Gate {
+  /** Every listener the configuration turns on, in the order server.ts starts them. */
+  listeners: ListenerSpec[];
+  /** The one decision every listener asks. */
   decide: AuthDecision;
   keyStore: KeyStore;
   authenticator: Authenticator;
   metrics: Metrics;
-  /** Loads discovery and keys (retrying); /auth answers 503 until it is done. */
+  /** Loads discovery and keys (retrying); decisions are 503 until it is done. */
   start(signal?: AbortSignal): Promise<void>;
-  /** Shutdown has begun: /readyz answers 503 from now on, /auth keeps answering. */
+  /** Shutdown has begun: /readyz answers 503 from now on, decisions keep coming. */
   drain(): void;
   close(): Promise<void>;
 }
@@ -38,7 +40,7 @@ export interface Gate extends Listeners {
 /**
  * Builds the whole service from a validated config. src/composition/ is the one place that
  * reads the Config, handing each component only the options it needs. No listening, no
- * signals, no env.
+ * signals, no env, no globals touched.
  */
 export function createGate(config: Config, deps: GateDependencies): Gate {
   const now = deps.now ?? Date.now;
@@ -64,7 +66,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
   });
 
   return {
-    ...listeners,
+    listeners,
     decide,
     keyStore: keys.keyStore,
     authenticator,

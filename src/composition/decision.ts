@@ -1,13 +1,15 @@
-import type { Sharing } from '../cache/sharing.js';
+import type { Sharing } from './sharing.js';
 import type { Config } from '../config/load-config.js';
-import { createLoginRedirect, type LoginRedirect } from '../decision/answer/login/login-redirect.js';
-import { createReturnUrlPolicy } from '../decision/answer/login/return-url.js';
+import { createLoginRedirect, type LoginRedirect } from '../decision/refusal/login/login-redirect.js';
+import { createReturnUrlPolicy } from '../decision/refusal/login/return-url.js';
 import { createAuthenticator, type Authenticator } from '../decision/authentication/authenticator.js';
 import { createAccessTokenVerifier } from '../decision/authentication/jwt/access-token-verifier.js';
 import { createIdTokenVerifier } from '../decision/authentication/jwt/id-token-verifier.js';
-import { createSessions } from '../decision/authentication/resolver/sessions.js';
+import { createJwtVerifier } from '../decision/authentication/jwt/verify-jwt.js';
+import { createSessions } from '../resolver/sessions.js';
 import { AUTHGEAR_COOKIES } from '../decision/credentials/credentials.js';
-import { createAuthDecision, type AuthDecision } from '../decision/decide.js';
+import { createAuthDecision } from '../decision/decide.js';
+import type { AuthDecision } from '../decision/question.js';
 import { createAuthorizer } from '../decision/policy/authorize.js';
 import { createRequirementLookup } from '../decision/policy/route-requirements.js';
 import type { Observers } from '../observability/observers.js';
@@ -16,7 +18,7 @@ import type { AuthgearKeys } from './keys.js';
 /** Browser login, when a redirect URI is configured; the authorize endpoint comes from discovery. */
 function loginRedirect(config: Config, keys: AuthgearKeys): LoginRedirect | undefined {
   if (!config.loginRedirectUri) return undefined;
-  const fallback = `${config.authgearEndpoint}/oauth2/authorize`;
+  const fallback = config.derived.authorizeEndpointFallback;
   return createLoginRedirect({
     clientId: config.clientIds[0]!,
     redirectUri: config.loginRedirectUri,
@@ -38,11 +40,15 @@ export interface ComposedDecision {
 /** The one decision every gateway asks, and the verifiers and resolver it authenticates with. */
 export function composeDecision(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing; keys: AuthgearKeys }): ComposedDecision {
   const { now, observers, keys } = deps;
-  const accessTokens = createAccessTokenVerifier({
+  const verifyJwt = createJwtVerifier({
     getKey: keys.keyStore.getKey,
     issuer: config.authgearEndpoint,
     algorithms: config.allowedAlgorithms,
     clockSkewSeconds: config.clockSkewSeconds,
+    now,
+  });
+  const accessTokens = createAccessTokenVerifier({
+    verifyJwt,
     claimHeaders: config.claimHeaders,
     cacheMaxEntries: config.tokenCacheMaxEntries,
     now,
@@ -52,19 +58,11 @@ export function composeDecision(config: Config, deps: { now: () => number; obser
   const idTokens =
     config.clientIds.length === 0
       ? undefined
-      : createIdTokenVerifier({
-          getKey: keys.keyStore.getKey,
-          issuer: config.authgearEndpoint,
-          clientIds: config.clientIds,
-          algorithms: config.allowedAlgorithms,
-          clockSkewSeconds: config.clockSkewSeconds,
-          maxTokenBytes: config.maxTokenBytes,
-          now,
-        });
+      : createIdTokenVerifier({ verifyJwt, clientIds: config.clientIds, maxTokenBytes: config.maxTokenBytes });
   const sessions = createSessions(
     {
       upstream: {
-        baseUrl: config.resolverUrl ?? config.authgearInternalUrl ?? config.authgearEndpoint,
+        baseUrl: config.derived.resolverBaseUrl,
         publicOrigin: config.authgearEndpoint,
         timeoutMs: config.resolverTimeoutMs,
         maxInFlight: config.upstreamMaxInFlight,

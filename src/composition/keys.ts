@@ -1,4 +1,4 @@
-import type { Sharing } from '../cache/sharing.js';
+import type { Sharing } from './sharing.js';
 import type { Config } from '../config/load-config.js';
 import type { Observers } from '../observability/observers.js';
 import { fetchProviderMetadata, type ProviderMetadata } from '../oidc/discovery.js';
@@ -16,7 +16,7 @@ export interface AuthgearKeys {
 /** Authgear's signing keys: discovery, then the JWKS of the issuer origin, shared through `sharing`. */
 export function composeKeys(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing }): AuthgearKeys {
   const authgear = createUpstreamClient({
-    baseUrl: config.authgearInternalUrl ?? config.authgearEndpoint,
+    baseUrl: config.derived.keysBaseUrl,
     publicOrigin: config.authgearEndpoint,
     timeoutMs: config.upstreamTimeoutMs,
     maxInFlight: config.upstreamMaxInFlight,

@@ -1,68 +1,80 @@
-import { getRequestListener } from '@hono/node-server';
 import type { Config } from '../config/load-config.js';
-import type { AuthDecision } from '../decision/decide.js';
 import { IDENTITY_HEADER_NAMES } from '../decision/identity/identity.js';
+import type { AuthDecision } from '../decision/question.js';
 import { ROUTING_HEADERS } from '../decision/request/routing-headers.js';
-import { createCheckService, type CheckService } from '../gateways/ext-authz-grpc/check-service.js';
-import { createExtAuthzListener } from '../gateways/ext-authz-http.js';
-import { createGateListener, type RequestListener } from '../gateways/listener.js';
+import { createAuthRequestGateway } from '../gateways/auth-request.js';
+import { createExtAuthzGateway } from '../gateways/ext-authz-http.js';
+import { createCheckService } from '../gateways/ext-authz-grpc/check-service.js';
+import { createExtAuthzApp } from '../http/ext-authz-app.js';
+import { createGateApp } from '../http/gate-app.js';
+import { createMetricsApp } from '../http/metrics-app.js';
+import { serveHttp, type HttpApp, type ServedListener } from '../http/served-listener.js';
 import type { Logger } from '../observability/logging.js';
 import type { Metrics } from '../observability/metrics/metrics.js';
 import type { Observers } from '../observability/observers.js';
-import { createMetricsApp, createMetricsRoute } from '../ops/metrics-route.js';
-import { createOpsApp, type ReadinessReport } from '../ops/ops-app.js';
+import type { ReadinessReport } from '../ops/ops-routes.js';
+import type { Handler } from 'hono';
 
-export interface Listeners {
-  /** PORT's listener: /auth, health, readiness (and metrics unless METRICS_PORT is set). */
-  listener: RequestListener;
-  /** METRICS_PORT's listener, when that is set. */
-  metricsListener: RequestListener | undefined;
-  /** EXT_AUTHZ_PORT's listener (ext_authz over HTTP, every path a question), when that is set. */
-  extAuthzListener: RequestListener | undefined;
-  /** EXT_AUTHZ_GRPC_PORT's Check service (Envoy ext_authz over gRPC), when that is set. */
-  extAuthzGrpc: CheckService | undefined;
+export type ListenerName = 'auth' | 'metrics' | 'ext-authz' | 'ext-authz-grpc';
+
+/** A listener the configuration turns on: its port, and how to build it (no socket yet). */
+export interface ListenerSpec {
+  name: ListenerName;
+  /** The configured port (tests may bind another). */
+  port: number;
+  /** The Hono app an HTTP listener serves (tests and the bench serve it themselves too). */
+  app?: HttpApp;
+  open(): Promise<ServedListener>;
 }
 
-/** Every gateway protocol the configuration turns on, each a reader in front of the one decision. */
-export function composeListeners(
-  config: Config,
-  deps: { decide: AuthDecision; metrics: Metrics; observers: Observers; logger: Logger; readiness: () => Promise<ReadinessReport> },
-): Listeners {
+export interface ListenerDependencies {
+  decide: AuthDecision;
+  metrics: Metrics;
+  observers: Observers;
+  logger: Logger;
+  readiness: () => Promise<ReadinessReport>;
+  /** Routes of the sidecar's own beside /auth on PORT. */
+  extraRoutes?: ReadonlyArray<{ path: string; handler: Handler }>;
+}
+
+/** Every listener the configuration turns on, each a Hono app (or the gRPC service) in front of the one decision. */
+export function composeListeners(config: Config, deps: ListenerDependencies): ListenerSpec[] {
   const { decide, metrics, observers } = deps;
-  // Hono's Node adapter would otherwise replace the process's global Request and Response.
-  const honoListener = (app: { fetch: Parameters<typeof getRequestListener>[0] }) => getRequestListener(app.fetch, { overrideGlobalObjects: false });
+  const http = { maxHeaderBytes: config.maxHeaderBytes };
   // Headers only the sidecar may set: what ext_authz answers replace or remove upstream.
   const trustedHeaders = [...IDENTITY_HEADER_NAMES, ...config.claimHeaders.map(({ header }) => header)];
   // The client's ID token is the sidecar's to read; routing headers are the client's words on
   // what the sidecar judged from the request itself. Neither reaches the app through Envoy.
   const removedOnAllow = [config.idTokenHeader, ...ROUTING_HEADERS];
-  const ops = createOpsApp({
+  const httpListener = (name: ListenerName, port: number, app: HttpApp): ListenerSpec => ({ name, port, app, open: async () => serveHttp(app, http) });
+  const gateApp = createGateApp({
+    decide,
+    authRequests: createAuthRequestGateway(config.gateway),
     readiness: deps.readiness,
-    ...(config.metricsPort === undefined ? { metricsRoute: createMetricsRoute(metrics) } : {}),
+    metrics: config.metricsPort === undefined ? metrics : undefined,
+    ...(deps.extraRoutes ? { extraRoutes: deps.extraRoutes } : {}),
+    onWriteError: observers.writeError('auth'),
   });
-  return {
-    listener: createGateListener({ decide, gateway: config.gateway, ops: honoListener(ops), onWriteError: observers.writeError }),
-    metricsListener: config.metricsPort === undefined ? undefined : honoListener(createMetricsApp(metrics)),
-    extAuthzListener:
-      config.extAuthzPort === undefined
-        ? undefined
-        : createExtAuthzListener({
-            decide,
-            pathPrefix: config.extAuthzPathPrefix,
-            identityHeaderNames: trustedHeaders,
-            sidecarOnlyHeaders: removedOnAllow,
-            onWriteError: observers.writeError,
-          }),
-    extAuthzGrpc:
-      config.extAuthzGrpcPort === undefined
-        ? undefined
-        : createCheckService({
-            decide,
-            trustedHeaders,
-            trustedPrefix: 'x-authgear-',
-            sidecarOnlyHeaders: removedOnAllow,
-            onWriteError: observers.writeError,
-            onDeadline: () => deps.logger.warn('ext_authz gRPC: no decision before the caller\'s deadline; answered 503'),
-          }),
-  };
+  const specs: ListenerSpec[] = [httpListener('auth', config.port, gateApp)];
+  if (config.metricsPort !== undefined) specs.push(httpListener('metrics', config.metricsPort, createMetricsApp(metrics)));
+  if (config.extAuthzPort !== undefined) {
+    const checks = createExtAuthzGateway({ pathPrefix: config.extAuthzPathPrefix, identityHeaderNames: trustedHeaders, removedOnAllow });
+    specs.push(httpListener('ext-authz', config.extAuthzPort, createExtAuthzApp(decide, checks, observers.writeError('ext-authz'))));
+  }
+  if (config.extAuthzGrpcPort !== undefined) {
+    const check = createCheckService({
+      decide,
+      trustedHeaders,
+      removedOnAllow,
+      onWriteError: observers.writeError('ext-authz-grpc'),
+      onDeadline: () => deps.logger.warn('ext_authz gRPC: no decision before the caller\'s deadline; answered 503'),
+    });
+    // gRPC and protobuf are loaded only when their port is set: every other start stays as light.
+    specs.push({
+      name: 'ext-authz-grpc',
+      port: config.extAuthzGrpcPort,
+      open: async () => (await import('../gateways/ext-authz-grpc/grpc-server.js')).createExtAuthzGrpcServer(check, { maxMessageBytes: config.maxHeaderBytes + 65_536 }),
+    });
+  }
+  return specs;
 }

@@ -4,6 +4,7 @@ import { loadPolicyFile, type Policy } from '../decision/policy/policy-file.js';
 import { needsAccessToken } from '../decision/policy/requirements.js';
 import { settingProblems } from './problem-text.js';
 import { redisProblems } from './redis-settings.js';
+import { deriveSettings, type Derived } from './derived.js';
 import { SETTINGS, type Settings } from './settings.js';
 
 export type Config = Omit<Settings, 'acceptedAudiences' | 'returnToHosts'> & {
@@ -11,6 +12,8 @@ export type Config = Omit<Settings, 'acceptedAudiences' | 'returnToHosts'> & {
   returnToHosts: string[];
   /** The validated POLICY_FILE, if any. */
   policy: Policy | undefined;
+  /** What the settings imply for several components, worked out once. */
+  derived: Derived;
 };
 
 export interface ConfigSources {
@@ -69,6 +72,7 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     acceptedAudiences: config.acceptedAudiences ?? [config.authgearEndpoint],
     returnToHosts: config.returnToHosts ?? (config.loginRedirectUri ? [new URL(config.loginRedirectUri).hostname] : []),
     policy,
+    derived: deriveSettings(config),
   };
 }
 

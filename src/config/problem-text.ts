@@ -16,7 +16,7 @@ export function shownValue(env: string, raw: string): string {
 const quoteList = (values: readonly unknown[]) => values.map((value) => JSON.stringify(String(value))).join(', ');
 
 /** One issue in plain words; the variable and the value are added by the caller. */
-function describe(env: string, issue: Issue): string {
+function describe(issue: Issue): string {
   switch (issue.code) {
     case 'invalid_type':
       return issue.expected === 'number' ? 'must be a whole number' : `must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
@@ -46,12 +46,12 @@ export function settingProblems(env: string, raw: string | undefined, issues: re
   const lines = new Set<string>();
   if (badItems.length > 0) {
     const bad = [...new Set(badItems.map((issue) => String(issue.input)))];
-    lines.add(`${env}: ${quoteList(bad)} ${bad.length === 1 ? 'is' : 'are'} not allowed; ${describe(env, badItems[0]!)} (got ${shown})`);
+    lines.add(`${env}: ${quoteList(bad)} ${bad.length === 1 ? 'is' : 'are'} not allowed; ${describe(badItems[0]!)} (got ${shown})`);
   }
   for (const issue of issues) {
     if (badItems.includes(issue)) continue;
     const where = issue.path.length > 0 && !SECRET_NAME.test(env) ? ` (item ${JSON.stringify(String(issue.input ?? issue.path.join('.')))})` : '';
-    lines.add(`${env}: ${describe(env, issue)}${where} (got ${shown})`);
+    lines.add(`${env}: ${describe(issue)}${where} (got ${shown})`);
   }
   return [...lines];
 }

@@ -1,51 +1,17 @@
-import type { HeaderReader } from './request/header-reader.js';
-import { withReasonCode, type Answer } from './answer/answer.js';
-import { createDenialAnswer, redirectAnswer } from './answer/denial-answer.js';
-import type { LoginRedirect } from './answer/login/login-redirect.js';
 import type { Authentication, Authenticator } from './authentication/authenticator.js';
 import { createCredentialReader, type CredentialOptions } from './credentials/credentials.js';
 import type { PrincipalKind } from './identity/identity.js';
-import { Denial, type OutcomeCode } from './outcome.js';
+import { createRouteJudge } from './judge-routes.js';
+import { Denial, outcomeCode, type AllowCode, type Outcome } from './outcome.js';
 import { admitWithoutAuthentication, type Authorize } from './policy/authorize.js';
-import type { Requirements } from './policy/requirements.js';
 import type { RequirementLookup, RouteRequirements } from './policy/route-requirements.js';
-import type { OriginalRequest } from './request/original-request.js';
+import { resultOf, type AuthDecision, type AuthQuestion, type DecisionEvent } from './question.js';
+import type { LoginRedirect } from './refusal/login/login-redirect.js';
+import { createRefusal } from './refusal/refusal.js';
 import { createHeaderScreen } from './request/header-screen.js';
 import { overriddenMethods } from './request/method-override.js';
+import type { OriginalRequest } from './request/original-request.js';
 import { requestIdOf } from './request/request-id.js';
-
-export interface DecisionEvent {
-  request: OriginalRequest | undefined;
-  requestId: string | undefined;
-  status: number;
-  allowed: boolean;
-  code: OutcomeCode;
-  via: Authentication['via'] | undefined;
-  /** Who authenticated (also on a refusal that came after), undefined when nobody did. */
-  principal: PrincipalKind | undefined;
-  /** The policy rule that applied, if a policy file or an auth URL query is in use. */
-  rule: string | undefined;
-  durationMs: number;
-  error: unknown;
-}
-
-/**
- * What a gateway asks, as its protocol's reader (gateways/) presents it: how to read the
- * original request, the headers the client sent, and the auth URL's own query
- * (per-location requirements; '' when the protocol has none).
- */
-export interface AuthQuestion {
-  /** The normalized original request; throws a Denial when the protocol's headers do not describe one. */
-  readRequest: () => OriginalRequest;
-  header: HeaderReader;
-  query: string;
-}
-
-/**
- * The answer to a gateway's question. Synchronous whenever nothing had to be awaited (a
- * known token or session): the writer then answers in the same tick, with no promise.
- */
-export type AuthDecision = (question: AuthQuestion) => Answer | Promise<Answer>;
 
 export interface AuthDecisionOptions {
   authenticator: Authenticator;
@@ -61,109 +27,90 @@ export interface AuthDecisionOptions {
   onDecision?: (event: DecisionEvent) => void;
 }
 
-/** The answer when not even a decision could be written: the same 503 a broken decision gets. */
-export const UNDECIDED: Answer = withReasonCode(
-  createDenialAnswer({ realm: '', login: undefined })(new Denial('internal_error', 'could not decide'), undefined, undefined),
-  'internal_error',
-);
+const allow = (code: AllowCode, headers: Outcome & { kind: 'allow' } extends { headers: infer H } ? H : never): Outcome => ({ kind: 'allow', code, headers });
+const NO_HEADERS: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
+const PUBLIC = allow('public', NO_HEADERS);
+const PREFLIGHT = allow('cors_preflight', NO_HEADERS);
 
 /**
- * The one decision: original request -> route requirements -> credentials ->
- * authentication -> policy -> answer. Anything unexpected becomes a 503, because we only
- * allow what we proved. It knows nothing of transports: gateways/ reads and writes for it.
+ * The one decision: original request -> route requirements (each method it can mean) ->
+ * credentials -> authentication -> policy -> outcome. Anything unexpected is undecided (a
+ * 503), because only what was proved is allowed. It knows no gateway: each one reads the
+ * question and writes the outcome in its own terms (gateways/).
  */
 export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
-  const { authenticator, requirementsFor, authorize, login, onDecision } = options;
+  const { requirementsFor, login, onDecision } = options;
   const readCredentials = createCredentialReader(options.credentials);
-  const denialAnswer = createDenialAnswer({ realm: options.realm, login });
+  const refusal = createRefusal({ realm: options.realm, login });
   const idTokenHeader = options.idTokenHeader.toLowerCase();
   const screenHeaders = createHeaderScreen({ idTokenHeader });
+  const judgeRoutes = createRouteJudge(options);
 
   return function decideAuth({ readRequest, header, query }: AuthQuestion) {
     const started = performance.now();
     let request: OriginalRequest | undefined;
     let rule: string | undefined;
     let principal: PrincipalKind | undefined;
+    const trace = { rule: (name: string | undefined) => { rule = name; }, principal: (authentication: Authentication) => { principal = authentication.identity.kind; } };
     try {
       const decided = decide();
-      return decided instanceof Promise ? decided.catch(deny) : decided;
+      return decided instanceof Promise ? decided.catch(refuse) : decided;
     } catch (error) {
-      return deny(error);
+      return refuse(error);
     }
 
-    function decide(): Answer | Promise<Answer> {
+    function decide(): Outcome | Promise<Outcome> {
       const original = (request = readRequest());
       const { methodOverride } = screenHeaders(header);
       const returnTo = login?.callbackTarget(original);
-      if (returnTo !== undefined) return answer(redirectAnswer(original, returnTo), 'login_callback');
+      if (returnTo !== undefined) return done({ kind: 'redirect', code: 'login_callback', location: returnTo, denial: undefined, challenge: undefined });
       const route = requirementsFor(original, query);
       rule = route.rule;
       // The app may take the request for another method (an override header or `_method`):
       // it passes only if it would pass as each of them.
-      const judged: Array<{ route: RouteRequirements; as: OriginalRequest }> = [{ route, as: original }];
+      const routes = [route];
+      const requests = [original];
       for (const method of overriddenMethods(original, header, methodOverride)) {
         const as = { ...original, method };
-        judged.push({ route: requirementsFor(as, query), as });
+        routes.push(requirementsFor(as, query));
+        requests.push(as);
       }
-      const isPreflight = () => header('access-control-request-method') !== undefined;
-      const toAuthenticate = judged.filter((each) => {
-        rule = each.route.rule;
-        return !admitWithoutAuthentication(each.route.requirements, each.as, isPreflight);
-      });
+      const toAuthenticate = routes.filter((each, at) => !admitted(each, requests[at]!));
       rule = route.rule;
-      if (toAuthenticate.length === 0) return answer({ status: 200, headers: [] }, route.requirements.access === 'public' ? 'public' : 'cors_preflight');
-      const credentials = readCredentials(header('authorization'), header('cookie'));
-      let first: Authentication | undefined;
-      let last: { mode: Requirements['mode']; authentication: Authentication } | undefined;
-
-      const judgeFrom = (index: number): Answer | Promise<Answer> => {
-        if (index === toAuthenticate.length) {
-          rule = route.rule;
-          return answer({ status: 200, headers: first!.headers }, 'allowed', first!.via);
-        }
-        const { requirements } = toAuthenticate[index]!.route;
-        rule = toAuthenticate[index]!.route.rule;
-        const authorizeThenNext = (authentication: Authentication): Answer | Promise<Answer> => {
-          first ??= authentication;
-          last = { mode: requirements.mode, authentication };
-          principal = authentication.identity.kind;
-          const idToken = requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined;
-          const pending = authorize(authentication, requirements, options.now(), idToken);
-          return pending ? pending.then(() => judgeFrom(index + 1)) : judgeFrom(index + 1);
-        };
-        // Routes of one mode share one authentication.
-        if (last && last.mode === requirements.mode) return authorizeThenNext(last.authentication);
-        const authenticated = authenticator.authenticate(original, credentials, requirements.mode ? { mode: requirements.mode } : undefined);
-        if (authenticated instanceof Denial) return deny(authenticated);
-        return authenticated instanceof Promise ? authenticated.then(authorizeThenNext) : authorizeThenNext(authenticated);
+      if (toAuthenticate.length === 0) return done(route.requirements.access === 'public' ? PUBLIC : PREFLIGHT);
+      const idToken = (requirements: RouteRequirements['requirements']) => (requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined);
+      const judged = judgeRoutes(toAuthenticate, readCredentials(header('authorization'), header('cookie')), idToken, trace);
+      const allowed = (authentication: Authentication) => {
+        rule = route.rule;
+        return done(allow('allowed', authentication.headers), authentication.via);
       };
-      return judgeFrom(0);
+      if (judged instanceof Denial) return refuse(judged);
+      return judged instanceof Promise ? judged.then(allowed) : allowed(judged);
     }
 
-    function deny(error: unknown): Answer {
+    function admitted(route: RouteRequirements, as: OriginalRequest): boolean {
+      rule = route.rule;
+      return admitWithoutAuthentication(route.requirements, as, () => header('access-control-request-method') !== undefined);
+    }
+
+    function refuse(error: unknown): Outcome {
       const denial = error instanceof Denial ? error : new Denial('internal_error', 'could not decide', { cause: error });
-      return answer(denialAnswer(denial, request, header('accept')), denial.code, undefined, error);
+      return done(refusal(denial, request, header('accept')), undefined, error);
     }
 
-    function answer(result: Answer, code: OutcomeCode, via?: Authentication['via'], error?: unknown): Answer {
-      emit(result.status, code, via, error);
-      return result.status === 200 ? result : withReasonCode(result, code);
-    }
-
-    function emit(status: number, code: OutcomeCode, via: Authentication['via'] | undefined, error: unknown) {
-      if (!onDecision) return;
-      onDecision({
+    function done(outcome: Outcome, via?: Authentication['via'], error?: unknown): Outcome {
+      onDecision?.({
         request,
         requestId: requestIdOf(header('x-request-id')),
-        status,
-        allowed: status === 200,
-        code,
+        ...resultOf(outcome),
+        code: outcomeCode(outcome),
         via,
         principal,
         rule,
         durationMs: performance.now() - started,
         error,
       });
+      return outcome;
     }
   };
 }

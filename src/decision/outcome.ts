@@ -1,78 +1,4 @@
-import { GateError } from '../errors.js';
-
-/**
- * Every way a request can be refused, as one stable vocabulary. The code is what operators
- * grep for, what metrics count and what tests assert; messages may change, codes may not.
- */
-export const DENIAL_STATUS = {
-  // 401: the caller did not prove who it is
-  credentials_missing: 401,
-  credentials_malformed: 401,
-  request_malformed: 401,
-  token_too_large: 401,
-  token_malformed: 401,
-  token_expired: 401,
-  token_not_yet_valid: 401,
-  token_type_invalid: 401,
-  bad_signature: 401,
-  alg_not_allowed: 401,
-  unknown_key: 401,
-  wrong_issuer: 401,
-  wrong_audience: 401,
-  claims_invalid: 401,
-  session_invalid: 401,
-  auth_too_old: 401,
-  id_token_required: 401,
-  id_token_mismatch: 401,
-  // 403: we know who it is, and the answer is no
-  anonymous_user: 403,
-  unverified_user: 403,
-  missing_role: 403,
-  // an identity header (user id, roles, amr, client id, scope) would exceed the longest value
-  // the sidecar sends: cutting it could make two users one, so nobody passes with it
-  identity_too_large: 403,
-  // RFC 6750 3.1: the access token lacks a scope the route needs (403 with a challenge naming it)
-  insufficient_scope: 403,
-  // a machine (M2M) token on a route for users, or a user on a route for machine clients
-  principal_not_allowed: 403,
-  // the route needs what only a JWT access token proves (its aud or scope); a session or a
-  // token the resolver answered for carries neither, and logging in again would not change that
-  access_token_required: 403,
-  reauthentication_impossible: 403,
-  route_denied: 403,
-  login_failed: 403,
-  // 403 too: the route's own requirements are broken (e.g. a bad auth URL query), an
-  // operator mistake that no retry or login can fix, so it must not look like a 5xx blip
-  policy_invalid: 403,
-  // ... as is an ext_authz check request whose path is not under EXT_AUTHZ_PATH_PREFIX: the
-  // gateway's prefix and ours differ, so the original path cannot be told apart from it
-  path_outside_prefix: 403,
-  // Refused by the HTTP layer before any decision: the request could not be parsed, its head
-  // is larger than MAX_HEADER_BYTES, or it did not arrive in time
-  request_unparsable: 400,
-  // an HTTP/1.1 request without exactly one Host header (RFC 9112 3.2), whatever else it says
-  host_required: 400,
-  request_timeout: 408,
-  request_too_large: 431,
-  // 503: we cannot decide, so we do not allow
-  keys_unavailable: 503,
-  resolver_unavailable: 503,
-  internal_error: 503,
-} as const;
-
-export type DenialCode = keyof typeof DENIAL_STATUS;
-export type DenialStatus = (typeof DENIAL_STATUS)[DenialCode];
-
-/**
- * What lets a request through: a proven identity (`allowed`), or a route that needs none
- * (`public`, `cors_preflight`). `login_callback` sends the browser back where it came from.
- */
-export const ADMISSIONS = ['allowed', 'public', 'cors_preflight', 'login_callback'] as const;
-export type Admission = (typeof ADMISSIONS)[number];
-
-/** Every outcome of a decision: the reason header, the metrics label and the log field. */
-export type OutcomeCode = Admission | DenialCode;
-export const OUTCOME_CODES: readonly OutcomeCode[] = [...ADMISSIONS, ...(Object.keys(DENIAL_STATUS) as DenialCode[])];
+import { DENIAL_STATUS, GateError, type DenialCode, type DenialStatus, type OutcomeCode } from '../errors.js';
 
 export interface DenialOptions {
   cause?: unknown;
@@ -105,3 +31,31 @@ export class Denial extends GateError {
     this.headers = options?.headers ?? [];
   }
 }
+
+/** What lets a request through without a refusal: a proven identity, or a route that needs none. */
+export type AllowCode = 'allowed' | 'public' | 'cors_preflight';
+
+/**
+ * A decision, protocol-neutral: each gateway writes it in its own terms (nginx's 401 with a
+ * Location where ForwardAuth sends a 302, Envoy's header mutations, a CheckResponse).
+ */
+export type Outcome =
+  /** Let through, with the identity's headers (none for a public route or a CORS preflight). */
+  | { kind: 'allow'; code: AllowCode; headers: ReadonlyArray<readonly [string, string]> }
+  /** Refused: the denial's 401 (with its challenge) or 403. */
+  | { kind: 'deny'; denial: Denial; challenge: string | undefined }
+  /**
+   * A browser sent elsewhere: to Authgear's login, for a refusal a login fixes (the denial and
+   * its challenge kept for clients that read them), or back where it came from after login.
+   */
+  | { kind: 'redirect'; code: OutcomeCode; location: string; denial: Denial | undefined; challenge: string | undefined }
+  /** Nothing could be decided (keys, the resolver, a fault): a refusal, never an allow. */
+  | { kind: 'undecided'; denial: Denial };
+
+/** The reason code of an outcome: what logs, metrics and the reason header say. */
+export function outcomeCode(outcome: Outcome): OutcomeCode {
+  return outcome.kind === 'allow' || outcome.kind === 'redirect' ? outcome.code : outcome.denial.code;
+}
+
+/** What nobody could decide: the same refusal a broken decision or a failed write gets. */
+export const UNDECIDED: Outcome = Object.freeze({ kind: 'undecided', denial: new Denial('internal_error', 'could not decide') });

@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Answer } from '../decision/answer/answer.js';
-import { UNDECIDED } from '../decision/decide.js';
-import type { HeaderReader } from './header-reader.js';
+import type { HeaderLookup } from '../decision/request/header-reader.js';
+import type { Answer } from './http-answer.js';
 import { bodyAllowsReuse, lingerAfterAnswer } from './request-body.js';
 
-/** Writes a decision (or its promise) as the HTTP answer to the request it was made for. */
-export type AnswerWriter = (incoming: IncomingMessage, outgoing: ServerResponse, header: HeaderReader, answered: Answer | Promise<Answer>) => void;
+/** Writes an answer to the request it was made for; `undecided` is what a header Node refuses gets instead. */
+export type AnswerWriter = (incoming: IncomingMessage, outgoing: ServerResponse, header: HeaderLookup, answer: Answer, undecided: () => Answer) => void;
 
 /**
  * Node's flat header list ([name, value, name, value, ...]), the documented writeHead form,
@@ -19,32 +18,31 @@ function flatHeaders(headers: Answer['headers'], reusable: boolean): string[] {
 }
 
 /**
- * The writer every gateway protocol over HTTP shares: from the decision straight to
- * writeHead, in the same tick when the decision was synchronous. A decision that rejects, or
- * a header Node refuses, is answered with the fail-closed 503.
+ * The writer every gateway protocol over HTTP shares: straight to writeHead, in the same tick
+ * when the decision was synchronous. The header list of an identity (a cached token's, a
+ * session's) or of a shared refusal is flattened once and reused: writeHead only reads it.
+ * A header Node refuses is answered with `undecided` (the fail-closed 503).
  */
 export function createAnswerWriter(onWriteError: ((error: unknown) => void) | undefined): AnswerWriter {
-  function write(incoming: IncomingMessage, outgoing: ServerResponse, header: HeaderReader, answer: Answer) {
+  const flattened = new WeakMap<Answer['headers'], string[]>();
+  const reusableFlat = (headers: Answer['headers']) => {
+    let flat = flattened.get(headers);
+    if (flat === undefined) flattened.set(headers, (flat = flatHeaders(headers, true)));
+    return flat;
+  };
+
+  return function writeAnswer(incoming, outgoing, header, answer, undecided) {
     const reusable = bodyAllowsReuse(header);
+    const flat = (headers: Answer['headers']) => (reusable ? reusableFlat(headers) : flatHeaders(headers, false));
     try {
-      outgoing.writeHead(answer.status, flatHeaders(answer.headers, reusable));
+      outgoing.writeHead(answer.status, flat(answer.headers));
     } catch (error) {
       // Node refused a header we built: fail closed.
       onWriteError?.(error);
-      outgoing.writeHead(UNDECIDED.status, flatHeaders(UNDECIDED.headers, reusable));
+      const fallback = undecided();
+      outgoing.writeHead(fallback.status, flat(fallback.headers));
     }
     outgoing.end();
     if (!reusable) lingerAfterAnswer(incoming, outgoing);
-  }
-
-  return function answerWith(incoming, outgoing, header, answered) {
-    if (!(answered instanceof Promise)) return write(incoming, outgoing, header, answered);
-    answered.then(
-      (answer) => write(incoming, outgoing, header, answer),
-      (error: unknown) => {
-        onWriteError?.(error);
-        write(incoming, outgoing, header, UNDECIDED);
-      },
-    );
   };
 }

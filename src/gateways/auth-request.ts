@@ -1,7 +1,9 @@
-import { splitOriginalUrl, type OriginalUrl } from './original-url.js';
-import { canonicalHost, canonicalOriginalRequest, hostnameOf, malformed, protoOf, type OriginalRequest } from '../decision/request/original-request.js';
 import { Denial } from '../decision/outcome.js';
-import type { HeaderLookup } from '../decision/request/header-reader.js';
+import type { HeaderLookup, HeaderReader } from '../decision/request/header-reader.js';
+import { canonicalHost, canonicalOriginalRequest, hostnameOf, malformed, protoOf, type OriginalRequest } from '../decision/request/original-request.js';
+import type { Exchange } from './exchange.js';
+import { createHttpAnswers, type Answer, type HttpAnswers } from './http-answer.js';
+import { splitOriginalUrl, type OriginalUrl } from './original-url.js';
 
 // The /auth protocols: nginx auth_request (our config's X-Original-URI / -Method / -Host, or
 // ingress-nginx's own X-Original-URL) and ForwardAuth (Traefik, Caddy: X-Forwarded-*). Each
@@ -30,7 +32,10 @@ export type GatewayProtocol = 'auto' | 'nginx' | 'forward-auth';
 // Our nginx config sends X-Original-URI; ingress-nginx sends X-Original-URL on its own.
 const nginxSent = (header: HeaderLookup) => header('x-original-uri') !== undefined || header('x-original-url') !== undefined;
 
-function detectProtocol(header: HeaderLookup, gateway: GatewayProtocol): OriginalRequest['protocol'] {
+/** The protocols that ask on /auth. */
+export type AuthRequestProtocol = 'nginx' | 'forward-auth' | 'direct';
+
+function detectProtocol(header: HeaderLookup, gateway: GatewayProtocol): AuthRequestProtocol {
   if (gateway === 'nginx') {
     if (!nginxSent(header)) throw new Denial('request_malformed', 'X-Original-URI (or X-Original-URL) is missing (GATEWAY=nginx)');
     return 'nginx';
@@ -66,7 +71,7 @@ function originalUrl(header: HeaderLookup): OriginalUrl | undefined {
 }
 
 /** Reads the original request; a header that is present but malformed is a 401, never a guess. */
-export function readOriginalRequest(header: HeaderLookup, gateway: GatewayProtocol = 'auto'): OriginalRequest {
+export function readOriginalRequest(header: HeaderLookup, gateway: GatewayProtocol = 'auto'): OriginalRequest & { protocol: AuthRequestProtocol } {
   const protocol = detectProtocol(header, gateway);
   const url = protocol === 'nginx' ? originalUrl(header) : undefined;
   const method = (protocol === 'nginx' ? header('x-original-method') : header('x-forwarded-method')) ?? 'GET';
@@ -78,4 +83,32 @@ export function readOriginalRequest(header: HeaderLookup, gateway: GatewayProtoc
   const proto = forwardedProto ? protoOf(forwardedProto) : protocol === 'direct' ? 'http' : 'https';
   if (proto === undefined) throw malformed('X-Forwarded-Proto');
   return canonicalOriginalRequest(protocol, { method, host, uri, proto });
+}
+
+/** The /auth exchange of one request: its question, answered as the protocol it turned out to be. */
+export type AuthRequestGateway = (header: HeaderReader, query: string) => Exchange<Answer>;
+
+/**
+ * nginx auth_request and ForwardAuth (Traefik, Caddy) on /auth. nginx takes only 2xx, 401
+ * and 403 from the sidecar and passes no header of a 403, so a browser's login is a 401 with
+ * the Location its config redirects to, and a 403's challenge travels in a header of its own;
+ * ForwardAuth passes any answer to the client as it is. A question answered without gateway
+ * headers (a direct call) is answered as nginx would want a redirect, without its 403 header;
+ * one refused before its protocol was known likewise.
+ */
+export function createAuthRequestGateway(gateway: GatewayProtocol): AuthRequestGateway {
+  const answersFor: Record<AuthRequestProtocol, HttpAnswers> = {
+    nginx: createHttpAnswers({ redirectStatus: 401, forbiddenChallengeHeader: true }),
+    'forward-auth': createHttpAnswers({ redirectStatus: 302, forbiddenChallengeHeader: false }),
+    direct: createHttpAnswers({ redirectStatus: 401, forbiddenChallengeHeader: false }),
+  };
+  return function authRequestExchange(header, query) {
+    let protocol: AuthRequestProtocol = 'direct';
+    const readRequest = () => {
+      const request = readOriginalRequest(header, gateway);
+      protocol = request.protocol;
+      return request;
+    };
+    return { question: { readRequest, header, query }, answer: (outcome) => answersFor[protocol](outcome) };
+  };
 }

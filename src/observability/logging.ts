@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { DecisionEvent } from '../decision/decide.js';
+import type { DecisionEvent } from '../decision/question.js';
 import type { UpstreamCall } from '../upstream/http-client.js';
 import { createLogBudget } from './log-budget.js';
 

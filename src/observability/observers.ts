@@ -1,7 +1,7 @@
 import type { CacheObserver } from '../cache/cache.js';
-import { createRedisConnectionLog, createRejectionLog } from '../cache/cache-logs.js';
+import { createRedisConnectionLog, createRejectionLog } from './cache-logs.js';
 import { LRUCache } from 'lru-cache';
-import type { AuthDecision, DecisionEvent } from '../decision/decide.js';
+import type { AuthDecision, DecisionEvent } from '../decision/question.js';
 import type { ClaimReport } from '../decision/identity/token-claims.js';
 import { createDecisionLogger, createUpstreamFailureLogger, describeError, type Logger } from './logging.js';
 import type { Metrics, UpstreamClientName } from './metrics/metrics.js';
@@ -21,8 +21,8 @@ export interface Observers {
   /** Resolver and key-set caches, Redis errors and state. */
   cache: CacheObserver;
   decision(event: DecisionEvent): void;
-  /** A decision that failed or could not be written; it was answered 503. */
-  writeError(error: unknown): void;
+  /** A decision that failed or an answer that could not be written on this listener; it was answered 503. */
+  writeError(listener: string): (error: unknown) => void;
   /** Wraps the /auth decision so requests in flight are counted (what a draining pod still owes). */
   countInFlight(decide: AuthDecision): AuthDecision;
 }
@@ -109,7 +109,7 @@ export function createObservers(metrics: Metrics, logger: Logger, extras: Observ
       logDecision(event);
       extras.onDecision?.(event);
     },
-    writeError: (error) => logger.error({ error: describeError(error) }, 'could not write an /auth answer; answered 503'),
+    writeError: (listener) => (error) => logger.error({ listener, error: describeError(error) }, 'could not decide or write an answer; answered 503'),
     countInFlight: (decide) =>
       // Not async: an answer given synchronously (a known token) must stay so.
       function countedDecision(question) {

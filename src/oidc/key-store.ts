@@ -1,8 +1,16 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { Denial } from '../decision/outcome.js';
+import { GateError } from '../errors.js';
 import { createMissCooldown } from './miss-cooldown.js';
 
 export type KeySetLoadReason = 'startup' | 'refresh' | 'unknown_kid';
+
+/** No key set has been loaded yet (Authgear not reached since start): nothing can be verified. */
+export class KeysNotLoaded extends GateError {
+  override readonly name = 'KeysNotLoaded';
+  constructor() {
+    super('keys_not_loaded', 'signing keys are not loaded yet');
+  }
+}
 
 export interface KeyStoreOptions {
   /** Loads the current key set (from Authgear, or a cache shared with other replicas). */
@@ -103,7 +111,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
     const current = loaded;
-    if (!current) throw new Denial('keys_unavailable', 'signing keys are not loaded yet');
+    if (!current) throw new KeysNotLoaded();
     const now = options.now();
     // While Authgear is down, a failed refresh is retried once per cooldown, not per request.
     if (now - current.loadedAt >= options.refreshAfterMs && now - lastRefreshAt >= options.missCooldownMs && !inFlight) {

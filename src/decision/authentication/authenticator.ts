@@ -3,9 +3,8 @@ import { Denial } from '../outcome.js';
 import type { AccessGrant } from '../identity/access-grant.js';
 import { identityHeaders, type Identity } from '../identity/identity.js';
 import type { AccessTokenVerifier, VerifiedAccess } from './jwt/access-token-verifier.js';
-import type { OriginalRequest } from '../request/original-request.js';
 import type { AuthMode } from './auth-mode.js';
-import type { CachedResolver, Resolution } from './resolver/cached-resolver.js';
+import type { Resolution, SessionResolver } from './session-resolver.js';
 
 export interface Authentication {
   identity: Identity;
@@ -28,14 +27,14 @@ export interface Authenticator {
    * refusal, costs no throw), thrown or rejected. The answer comes synchronously when it is
    * already known, e.g. a token verified before: the hot path then awaits nothing.
    */
-  authenticate(request: OriginalRequest, credentials: Credentials, options?: AuthenticateOptions): Authentication | Denial | Promise<Authentication>;
+  authenticate(credentials: Credentials, options?: AuthenticateOptions): Authentication | Denial | Promise<Authentication>;
 }
 
 const fromAccessToken = (verified: VerifiedAccess): Authentication => ({ identity: verified.identity, grant: verified.grant, headers: verified.headers, via: 'jwt' });
 
 export interface AuthenticatorDependencies {
   accessTokens: AccessTokenVerifier;
-  sessions: CachedResolver;
+  sessions: SessionResolver;
   mode: AuthMode;
 }
 
@@ -63,7 +62,7 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
   }
 
   return {
-    authenticate(_request, credentials, options = {}) {
+    authenticate(credentials, options = {}) {
       const mode = options.mode ?? deps.mode;
       const { bearer } = credentials;
       if (bearer !== undefined) {

@@ -68,7 +68,7 @@ export interface OriginalRequestParts {
  * host canonicalized, path checked to read the same to every common router; anything else
  * is refused with request_malformed, never guessed.
  */
-export function canonicalOriginalRequest(protocol: OriginalRequest['protocol'], parts: OriginalRequestParts): OriginalRequest {
+export function canonicalOriginalRequest<P extends OriginalRequest['protocol']>(protocol: P, parts: OriginalRequestParts): OriginalRequest & { protocol: P } {
   const method = parts.method.toUpperCase();
   if (!METHOD.test(method)) throw malformed('method');
   const host = canonicalHost(parts.host);

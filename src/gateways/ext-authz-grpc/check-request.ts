@@ -1,5 +1,5 @@
-import type { AuthQuestion } from '../../decision/decide.js';
 import { Denial } from '../../decision/outcome.js';
+import type { AuthQuestion } from '../../decision/question.js';
 import { canonicalOriginalRequest, type OriginalRequest } from '../../decision/request/original-request.js';
 import { requestIdOf } from '../../decision/request/request-id.js';
 import type { HeaderLookup } from '../../decision/request/header-reader.js';
@@ -63,7 +63,7 @@ export function checkedOriginalRequest(http: HttpRequestAttributes | undefined, 
  * The gateway's question as a CheckRequest puts it (`undefined`: bytes that were no
  * CheckRequest): the same question nginx and ForwardAuth ask, with no auth URL query.
  */
-export function checkRequestQuestion(request: CheckRequest | undefined): AuthQuestion & { headers: ReadonlyMap<string, string> } {
+export function checkRequestQuestion(request: CheckRequest | undefined): AuthQuestion {
   const http = request?.attributes?.request?.http;
   const headers = http ? checkRequestHeaders(http) : new Map<string, string>();
   // The client's X-Request-ID when one copy of it is a valid id, else the id Envoy gave the check.
@@ -74,5 +74,5 @@ export function checkRequestQuestion(request: CheckRequest | undefined): AuthQue
     for (const name of originalNames(http)) if (test(name)) return name;
     return undefined;
   };
-  return { readRequest: () => checkedOriginalRequest(http, header), header, query: '', headers };
+  return { readRequest: () => checkedOriginalRequest(http, header), header, query: '' };
 }

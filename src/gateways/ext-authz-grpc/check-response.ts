@@ -1,4 +1,4 @@
-import { REASON_HEADER, type Answer } from '../../decision/answer/answer.js';
+import { REASON_HEADER, type Answer } from '../http-answer.js';
 import { OVERWRITE_IF_EXISTS_OR_ADD, RPC_CODE, type CheckResponse, type HeaderValueOption } from './envoy-auth-messages.js';
 
 export interface CheckResponseOptions {
@@ -7,10 +7,8 @@ export interface CheckResponseOptions {
    * removed from the app's request whenever an allow does not set them.
    */
   trustedHeaders: readonly string[];
-  /** A client header with this prefix that an allow does not set is removed too. */
-  trustedPrefix: string;
-  /** Client headers for the sidecar alone (the ID token header): an allow removes them from the app's request. */
-  sidecarOnlyHeaders: readonly string[];
+  /** Client headers an allow always removes from the app's request (the ID token header, routing headers). */
+  removedOnAllow: readonly string[];
 }
 
 /**
@@ -39,28 +37,21 @@ function headerOptions(headers: Answer['headers']): HeaderValueOption[] {
 
 /**
  * Answers to CheckResponses. An allow sets the identity headers on the app's request and
- * removes every trusted header it does not set, so a client-sent copy never reaches the app,
- * and the client's ID token, which is the sidecar's to read (as every shipped proxy config
- * removes it too).
+ * removes every trusted header it does not set, so a client-sent copy never reaches the app
+ * (any other client `x-authgear-*` was refused by the decision), and the client's ID token
+ * and routing headers.
  * Every refusal, 503 included, is a denied_response, never a failed call: a failed call is
  * what Envoy's `failure_mode_allow` lets through, a denial never is.
  */
-export function createCheckResponder(options: CheckResponseOptions): (answer: Answer, clientHeaders: Iterable<string>) => CheckResponse {
-  const trusted = [...options.trustedHeaders, ...options.sidecarOnlyHeaders].map((name) => name.toLowerCase());
-  const prefix = options.trustedPrefix.toLowerCase();
+export function createCheckResponder(options: CheckResponseOptions): (answer: Answer) => CheckResponse {
+  const removable = [...new Set([...options.trustedHeaders, ...options.removedOnAllow].map((name) => name.toLowerCase()))];
 
-  function removals(set: ReadonlySet<string>, clientHeaders: Iterable<string>): string[] {
-    const remove = new Set(trusted);
-    for (const name of clientHeaders) if (name.startsWith(prefix)) remove.add(name);
-    return [...remove].filter((name) => !set.has(name));
-  }
-
-  return function checkResponse(answer, clientHeaders) {
+  return function checkResponse(answer) {
     if (answer.status === 200) {
       const set = new Set(answer.headers.map(([name]) => name));
       return {
         status: { code: RPC_CODE.OK, message: '' },
-        ok_response: { headers: headerOptions(answer.headers), headers_to_remove: removals(set, clientHeaders) },
+        ok_response: { headers: headerOptions(answer.headers), headers_to_remove: removable.filter((name) => !set.has(name)) },
       };
     }
     const reason = answer.headers.find(([name]) => name === REASON_HEADER)?.[1] ?? 'denied';

@@ -1,7 +1,7 @@
-import type { Answer } from '../../decision/answer/answer.js';
-import { UNDECIDED, type AuthDecision } from '../../decision/decide.js';
-import { checkRequestQuestion } from './check-request.js';
-import { createCheckResponder, type CheckResponseOptions } from './check-response.js';
+import { UNDECIDED, type Outcome } from '../../decision/outcome.js';
+import type { AuthDecision } from '../../decision/question.js';
+import { createCheckExchange } from './check-exchange.js';
+import type { CheckResponseOptions } from './check-response.js';
 import type { CheckRequest, CheckResponse } from './envoy-auth-messages.js';
 
 export interface CheckServiceOptions extends CheckResponseOptions {
@@ -28,18 +28,18 @@ export type CheckService = (request: CheckRequest | undefined, deadline: number)
 
 export function createCheckService(options: CheckServiceOptions): CheckService {
   const { decide, onWriteError, onDeadline } = options;
-  const respond = createCheckResponder(options);
+  const exchangeOf = createCheckExchange(options);
 
   return function check(request, deadline) {
-    const question = checkRequestQuestion(request);
-    const toResponse = (answer: Answer) => respond(answer, question.headers.keys());
+    const exchange = exchangeOf(request);
+    const toResponse = (outcome: Outcome) => exchange.answer(outcome);
     const undecided = (error: unknown) => {
       onWriteError?.(error);
       return toResponse(UNDECIDED);
     };
     let answered: ReturnType<AuthDecision>;
     try {
-      answered = decide(question);
+      answered = decide(exchange.question);
     } catch (error) {
       return undecided(error);
     }

@@ -11,6 +11,8 @@ export interface ExtAuthzGrpcServerOptions {
 export interface ExtAuthzGrpcServer {
   /** Binds plaintext HTTP/2 (h2c); resolves with the bound port. */
   listen(host: string, port: number): Promise<number>;
+  /** Shutdown has begun; gRPC clients hear it at close (GOAWAY), so nothing is said before. */
+  drain(): void;
   /** Stops accepting (GOAWAY) and resolves once every call in flight has been answered. */
   close(): Promise<void>;
   /** Drops every connection and call at once: the shutdown deadline passed. */
@@ -74,6 +76,7 @@ export function createExtAuthzGrpcServer(check: CheckService, options: ExtAuthzG
       new Promise((resolve, reject) => {
         server.bindAsync(address(host, port), grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
       }),
+    drain: () => undefined,
     close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
     forceClose: () => server.forceShutdown(),
   };

@@ -1,4 +1,4 @@
-import { OUTCOME_CODES, type OutcomeCode } from '../../decision/outcome.js';
+import { OUTCOME_CODES, type OutcomeCode } from '../../errors.js';
 
 /**
  * Label values come from fixed lists only. The types already say so; these guards make it

@@ -17,7 +17,7 @@ export type KeySetFetchReason = 'startup' | 'refresh' | 'unknown_kid';
 /** The two keep-alive clients towards Authgear, each with its own concurrency limit. */
 export type UpstreamClientName = 'keys' | 'resolver';
 
-/** What one /auth answer contributes; shaped like auth-route's DecisionEvent. */
+/** What one decision contributes, as its DecisionEvent (decision/question.ts) carries it. */
 export interface DecisionSample {
   status: number;
   code: string;

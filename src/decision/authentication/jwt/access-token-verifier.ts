@@ -1,13 +1,10 @@
 import { hash } from 'node:crypto';
-import { jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
-import type { SigningAlgorithm } from './algorithms.js';
 import { looksLikeJwt } from '../../credentials/credentials.js';
-import { Denial } from '../../outcome.js';
 import { grantFromClaims, type AccessGrant } from '../../identity/access-grant.js';
 import { identityHeaders, type Identity } from '../../identity/identity.js';
-import { assertRealDates, identityFromClaims, principalKindOf, type ClaimReport } from '../../identity/token-claims.js';
-import { denialFromJose } from './jose-denial.js';
+import { identityFromClaims, principalKindOf, type ClaimReport } from '../../identity/token-claims.js';
+import type { JwtKind, JwtVerifier } from './verify-jwt.js';
 
 /**
  * A token whose signature, issuer, type and times were checked: what it proves whatever the
@@ -24,10 +21,7 @@ export interface VerifiedAccess {
 }
 
 export interface AccessTokenVerifierOptions {
-  getKey: JWTVerifyGetKey;
-  issuer: string;
-  algorithms: SigningAlgorithm[];
-  clockSkewSeconds: number;
+  verifyJwt: JwtVerifier;
   claimHeaders: ReadonlyArray<{ claim: string; header: string }>;
   cacheMaxEntries: number;
   now: () => number;
@@ -49,7 +43,15 @@ export interface AccessTokenVerifier {
 
 export const tokenDigest = (token: string): string => hash('sha256', token, 'base64url');
 
+/**
+ * RFC 9068: an ID token or any other JWT of the issuer is not an access token. No audience:
+ * it depends on the route (resource, or ACCEPTED_AUDIENCES) and is judged by the policy on
+ * every request, cached token or not.
+ */
+const ACCESS_TOKEN: JwtKind = { name: 'token', typ: 'at+jwt', requiredClaims: ['exp', 'sub'] };
+
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
+  const verifyJwt = options.verifyJwt;
   const cache =
     options.cacheMaxEntries > 0 ? new LRUCache<string, VerifiedAccess>({ max: options.cacheMaxEntries }) : undefined;
 
@@ -73,30 +75,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   }
 
   async function verifySignatureAndClaims(token: string, digest: string | undefined): Promise<VerifiedAccess> {
-    const now = options.now();
-    let payload;
-    try {
-      ({ payload } = await jwtVerify(token, options.getKey, {
-        algorithms: options.algorithms,
-        issuer: options.issuer,
-        // No audience here: it depends on the route (resource, or ACCEPTED_AUDIENCES) and is
-        // checked by the policy on every request, cached token or not.
-        clockTolerance: options.clockSkewSeconds,
-        // RFC 9068: an ID token or any other JWT of the issuer is not an access token.
-        typ: 'at+jwt',
-        requiredClaims: ['exp', 'sub'],
-        currentDate: new Date(now),
-      }));
-    } catch (error) {
-      throw denialFromJose(error);
-    }
-    assertRealDates(payload);
-    // jose compares iat with now only under maxTokenAge; issued in the future beyond the skew is
-    // refused like an nbf there (a clock fault, and its exp would stretch its life by as much).
-    if (typeof payload.iat === 'number' && payload.iat > Math.floor(now / 1000) + options.clockSkewSeconds) {
-      throw new Denial('token_not_yet_valid', 'token iat claim is in the future');
-    }
-    if (typeof payload.sub !== 'string' || payload.sub === '') throw new Denial('claims_invalid', 'token sub claim is not a string');
+    const payload = await verifyJwt(token, ACCESS_TOKEN);
     const grant = grantFromClaims(payload);
     const identity = identityFromClaims(payload, options.claimHeaders, principalKindOf(payload, grant), options.claimReport);
     const verified = { identity, grant, headers: identityHeaders(identity, grant), expiresAt: payload.exp! * 1000 };

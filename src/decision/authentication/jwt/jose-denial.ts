@@ -21,6 +21,8 @@ export function denialFromJose(error: unknown): Denial {
   if (error instanceof errors.JOSEAlgNotAllowed) return new Denial('alg_not_allowed', 'token algorithm is not allowed', { cause: error });
   if (error instanceof errors.JWKSNoMatchingKey) return new Denial('unknown_key', 'token is signed by an unknown key', { cause: error });
   if (error instanceof errors.JOSEError) return new Denial('token_malformed', 'token is not a valid JWT', { cause: error });
+  // The key store could not say: no decision can be made, so none is (503).
+  if (error instanceof GateError && error.code === 'keys_not_loaded') return new Denial('keys_unavailable', error.message, { cause: error });
   if (error instanceof GateError) throw error;
   // jose can surface a TypeError from a hostile key/alg combination; it is still a bad token.
   return new Denial('token_malformed', 'token could not be verified', { cause: error });

@@ -1,11 +1,6 @@
-import { Hono, type Context, type Handler } from 'hono';
+import { Hono } from 'hono';
 import type { Metrics } from '../observability/metrics/metrics.js';
-
-export function createMetricsRoute(metrics: Metrics): Handler {
-  return async function metricsRoute(c: Context) {
-    return c.body(await metrics.text(), 200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
-  };
-}
+import { createMetricsRoute } from '../ops/ops-routes.js';
 
 /** /metrics alone, for METRICS_PORT: scrapers reach it, clients of /auth do not. */
 export function createMetricsApp(metrics: Metrics): Hono {

@@ -1,6 +1,6 @@
-import { createLogBudget } from '../observability/log-budget.js';
-import { describeError, type Logger } from '../observability/logging.js';
-import type { EntryRejection, RedisConnectionState, SharedCacheName } from './cache.js';
+import type { EntryRejection, RedisConnectionState, SharedCacheName } from '../cache/cache.js';
+import { createLogBudget } from './log-budget.js';
+import { describeError, type Logger } from './logging.js';
 
 /**
  * The cache's log lines, bounded: an outage or a flood of bad entries is one line when it

@@ -1,13 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Credentials } from '../../credentials/credentials.js';
-import { UpstreamError } from '../../../errors.js';
-import { HEADER, identityFromResolverHeaders } from '../../identity/identity.js';
-import type { UpstreamClient } from '../../../upstream/http-client.js';
-import type { ResolverAnswer } from './resolver-answer.js';
+import type { Credentials } from '../decision/credentials/credentials.js';
+import { UpstreamError } from '../errors.js';
+import type { ResolverAnswer } from '../decision/authentication/session-resolver.js';
+import { HEADER } from '../decision/identity/identity.js';
+import type { UpstreamClient } from '../upstream/http-client.js';
+import { identityFromResolverHeaders, ResolverAnswerError } from './resolver-headers.js';
 
 export const RESOLVE_PATH = '/_resolver/resolve';
 
-export interface SessionResolver {
+export interface ResolverClient {
   /** Asks Authgear about these credentials; rejects with an UpstreamError when it cannot tell. */
   resolve(credentials: Credentials): Promise<ResolverAnswer>;
 }
@@ -30,13 +31,13 @@ const cookieName = (setCookie: string) => setCookie.slice(0, setCookie.indexOf('
  * `Session-Valid: true` is a user; `false` is a dead session (maybe with a clearing
  * Set-Cookie); no x-authgear headers at all means none of the credentials was accepted.
  */
-export function createResolverClient(options: ResolverClientOptions): SessionResolver {
+export function createResolverClient(options: ResolverClientOptions): ResolverClient {
   const clearable = new Set(options.cookieNames);
 
   function answerFrom(headers: IncomingHttpHeaders): ResolverAnswer {
     const valid = single(headers[HEADER.sessionValid]);
     if (valid === 'true') return { valid: true, identity: identityFromResolverHeaders((name) => single(headers[name]), options.onRoleRefused) };
-    if (valid !== 'false' && valid !== undefined) throw new Error(`${HEADER.sessionValid} is "${valid}"`);
+    if (valid !== 'false' && valid !== undefined) throw new ResolverAnswerError(`${HEADER.sessionValid} is "${valid}"`);
     return { valid: false, setCookies: (headers['set-cookie'] ?? []).filter((line) => clearable.has(cookieName(line))) };
   }
 

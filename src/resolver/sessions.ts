@@ -1,6 +1,7 @@
-import type { Cache, CacheObserver } from '../../../cache/cache.js';
-import { createUpstreamClient, type UpstreamClientOptions, type UpstreamObserver } from '../../../upstream/http-client.js';
-import { createCachedResolver, type CachedResolver, type CachedResolverOptions } from './cached-resolver.js';
+import type { Cache, CacheObserver } from '../cache/cache.js';
+import { createUpstreamClient, type UpstreamClientOptions, type UpstreamObserver } from '../upstream/http-client.js';
+import type { SessionResolver } from '../decision/authentication/session-resolver.js';
+import { createCachedResolver, type CachedResolverOptions } from './cached-resolver.js';
 import { createResolverClient } from './resolver-client.js';
 
 export interface SessionsOptions {
@@ -18,7 +19,7 @@ export interface SessionsOptions {
 export function createSessions(
   options: SessionsOptions,
   deps: { shared: Cache; now: () => number; observer?: CacheObserver; upstreamObserver?: UpstreamObserver },
-): CachedResolver & { close(): void } {
+): SessionResolver & { close(): void } {
   const client = createUpstreamClient({ ...options.upstream, ...(deps.upstreamObserver ? { observer: deps.upstreamObserver } : {}) });
   const resolver = createCachedResolver({
     ...options.caching,

@@ -1,14 +1,15 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Cache, CacheObserver } from '../../../cache/cache.js';
-import { createSingleFlight } from '../../../cache/single-flight.js';
-import type { Credentials } from '../../credentials/credentials.js';
-import { Denial } from '../../outcome.js';
-import { decodeStoredAnswer, encodeStoredAnswer, type ResolverAnswer, type StoredAnswer } from './resolver-answer.js';
-import type { SessionResolver } from './resolver-client.js';
+import type { Cache, CacheObserver } from '../cache/cache.js';
+import { createSingleFlight } from '../cache/single-flight.js';
+import type { Credentials } from '../decision/credentials/credentials.js';
+import { Denial } from '../decision/outcome.js';
+import type { Resolution, ResolverAnswer, SessionResolver } from '../decision/authentication/session-resolver.js';
+import { decodeStoredAnswer, encodeStoredAnswer, type StoredAnswer } from './resolver-answer.js';
+import type { ResolverClient } from './resolver-client.js';
 
 export interface CachedResolverOptions {
-  resolver: SessionResolver;
+  resolver: ResolverClient;
   /** Where answers are shared: the process (memory) or every replica (Redis). */
   shared: Cache;
   /** Public origin: part of every key, so projects sharing a Redis never see each other's answers. */
@@ -24,19 +25,6 @@ export interface CachedResolverOptions {
   observer?: CacheObserver;
 }
 
-export interface Resolution {
-  answer: ResolverAnswer;
-  /** The resolver failed and this is the last valid answer, past its TTL. */
-  stale: boolean;
-}
-
-export interface CachedResolver {
-  /**
-   * A fresh answer already held in process comes back at once; otherwise Redis, then Authgear.
-   * Rejects with Denial resolver_unavailable when neither Authgear nor a cache can answer.
-   */
-  resolve(credentials: Credentials): Resolution | Promise<Resolution>;
-}
 
 interface LocalEntry {
   stored: StoredAnswer;
@@ -60,7 +48,7 @@ export function credentialKey(namespace: string, credentials: Credentials): stri
  * Resolver answers through two tiers (in-process LRU, then the shared cache) and one flight
  * per key. An answer is only reused while fresh; past that it is kept for serve-stale alone.
  */
-export function createCachedResolver(options: CachedResolverOptions): CachedResolver {
+export function createCachedResolver(options: CachedResolverOptions): SessionResolver {
   const { shared, now, observer } = options;
   // Answers are kept decoded in process, so a hit costs a hash and a lookup. Without Redis
   // this is the only tier (the shared memory cache would only hold them again, as text).

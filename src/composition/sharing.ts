@@ -1,13 +1,14 @@
 import type { JSONWebKeySet } from 'jose';
+import type { Config } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logging.js';
 import type { KeySetLoadReason } from '../oidc/key-store.js';
 import { shareKeySetLoads } from '../oidc/shared-key-set.js';
-import type { Cache, CacheObserver, SharedCacheName } from './cache.js';
-import { createMemoryCache } from './memory-cache.js';
-import { createRedisCache } from './redis-cache.js';
-import { createRedisClient, type RedisTopology } from './redis-client.js';
-import { createSignedCache } from './signed-cache.js';
+import type { Cache, CacheObserver, SharedCacheName } from '../cache/cache.js';
+import { createMemoryCache } from '../cache/memory-cache.js';
+import { createRedisCache } from '../cache/redis-cache.js';
+import { createRedisClient, type RedisTopology } from '../cache/redis-client.js';
+import { createSignedCache } from '../cache/signed-cache.js';
 
 type KeySetLoader = (reason: KeySetLoadReason) => Promise<JSONWebKeySet>;
 
@@ -33,6 +34,8 @@ export interface SharingOptions {
   redisKeyPrefix: string;
   /** Budget of one Redis command. */
   redisTimeoutMs: number;
+  /** How long opening the connection may take. */
+  redisConnectTimeoutMs: number;
   /** Signs and checks every shared entry; the previous secret is only read, during a rotation. */
   hmacSecret: string | undefined;
   hmacPreviousSecret: string | undefined;
@@ -44,7 +47,7 @@ export interface SharingOptions {
 
 /** Redis when a topology is configured, otherwise the in-process cache (the embedded default). */
 function createSharedCache(options: SharingOptions, observer: CacheObserver): Cache {
-  const connectTimeoutMs = Math.max(1000, options.redisTimeoutMs * 4);
+  const connectTimeoutMs = options.redisConnectTimeoutMs;
   const client = createRedisClient({ ...options.redis, connectTimeoutMs });
   if (!client) return createMemoryCache({ maxEntries: options.memoryMaxEntries });
   return createRedisCache({
@@ -102,4 +105,29 @@ export function createSharing(options: SharingOptions, deps: { logger: Logger; n
     },
     close: () => cache.close(),
   };
+}
+
+/** What replicas share (Redis, or nothing beyond the process), from the settings that say how. */
+export function composeSharing(config: Config, deps: { logger: Logger; now: () => number; observer: CacheObserver }): Sharing {
+  return createSharing(
+    {
+      redis: {
+        url: config.redisUrl,
+        sentinelUrls: config.redisSentinelUrls,
+        sentinelMaster: config.redisSentinelMaster,
+        sentinelPassword: config.redisSentinelPassword,
+        clusterUrls: config.redisClusterUrls,
+        username: config.redisUsername,
+        password: config.redisPassword,
+      },
+      redisKeyPrefix: config.redisKeyPrefix,
+      redisTimeoutMs: config.redisTimeoutMs,
+      hmacSecret: config.redisHmacSecret,
+      hmacPreviousSecret: config.redisHmacPreviousSecret,
+      memoryMaxEntries: config.resolverCacheMaxEntries,
+      redisConnectTimeoutMs: config.derived.redisConnectTimeoutMs,
+      keySet: config.derived.keySetSharing,
+    },
+    deps,
+  );
 }

@@ -1,11 +1,5 @@
 import { z } from 'zod';
-import type { Identity } from '../../identity/identity.js';
-
-/** What Authgear's resolver said about a set of credentials. */
-export type ResolverAnswer =
-  | { valid: true; identity: Identity }
-  /** setCookies: the resolver's Set-Cookie lines that clear a dead session, for the browser. */
-  | { valid: false; setCookies: readonly string[] };
+import type { ResolverAnswer } from '../decision/authentication/session-resolver.js';
 
 /** An answer as cached: fresh until `freshUntil` (ms), then only good for serving stale. */
 export interface StoredAnswer {

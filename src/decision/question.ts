@@ -1,0 +1,52 @@
+import type { Authentication } from './authentication/authenticator.js';
+import type { PrincipalKind } from './identity/identity.js';
+import type { Outcome } from './outcome.js';
+import type { OutcomeCode } from '../errors.js';
+import type { HeaderReader } from './request/header-reader.js';
+import type { OriginalRequest } from './request/original-request.js';
+
+/**
+ * What a gateway asks, as its protocol's reader (gateways/) presents it: how to read the
+ * original request, the headers the client sent, and the auth URL's own query
+ * (per-location requirements; '' when the protocol has none).
+ */
+export interface AuthQuestion {
+  /** The normalized original request; throws a Denial when the protocol's headers do not describe one. */
+  readRequest: () => OriginalRequest;
+  header: HeaderReader;
+  query: string;
+}
+
+/**
+ * The answer to a gateway's question, as an outcome its writer turns into the protocol's
+ * answer. Synchronous whenever nothing had to be awaited (a known token or session): the
+ * writer then answers in the same tick, with no promise.
+ */
+export type AuthDecision = (question: AuthQuestion) => Outcome | Promise<Outcome>;
+
+/** One decision, as logs and metrics see it. */
+export interface DecisionEvent {
+  request: OriginalRequest | undefined;
+  requestId: string | undefined;
+  /** What was decided: let through, sent elsewhere (a browser to login), refused, or undecidable. */
+  result: 'allow' | 'redirect' | 'deny' | 'unavailable';
+  /** The status the outcome has in HTTP terms (a gateway may write a login redirect as 401 + Location). */
+  status: number;
+  allowed: boolean;
+  code: OutcomeCode;
+  via: Authentication['via'] | undefined;
+  /** Who authenticated (also on a refusal that came after), undefined when nobody did. */
+  principal: PrincipalKind | undefined;
+  /** The policy rule that applied, if a policy file or an auth URL query is in use. */
+  rule: string | undefined;
+  durationMs: number;
+  error: unknown;
+}
+
+const RESULTS = { allow: 'allow', redirect: 'redirect', deny: 'deny', undecided: 'unavailable' } as const;
+
+/** The result and HTTP-terms status of an outcome, for its event. */
+export function resultOf(outcome: Outcome): Pick<DecisionEvent, 'result' | 'status' | 'allowed'> {
+  const status = outcome.kind === 'allow' ? 200 : outcome.kind === 'redirect' ? 302 : outcome.denial.status;
+  return { result: RESULTS[outcome.kind], status, allowed: outcome.kind === 'allow' };
+}
