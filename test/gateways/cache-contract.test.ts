@@ -1,16 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cache } from '../src/cache/cache.js';
-import { createMemoryCache } from '../src/cache/memory-cache.js';
-import { createRedisCache } from '../src/cache/redis-cache.js';
-import { createRedisClient, type RedisTopology } from '../src/cache/redis-client.js';
-import { createSignedCache } from '../src/cache/signed-cache.js';
-import { startRedis, startRedisCluster, startRedisSentinel, TEST_HMAC_SECRET } from './support/redis.js';
-import { waitFor } from './support/wait-for.js';
+import type { Cache } from '../../src/cache/cache.js';
+import { createMemoryCache } from '../../src/cache/memory-cache.js';
+import { createRedisCache } from '../../src/cache/redis-cache.js';
+import { createRedisClient, type RedisTopology } from '../../src/cache/redis-client.js';
+import { createSignedCache } from '../../src/cache/signed-cache.js';
+import { startRedis, startRedisCluster, startRedisSentinel, TEST_HMAC_SECRET } from '../support/redis.js';
 
 interface Opened {
   cache: Cache;
+  /**
+   * Lets `ms` pass on the clock the cache's TTLs run on: a test clock where the
+   * implementation takes one, the real one where it does not (Redis expires by its own).
+   */
+  advance(ms: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Redis keeps its own time: TTLs pass for real, with a margin for its clock's resolution. */
+const realTime = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms + 50));
+
+/** The in-process caches' clock, moved by the tests. */
+function testClock() {
+  let now = 1_000_000;
+  return { now: () => now, advance: async (ms: number) => { now += ms; } };
 }
 
 async function openRedis(topology: Omit<RedisTopology, 'connectTimeoutMs'>, stopServers: () => Promise<unknown>): Promise<Opened> {
@@ -23,6 +36,7 @@ async function openRedis(topology: Omit<RedisTopology, 'connectTimeoutMs'>, stop
   await cache.ping();
   return {
     cache,
+    advance: realTime,
     async stop() {
       await cache.close();
       await stopServers();
@@ -32,7 +46,10 @@ async function openRedis(topology: Omit<RedisTopology, 'connectTimeoutMs'>, stop
 
 /** Every Cache implementation, and every Redis topology the configuration offers. */
 const IMPLEMENTATIONS: Array<[string, () => Promise<Opened>]> = [
-  ['memory', async () => ({ cache: createMemoryCache({ maxEntries: 1000 }), stop: async () => {} })],
+  ['memory', async () => {
+    const clock = testClock();
+    return { cache: createMemoryCache({ maxEntries: 1000, now: clock.now }), advance: clock.advance, stop: async () => {} };
+  }],
   ['redis', async () => {
     const redis = await startRedis();
     return openRedis({ url: redis.url }, () => redis.stop());
@@ -47,7 +64,10 @@ const IMPLEMENTATIONS: Array<[string, () => Promise<Opened>]> = [
     return openRedis({ clusterUrls: cluster.urls }, () => cluster.stop());
   }],
   // What the sidecar shares through Redis goes through the signing wrapper: same contract.
-  ['signed memory', async () => ({ cache: signed(createMemoryCache({ maxEntries: 1000 })), stop: async () => {} })],
+  ['signed memory', async () => {
+    const clock = testClock();
+    return { cache: signed(createMemoryCache({ maxEntries: 1000, now: clock.now }), clock.now), advance: clock.advance, stop: async () => {} };
+  }],
   ['signed redis', async () => {
     const redis = await startRedis();
     const opened = await openRedis({ url: redis.url }, () => redis.stop());
@@ -55,10 +75,11 @@ const IMPLEMENTATIONS: Array<[string, () => Promise<Opened>]> = [
   }],
 ];
 
-function signed(cache: Cache): Cache {
+function signed(cache: Cache, now?: () => number): Cache {
   return createSignedCache(cache, {
     secret: TEST_HMAC_SECRET,
     purpose: 'resolver',
+    ...(now ? { now } : {}),
     onRejected: (reason) => { throw new Error(`an entry this cache wrote was rejected (${reason})`); },
   });
 }
@@ -97,7 +118,10 @@ describe.each(IMPLEMENTATIONS)('the %s cache', (_name, open) => {
     const [short, long] = [key(), key()];
     await cache.set(short, 'soon gone', 300);
     await cache.set(long, 'stays', 60_000);
-    await waitFor(async () => (await cache.get(short)) === undefined, 10_000, 'the short-lived value to expire');
+    await opened.advance(100);
+    expect(await cache.get(short)).toBe('soon gone');
+    await opened.advance(300);
+    expect(await cache.get(short)).toBeUndefined();
     expect(await cache.get(long)).toBe('stays');
   });
 
@@ -119,7 +143,8 @@ describe.each(IMPLEMENTATIONS)('the %s cache', (_name, open) => {
   it('adds again once the previous value expired or was deleted', async () => {
     const [expiring, deleted] = [key(), key()];
     expect(await cache.add(expiring, 'one', 300)).toBe(true);
-    await waitFor(async () => (await cache.get(expiring)) === undefined, 10_000, 'the lock to expire');
+    expect(await cache.add(expiring, 'two', 60_000)).toBe(false);
+    await opened.advance(400);
     expect(await cache.add(expiring, 'two', 60_000)).toBe(true);
     expect(await cache.add(deleted, 'one', 60_000)).toBe(true);
     await cache.del(deleted);

@@ -1,8 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { httpGet, REPO } from './support/processes.js';
-import { waitFor } from './support/wait-for.js';
+import { httpGet, REPO } from '../support/processes.js';
+import { waitFor } from '../support/wait-for.js';
 
 interface Printed {
   command: string;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthgearStandIn } from './support/authgear-stand-in.js';
-import { expectOnlySidecarHeaders, FORGED, freshLogin, send, startEdgeStack, TENANT_CLAIM, type Sent } from './support/edge-requests.js';
-import type { GatewayStack } from './support/gateway-stack.js';
+import type { AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { expectOnlySidecarHeaders, FORGED, freshLogin, send, startEdgeStack, TENANT_CLAIM, type Sent } from '../support/edge-requests.js';
+import type { GatewayStack } from '../support/gateway-stack.js';
+import { reasonOf } from '../support/answers.js';
 
 // The headers that are not the sidecar's identity, through real nginx and Caddy: the client's
 // ID token (for the sidecar only), a custom claim header the operator adds to the shipped
@@ -28,13 +29,12 @@ describe.each(['nginx', 'caddy'] as const)('freshness from an ID token through r
   it('asks for one when it is missing, and refuses a stale or another user\'s', async () => {
     const now = Math.floor(Date.now() / 1000);
     const token = await authgear.accessToken({ claims: { sub: 'user-9', auth_time: now - 10 } });
-    const reason = (sent: Sent) => sent.headers['x-authgear-gate-reason'];
     const missing = await send(stack.gateways[gateway].url, '/payments/x', { authorization: `Bearer ${token}` });
     const stale = await send(stack.gateways[gateway].url, '/payments/x', { authorization: `Bearer ${token}`, 'x-authgear-id-token': await authgear.idToken({ claims: { sub: 'user-9', auth_time: now - 3600 } }) });
     const other = await send(stack.gateways[gateway].url, '/payments/x', { authorization: `Bearer ${token}`, 'x-authgear-id-token': await authgear.idToken({ claims: { sub: 'user-8', auth_time: now - 10 } }) });
     expect([missing.status, stale.status, other.status]).toEqual([401, 401, 401]);
     // nginx passes on only the challenge of a 401; Caddy passes the sidecar's headers.
-    if (gateway === 'caddy') expect([reason(missing), reason(stale), reason(other)]).toEqual(['id_token_required', 'auth_too_old', 'id_token_mismatch']);
+    if (gateway === 'caddy') expect([reasonOf(missing), reasonOf(stale), reasonOf(other)]).toEqual(['id_token_required', 'auth_too_old', 'id_token_mismatch']);
     for (const sent of [missing, stale, other]) expect(sent.app).toBeUndefined();
   });
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { CLAIMS, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { appVariable, expectOnlySidecarHeaders, FORGED, freshLogin, send, startEdgeStack, TENANT_CLAIM } from './support/edge-requests.js';
-import type { GatewayStack } from './support/gateway-stack.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { CLAIMS, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { appVariable, expectOnlySidecarHeaders, FORGED, freshLogin, send, startEdgeStack, TENANT_CLAIM } from '../support/edge-requests.js';
+import type { GatewayStack } from '../support/gateway-stack.js';
 
 // Whatever the client sends, the app only ever sees x-authgear-* headers the sidecar set, on
 // every kind of route, allowed or not, through real nginx and Caddy (startEdgeStack).

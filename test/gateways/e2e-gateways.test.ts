@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIMS, RESOLVE_PATH, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { seenByApp as seen, startGatewayStack, type GatewayStack } from './support/gateway-stack.js';
-import { httpGet } from './support/processes.js';
+import { CLAIMS, RESOLVE_PATH, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { seenByApp as seen, startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { httpGet } from '../support/processes.js';
 
 let stack: GatewayStack;
 let authgear: AuthgearStandIn;

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthgearStandIn } from './support/authgear-stand-in.js';
-import { policyFile, send, type Sent } from './support/edge-requests.js';
-import { startGatewayStack, type GatewayStack } from './support/gateway-stack.js';
-import { startGateProcess, type Spawned } from './support/processes.js';
+import type { AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { send, type Sent } from '../support/edge-requests.js';
+import { writePolicy } from '../support/policies.js';
+import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { startGateProcess, type Spawned } from '../support/processes.js';
 
 // Spellings of a protected path that some common backend routes to the protected page, sent
 // through real nginx and Caddy running the shipped configs, and to the sidecar directly:
@@ -24,7 +25,7 @@ let direct: Spawned & { url: string };
 const targets: Array<{ name: string; url: string; publicPrefix: string }> = [];
 
 beforeAll(async () => {
-  const policy = policyFile(POLICY);
+  const policy = writePolicy(POLICY);
   stack = await startGatewayStack({ POLICY_FILE: policy });
   ({ authgear } = stack);
   direct = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, POLICY_FILE: policy });

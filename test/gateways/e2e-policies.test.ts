@@ -1,9 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIMS, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { seenByApp as seen, startGatewayStack, type GatewayStack } from './support/gateway-stack.js';
-import { httpGet, tempDir } from './support/processes.js';
+import { CLAIMS, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { seenByApp as seen, startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { httpGet } from '../support/processes.js';
+import { writePolicy } from '../support/policies.js';
 
 // The shipped nginx and Caddy configs, unchanged but for ports, with the login settings on.
 const APP = 'app.example.test';
@@ -27,8 +26,7 @@ rules:
 `;
 
 beforeAll(async () => {
-  const policyFile = join(tempDir('e2e-policy'), 'policy.yaml');
-  writeFileSync(policyFile, POLICY);
+  const policyFile = writePolicy(POLICY);
   stack = await startGatewayStack({ CLIENT_IDS: 'web-client', LOGIN_REDIRECT_URI: CALLBACK, POLICY_FILE: policyFile });
   ({ authgear, gateways } = stack);
 });

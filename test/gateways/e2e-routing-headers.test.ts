@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { METHOD_OVERRIDE_HEADERS } from '../src/decision/request/method-override.js';
-import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
-import { CLAIMS, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { send, startEdgeStack, type Sent } from './support/edge-requests.js';
-import { check, envoyOutcome, type EnvoyExtAuthz } from './support/envoy-ext-authz.js';
-import { startTestGate, type TestGate } from './support/gate.js';
-import type { GatewayStack } from './support/gateway-stack.js';
-import { REPO } from './support/processes.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { METHOD_OVERRIDE_HEADERS } from '../../src/decision/request/method-override.js';
+import { ROUTING_HEADERS } from '../../src/decision/request/routing-headers.js';
+import { CLAIMS, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { send, startEdgeStack, type Sent } from '../support/edge-requests.js';
+import { check, envoyOutcome, type EnvoyExtAuthz } from '../support/envoy-ext-authz.js';
+import { startTestGate, type TestGate } from '../support/gate.js';
+import type { GatewayStack } from '../support/gateway-stack.js';
+import { REPO } from '../support/processes.js';
 
 // What the app reads as the request's host, path or prefix is what the sidecar judged: a
 // client's routing headers never reach it through a shipped gateway config (the gateway sets

@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { seenByApp } from './support/gateway-stack.js';
-import { freePort, httpGet, REPO, startEchoUpstream, startGateProcess, startNginx, tempDir, type Spawned } from './support/processes.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { CLAIMS, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { seenByApp, startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { httpGet, REPO } from '../support/processes.js';
+import { writePolicy } from '../support/policies.js';
 
 // NGINX Gateway Fabric's ExternalAuth: real nginx running what NGF generates (the fixture),
 // asking the built sidecar on EXT_AUTHZ_PORT, in front of an echo app.
@@ -28,32 +28,20 @@ rules:
     roles: [admin]
 `;
 
+let stack: GatewayStack;
 let authgear: AuthgearStandIn;
-let app: Awaited<ReturnType<typeof startEchoUpstream>>;
-let gate: Spawned & { url: string };
-let nginx: Spawned & { url: string };
+let gate: GatewayStack['gate'];
+let nginx: GatewayStack['gateways']['nginx'];
 
 beforeAll(async () => {
-  authgear = await startAuthgearStandIn();
-  app = await startEchoUpstream();
-  const policy = join(tempDir('policy'), 'policy.yaml');
-  writeFileSync(policy, POLICY);
-  const extAuthzPort = await freePort();
-  gate = await startGateProcess({
-    AUTHGEAR_ENDPOINT: authgear.origin,
-    EXT_AUTHZ_PORT: String(extAuthzPort),
-    EXT_AUTHZ_PATH_PREFIX: '/ngf-authz',
-    POLICY_FILE: policy,
-    CLIENT_IDS: 'web-client',
-    LOGIN_REDIRECT_URI: CALLBACK,
-  });
-  nginx = await startNginx({ gatePort: extAuthzPort, appPort: app.port, config: join(REPO, 'test/fixtures/nginx-gateway-fabric-external-auth.conf') });
+  stack = await startGatewayStack(
+    { EXT_AUTHZ_PATH_PREFIX: '/ngf-authz', POLICY_FILE: writePolicy(POLICY), CLIENT_IDS: 'web-client', LOGIN_REDIRECT_URI: CALLBACK },
+    { nginx: join(REPO, 'test/fixtures/nginx-gateway-fabric-external-auth.conf'), caddy: false, asks: 'ext-authz' },
+  );
+  ({ authgear, gate, gateways: { nginx } } = stack);
 });
 afterAll(async () => {
-  await nginx?.stop();
-  await gate?.stop();
-  await app?.close();
-  await authgear?.close();
+  await stack?.stop();
 });
 
 /** Through nginx, as a browser or API client would send it (Host included), no redirect followed. */

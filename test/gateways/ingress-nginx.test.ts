@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Denial } from '../src/decision/outcome.js';
-import { readOriginalRequest, type GatewayProtocol } from '../src/gateways/auth-request.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { seenByApp } from './support/gateway-stack.js';
-import { httpGet, REPO, startEchoUpstream, startGateProcess, startNginx, tempDir, type Spawned } from './support/processes.js';
+import { Denial } from '../../src/decision/outcome.js';
+import { readOriginalRequest, type GatewayProtocol } from '../../src/gateways/auth-request.js';
+import { CLAIMS, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { seenByApp, startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { httpGet, REPO } from '../support/processes.js';
+import { writePolicy } from '../support/policies.js';
 
 // What ingress-nginx sends on its auth subrequest, whatever the Ingress says (its template).
 const INGRESS_NGINX = {
@@ -74,24 +74,16 @@ rules:
 `;
 
 describe('real nginx generating ingress-nginx\'s auth subrequest (no auth-proxy-set-headers)', () => {
+  let stack: GatewayStack;
   let authgear: AuthgearStandIn;
-  let app: Awaited<ReturnType<typeof startEchoUpstream>>;
-  let gate: Spawned & { port: number };
-  let nginx: Spawned & { url: string };
+  let nginx: GatewayStack['gateways']['nginx'];
 
   beforeAll(async () => {
-    authgear = await startAuthgearStandIn();
-    app = await startEchoUpstream();
-    const policy = join(tempDir('policy'), 'policy.yaml');
-    writeFileSync(policy, POLICY);
-    gate = await startGateProcess({ AUTHGEAR_ENDPOINT: authgear.origin, GATEWAY: 'nginx', POLICY_FILE: policy });
-    nginx = await startNginx({ gatePort: gate.port, appPort: app.port, config: join(REPO, 'test/fixtures/ingress-nginx-auth-url.conf') });
+    stack = await startGatewayStack({ GATEWAY: 'nginx', POLICY_FILE: writePolicy(POLICY) }, { nginx: join(REPO, 'test/fixtures/ingress-nginx-auth-url.conf'), caddy: false });
+    ({ authgear, gateways: { nginx } } = stack);
   });
   afterAll(async () => {
-    await nginx?.stop();
-    await gate?.stop();
-    await app?.close();
-    await authgear?.close();
+    await stack?.stop();
   });
 
   const get = (path: string, headers: Record<string, string> = {}) => httpGet(`${nginx.url}${path}`, { host: 'app.example.test', ...headers });

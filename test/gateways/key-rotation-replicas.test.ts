@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn, type SigningKey } from './support/authgear-stand-in.js';
-import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
-import { startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
+import { startAuthgearStandIn, type AuthgearStandIn, type SigningKey } from '../support/authgear-stand-in.js';
+import { httpGet, startGateProcess, type Spawned } from '../support/processes.js';
+import { startRedis, TEST_HMAC_SECRET, type RedisServer } from '../support/redis.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 /**
  * Key rotation as an operator meets it: two replicas of the built server sharing their key set
@@ -27,7 +28,7 @@ afterAll(async () => {
 
 const auth = async (replica: number, token: string) => {
   const answer = await httpGet(`${replicas[replica]!.url}/auth`, { 'x-original-uri': '/', host: 'app.example.test', authorization: `Bearer ${token}` });
-  return answer.status === 200 ? 'allowed' : String(answer.headers['x-authgear-gate-reason']);
+  return answer.status === 200 ? 'allowed' : String(answer.headers[REASON_HEADER]);
 };
 const strayToken = () => authgear.accessToken({ key: { ...stranger, kid: crypto.randomUUID() } });
 const jwksFetches = () => authgear.count('/oauth2/jwks');

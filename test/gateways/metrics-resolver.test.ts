@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startTestGate, type TestGate } from './support/gate.js';
-import { valueOf } from './support/prometheus.js';
-import { startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
-import { waitFor } from './support/wait-for.js';
+import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startTestGate, type TestGate } from '../support/gate.js';
+import { valueOf } from '../support/prometheus.js';
+import { startRedis, TEST_HMAC_SECRET, type RedisServer } from '../support/redis.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** The resolver and Redis observers, as metrics, against a real redis-server. */
 let authgear: AuthgearStandIn;

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { REPO, startCaddy, startEchoUpstream, startGateProcess, startNginx, tempDir, type Spawned } from './support/processes.js';
-import { startRecordingAuth } from './support/recording-auth.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { REPO, startCaddy, startEchoUpstream, startGateProcess, startNginx, tempDir, type Spawned } from '../support/processes.js';
+import { startRecordingAuth } from '../support/recording-auth.js';
 
 type Gateway = Spawned & { url: string };
 const FALLBACK_LOGIN = 'https://myapp.authgear.cloud/oauth2/authorize?';

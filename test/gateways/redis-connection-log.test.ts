@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
-import { valueOf } from './support/prometheus.js';
-import { startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
-import { waitFor } from './support/wait-for.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { httpGet, startGateProcess, type Spawned } from '../support/processes.js';
+import { valueOf } from '../support/prometheus.js';
+import { startRedis, TEST_HMAC_SECRET, type RedisServer } from '../support/redis.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** The built server's log while its real redis-server is killed, stays away, and comes back. */
 let authgear: AuthgearStandIn;

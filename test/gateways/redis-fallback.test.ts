@@ -1,12 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ReadinessReport } from '../src/ops/ops-app.js';
-import type { CacheObserver } from '../src/cache/cache.js';
-import { entryKey, sealEntry } from '../src/cache/signed-cache.js';
-import { credentialKey } from '../src/decision/authentication/resolver/cached-resolver.js';
-import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { redisCli, startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
-import { waitFor } from './support/wait-for.js';
+import type { ReadinessReport } from '../../src/ops/ops-routes.js';
+import type { CacheObserver } from '../../src/cache/cache.js';
+import { entryKey, sealEntry } from '../../src/cache/signed-cache.js';
+import { credentialKey } from '../../src/resolver/cached-resolver.js';
+import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { redisCli, startRedis, TEST_HMAC_SECRET, type RedisServer } from '../support/redis.js';
+import { waitFor } from '../support/wait-for.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 /** In-process gates on a real Redis, watched through the cache observer. */
 let authgear: AuthgearStandIn;
@@ -192,7 +193,7 @@ describe('two projects sharing one Redis', () => {
     gates.push(theirs);
     const { value } = authgear.sessions.issue('session');
     expect((await mine.auth(session(value))).status).toBe(200);
-    expect((await theirs.auth(session(value))).headers.get('x-authgear-gate-reason')).toBe('session_invalid');
+    expect((await theirs.auth(session(value))).headers.get(REASON_HEADER)).toBe('session_invalid');
     expect(other.count(RESOLVE_PATH)).toBe(1);
     await other.close();
   });

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryKey, sealEntry } from '../src/cache/signed-cache.js';
-import { credentialKey } from '../src/decision/authentication/resolver/cached-resolver.js';
-import { generateSigningKey, RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn, type SigningKey } from './support/authgear-stand-in.js';
-import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
-import { valueOf } from './support/prometheus.js';
-import { redisCli, startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
-import { waitFor } from './support/wait-for.js';
+import { entryKey, sealEntry } from '../../src/cache/signed-cache.js';
+import { credentialKey } from '../../src/resolver/cached-resolver.js';
+import { generateSigningKey, RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn, type SigningKey } from '../support/authgear-stand-in.js';
+import { httpGet, startGateProcess, type Spawned } from '../support/processes.js';
+import { valueOf } from '../support/prometheus.js';
+import { redisCli, startRedis, TEST_HMAC_SECRET, type RedisServer } from '../support/redis.js';
+import { waitFor } from '../support/wait-for.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 /**
  * Someone who can write to Redis (but does not hold REDIS_HMAC_SECRET) plants a key set of
@@ -69,7 +70,7 @@ describe('a key set planted in Redis', () => {
     expect(authgear.count('/oauth2/jwks'), gate.output()).toBe(1);
     // Read before taking the fetch lock and again after: refused both times.
     expect(await rejected('keys', 'unsigned')).toBe(2);
-    expect((await auth({ authorization: `Bearer ${await authgear.accessToken({ key: attacker })}` })).headers['x-authgear-gate-reason']).toBe('unknown_key');
+    expect((await auth({ authorization: `Bearer ${await authgear.accessToken({ key: attacker })}` })).headers[REASON_HEADER]).toBe('unknown_key');
     expect((await auth({ authorization: `Bearer ${await authgear.accessToken()}` })).status).toBe(200);
   });
 
@@ -88,7 +89,7 @@ describe('a key set planted in Redis', () => {
     await waitFor(async () => {
       const answer = await auth({ authorization: `Bearer ${token}` });
       expect(answer.status).toBe(401);
-      expect(answer.headers['x-authgear-gate-reason']).toBe('unknown_key');
+      expect(answer.headers[REASON_HEADER]).toBe('unknown_key');
       return (await rejected('keys', reason)) > before;
     }, 10_000, 'the planted key set to be read');
     expect(authgear.count('/oauth2/jwks')).toBe(fetchesBefore + 1);
@@ -119,7 +120,7 @@ describe('a session answer planted in Redis', () => {
     const calls = authgear.count(RESOLVE_PATH);
     const answer = await auth({ cookie: `session=${cookie}` });
     expect(answer.status).toBe(401);
-    expect(answer.headers['x-authgear-gate-reason']).toBe('session_invalid');
+    expect(answer.headers[REASON_HEADER]).toBe('session_invalid');
     expect(answer.headers['x-authgear-user-id']).toBeUndefined();
     expect(authgear.count(RESOLVE_PATH)).toBe(calls + 1);
     expect(await rejected('resolver', reason)).toBe(before + 1);

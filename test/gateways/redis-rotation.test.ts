@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CacheObserver } from '../src/cache/cache.js';
-import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { startRedis, type RedisServer } from './support/redis.js';
+import type { CacheObserver } from '../../src/cache/cache.js';
+import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { startRedis, type RedisServer } from '../support/redis.js';
 
 /** A rolling change of REDIS_HMAC_SECRET: replicas on the old secret and on the new one, one Redis. */
 let authgear: AuthgearStandIn;

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryKey } from '../src/cache/signed-cache.js';
-import { credentialKey } from '../src/decision/authentication/resolver/cached-resolver.js';
-import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
-import { redisCli, startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
-import { waitFor } from './support/wait-for.js';
+import { entryKey } from '../../src/cache/signed-cache.js';
+import { credentialKey } from '../../src/resolver/cached-resolver.js';
+import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { httpGet, startGateProcess, type Spawned } from '../support/processes.js';
+import { redisCli, startRedis, TEST_HMAC_SECRET, type RedisServer } from '../support/redis.js';
+import { waitFor } from '../support/wait-for.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 /** Two replicas (the built server, as deployed) sharing one real Redis. */
 let authgear: AuthgearStandIn;
@@ -29,7 +30,7 @@ afterAll(async () => {
 const auth = (replica: number, headers: Record<string, string>) => httpGet(`${replicas[replica]!.url}/auth`, { 'x-original-uri': '/', host: 'app.example.test', ...headers });
 const userOf = async (replica: number, headers: Record<string, string>) => {
   const answer = await auth(replica, headers);
-  return `${answer.status} ${answer.headers['x-authgear-user-id'] ?? answer.headers['x-authgear-gate-reason']}`;
+  return `${answer.status} ${answer.headers['x-authgear-user-id'] ?? answer.headers[REASON_HEADER]}`;
 };
 const calls = () => authgear.count(RESOLVE_PATH);
 const readiness = async (replica: number) => JSON.parse((await httpGet(`${replicas[replica]!.url}/readyz`)).body) as { ready: boolean; checks: Record<string, string> };

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisCache } from '../src/cache/redis-cache.js';
-import { createRedisClient } from '../src/cache/redis-client.js';
-import type { Cache } from '../src/cache/cache.js';
-import { createCachedResolver, credentialKey } from '../src/decision/authentication/resolver/cached-resolver.js';
-import { createResolverClient } from '../src/decision/authentication/resolver/resolver-client.js';
-import { createUpstreamClient, type UpstreamClient } from '../src/upstream/http-client.js';
-import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { redisCli, startRedis, type RedisServer } from './support/redis.js';
+import { createRedisCache } from '../../src/cache/redis-cache.js';
+import { createRedisClient } from '../../src/cache/redis-client.js';
+import type { Cache } from '../../src/cache/cache.js';
+import { createCachedResolver, credentialKey } from '../../src/resolver/cached-resolver.js';
+import { createResolverClient } from '../../src/resolver/resolver-client.js';
+import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/http-client.js';
+import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { redisCli, startRedis, type RedisServer } from '../support/redis.js';
 
 // With no in-process tier (local TTL 0), every request reads Redis; the decoded answer held
 // for serve-stale is reused while Redis returns the very same text, and only then.

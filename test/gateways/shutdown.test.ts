@@ -1,10 +1,10 @@
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
-import { valueOf } from './support/prometheus.js';
-import { startRedis, TEST_HMAC_SECRET } from './support/redis.js';
-import { waitFor } from './support/wait-for.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { httpGet, startGateProcess, type Spawned } from '../support/processes.js';
+import { valueOf } from '../support/prometheus.js';
+import { startRedis, TEST_HMAC_SECRET } from '../support/redis.js';
+import { waitFor } from '../support/wait-for.js';
 
 let authgear: AuthgearStandIn;
 let gate: (Spawned & { url: string }) | undefined;

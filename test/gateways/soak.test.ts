@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Credential } from '../scripts/soak/credentials.js';
-import { emptyTally, runLoad } from '../scripts/soak/load.js';
-import { runSoak } from '../scripts/soak/soak.js';
-import { startEchoUpstream } from './support/processes.js';
+import type { Credential } from '../../scripts/soak/credentials.js';
+import { emptyTally, runLoad } from '../../scripts/soak/load.js';
+import { runSoak } from '../../scripts/soak/soak.js';
+import { startEchoUpstream } from '../support/processes.js';
 
 // The short version of `npm run soak`: every phase for a few seconds, same invariants.
 describe('fault under load (short soak through real nginx)', () => {

@@ -1,13 +1,14 @@
-import { captureLogs } from './support/log-capture.js';
+import { captureLogs } from '../support/log-capture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load-config.js';
-import { ConfigError } from '../src/errors.js';
-import { parsePolicy } from '../src/decision/policy/policy-file.js';
-import { parseQueryRequirements } from '../src/decision/policy/query-requirements.js';
-import { createLogger } from '../src/observability/logging.js';
-import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { valueOf } from './support/prometheus.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { ConfigError } from '../../src/errors.js';
+import { parsePolicy } from '../../src/decision/policy/policy-file.js';
+import { parseQueryRequirements } from '../../src/decision/policy/query-requirements.js';
+import { createLogger } from '../../src/observability/logging.js';
+import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { valueOf } from '../support/prometheus.js';
+import { outcomeOf, reasonOf } from '../support/answers.js';
 
 // What sessions, opaque tokens and machine clients meet on routes with resource and scope
 // requirements given as auth URL query parameters; and what metrics and logs say of them.
@@ -26,12 +27,7 @@ afterAll(async () => {
   await gate?.close();
   await authgear?.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
-const outcome = async (response: Promise<Response>) => {
-  const answered = await response;
-  return [answered.status, reason(answered) ?? 'allowed'];
-};
+const outcome = outcomeOf;
 const machine = (scopes: string[]) => authgear.machineToken({ resource: ORDERS, scopes }).then(bearer);
 
 describe('requirements as auth URL query parameters', () => {
@@ -71,7 +67,7 @@ describe('requirements as auth URL query parameters', () => {
   ])('refuses %s with 403 policy_invalid, naming %s', async (query, named) => {
     gate.decisions.length = 0;
     const response = await gate.auth(await machine(['a']), `/auth?${query.replaceAll(' ', '%20').replaceAll('"', '%22')}`);
-    expect([response.status, reason(response)]).toEqual([403, 'policy_invalid']);
+    expect([response.status, reasonOf(response)]).toEqual([403, 'policy_invalid']);
     expect(String((gate.decisions[0]!.error as Error).message)).toContain(named);
   });
 
@@ -161,7 +157,7 @@ describe('sessions and opaque tokens on routes that need a JWT access token', ()
     const before = authgear.count(RESOLVE_PATH);
     for (const query of ['/auth', ROUTE]) {
       const response = await gate.auth(bearer(value), query);
-      expect([response.status, reason(response)], query).toEqual([401, 'session_invalid']);
+      expect([response.status, reasonOf(response)], query).toEqual([401, 'session_invalid']);
       expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
       expect(response.headers.has('set-cookie')).toBe(false);
     }

@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { tempDir } from './support/processes.js';
-import { valueOf } from './support/prometheus.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { valueOf } from '../support/prometheus.js';
+import { outcomeOf, reasonOf, REASON_HEADER } from '../support/answers.js';
+import { writePolicy } from '../support/policies.js';
 
 // Authgear API resources (RFC 8707), their scopes and M2M clients, through the real listener.
 const ORDERS = 'https://api.example.test/orders';
@@ -47,23 +47,17 @@ let gate: TestGate;
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
-  const file = join(tempDir('resources'), 'policy.yaml');
-  writeFileSync(file, POLICY);
+  const file = writePolicy(POLICY);
   gate = await startTestGate(authgear, { POLICY_FILE: file, CLAIM_HEADERS: 'tenant=x-authgear-user-tenant,region=x-authgear-app-region' });
 });
 afterAll(async () => {
   await gate?.close();
   await authgear?.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
 const at = (path: string, headers: Record<string, string>) => gate.auth({ ...headers, 'x-original-uri': path });
-const outcome = async (response: Promise<Response>) => {
-  const answered = await response;
-  return [answered.status, reason(answered) ?? 'allowed'];
-};
+const outcome = outcomeOf;
 const authgearHeaders = (response: Response) =>
-  Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('x-authgear-') && name !== 'x-authgear-gate-reason'));
+  Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('x-authgear-') && name !== REASON_HEADER));
 const machine = (scopes: string[], options: { resource?: string; claims?: Record<string, unknown>; omit?: string[] } = {}) =>
   authgear.machineToken({ resource: options.resource ?? ORDERS, scopes, ...options }).then(bearer);
 const userFor = (resource: string, scopes: string[], claims: Record<string, unknown> = {}) =>
@@ -141,7 +135,7 @@ describe('scopes', () => {
     expect(await outcome(at('/orders/1', await userFor(ORDERS, ['write:orders', 'read:orders'])))).toEqual([200, 'allowed']);
     for (const scopes of [['read:orders'], [], ['read:orders2', 'write:orders'], ['READ:ORDERS', 'write:orders']]) {
       const response = await at('/orders/1', await userFor(ORDERS, scopes));
-      expect([response.status, reason(response)], scopes.join()).toEqual([403, 'insufficient_scope']);
+      expect([response.status, reasonOf(response)], scopes.join()).toEqual([403, 'insufficient_scope']);
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="authgear-gate", error="insufficient_scope", error_description="[^"]+", scope="read:orders write:orders"$/);
       // nginx passes a 403's headers nowhere: it gets the challenge in a header protect.conf copies.
       expect(response.headers.get('x-gate-www-authenticate')).toBe(response.headers.get('www-authenticate'));
@@ -152,7 +146,7 @@ describe('scopes', () => {
     expect(await outcome(at('/reports/1', await userFor(ORDERS, ['admin:orders'])))).toEqual([200, 'allowed']);
     expect(await outcome(at('/reports/1', await machine(['read:orders'])))).toEqual([200, 'allowed']);
     const response = await at('/reports/1', await userFor(ORDERS, ['write:orders']));
-    expect([response.status, reason(response)]).toEqual([403, 'insufficient_scope']);
+    expect([response.status, reasonOf(response)]).toEqual([403, 'insufficient_scope']);
     expect(response.headers.get('www-authenticate')).toContain('scope="read:orders admin:orders"');
   });
 
@@ -167,7 +161,7 @@ describe('scopes', () => {
     const forwardAuth = await gate.request('/auth', {
       headers: { ...token, 'x-forwarded-uri': '/orders/1', 'x-forwarded-method': 'GET', 'x-forwarded-host': 'app.example.test', 'x-forwarded-proto': 'https' },
     });
-    expect([forwardAuth.status, reason(forwardAuth)]).toEqual([403, 'insufficient_scope']);
+    expect([forwardAuth.status, reasonOf(forwardAuth)]).toEqual([403, 'insufficient_scope']);
     expect(forwardAuth.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     expect(forwardAuth.headers.has('x-gate-www-authenticate')).toBe(false);
     const unauthenticated = await at('/orders/1', {});
@@ -181,7 +175,7 @@ describe('scopes', () => {
 describe('principals: users, machine clients, or both', () => {
   it('admits a machine client where clients may pass, with no user header in the answer', async () => {
     const response = await at('/machines/1', await machine(['read:orders', 'write:orders'], { claims: { tenant: 't1', region: 'eu' } }));
-    expect([response.status, reason(response)]).toEqual([200, null]);
+    expect([response.status, reasonOf(response)]).toEqual([200, null]);
     expect(authgearHeaders(response)).toEqual({
       'x-authgear-session-valid': 'true',
       'x-authgear-client-id': 'm2m-client',
@@ -201,7 +195,7 @@ describe('principals: users, machine clients, or both', () => {
     const accepting = await startTestGate(authgear, { ACCEPTED_AUDIENCES: `${authgear.origin},${ORDERS}` });
     try {
       const response = await accepting.auth(await machine(['read:orders']));
-      expect([response.status, reason(response)]).toEqual([403, 'principal_not_allowed']);
+      expect([response.status, reasonOf(response)]).toEqual([403, 'principal_not_allowed']);
       expect(response.headers.has('x-authgear-user-id')).toBe(false);
       expect(accepting.decisions.at(-1)).toMatchObject({ principal: 'client', code: 'principal_not_allowed' });
       expect((await accepting.auth(await machine(['read:orders']), '/auth?principals=clients')).status).toBe(200);

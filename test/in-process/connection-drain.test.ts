@@ -1,9 +1,10 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../src/gateways/http-server.js';
-import { createConnectionDrain } from '../src/ops/connection-drain.js';
-import { RawConnection } from './support/raw-connection.js';
+import { createHttpServer } from '../../src/http/http-server.js';
+import { createConnectionDrain } from '../../src/ops/connection-drain.js';
+import { RawConnection } from '../support/raw-connection.js';
 
 const REQUEST = Buffer.from('GET /auth HTTP/1.1\r\nHost: gate.test\r\n\r\n');
 
@@ -13,18 +14,20 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** The production HTTP server around a listener that answers 200, /held only once the test calls `held`'s answer. */
+/** The production HTTP server around a Hono app that answers 200, /held only once the test calls `held`'s answer. */
 async function serve() {
   let arrived: (answer: () => void) => void = () => undefined;
   const held = new Promise<() => void>((resolve) => { arrived = resolve; });
-  const listener = (incoming: IncomingMessage, outgoing: ServerResponse) => {
-    const answer = () => outgoing.writeHead(200, ['content-length', '0']).end();
-    if (incoming.url === '/held') arrived(answer);
-    else answer();
-  };
-  server = createHttpServer(listener, { maxHeaderBytes: 32_768 });
-  await new Promise<void>((done) => server!.listen(0, '127.0.0.1', done));
-  return { server, port: (server.address() as AddressInfo).port, held };
+  const app = new Hono();
+  app.get('/held', async (c) => {
+    await new Promise<void>((resolve) => arrived(resolve));
+    return c.body('', 200);
+  });
+  app.all('*', (c) => c.body('', 200));
+  const started = createHttpServer(app, { maxHeaderBytes: 32_768 });
+  server = started;
+  await new Promise<void>((done) => started.listen(0, '127.0.0.1', done));
+  return { server: started, port: (started.address() as AddressInfo).port, held };
 }
 
 const refused = (port: number) =>

@@ -1,12 +1,11 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { check, envoyOutcome, type CheckAnswer, type ClientRequest, type EnvoyExtAuthz } from './support/envoy-ext-authz.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { tempDir } from './support/processes.js';
-import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { check, envoyOutcome, type CheckAnswer, type ClientRequest, type EnvoyExtAuthz } from '../support/envoy-ext-authz.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { ROUTING_HEADERS } from '../../src/decision/request/routing-headers.js';
+import { reasonOf, REASON_HEADER } from '../support/answers.js';
+import { writePolicy } from '../support/policies.js';
 
 // Freshness, browser login and sessions (the freshness, login-redirect and resolver-mode
 // cases), asked the way Envoy asks: the headers they need reach the sidecar only when the
@@ -46,8 +45,7 @@ const now = () => Math.floor(nowMs / 1000);
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
   authgear.setClock(now);
-  const policy = join(tempDir('policy'), 'policy.yaml');
-  writeFileSync(policy, POLICY);
+  const policy = writePolicy(POLICY);
   gate = await startTestGate(
     authgear,
     { POLICY_FILE: policy, EXT_AUTHZ_PORT: '18081', CLIENT_IDS: 'web-client,test-client', ID_TOKEN_HEADER: 'X-Id-Token', LOGIN_REDIRECT_URI: CALLBACK, RETURN_TO_HOSTS: APP },
@@ -61,8 +59,6 @@ afterAll(async () => {
   await gate.close();
   await authgear.close();
 });
-
-const reason = (answer: CheckAnswer) => answer.header('x-authgear-gate-reason');
 const ask = (path: string, headers: Record<string, string> = {}, config: EnvoyExtAuthz = ENVOY, host = APP) => check(gate.extAuthzPort!, config, { path, host, headers });
 const withLoginAt = (authTime: number, claims: Record<string, unknown> = {}) => authgear.accessToken({ claims: { sub: 'user-1', auth_time: authTime, ...claims } });
 const cannot = { [CLAIMS.canReauthenticate]: false };
@@ -71,28 +67,28 @@ describe('freshness through ext_authz (POLICY_FILE max_auth_age, skew 30 s)', ()
   it('allows a login max_age + skew ago, refuses one second older with the RFC 9470 challenge', async () => {
     expect((await ask('/fresh/x', bearer(await withLoginAt(now() - 330)))).status).toBe(200);
     const stale = await ask('/fresh/x', bearer(await withLoginAt(now() - 331)));
-    expect([stale.status, reason(stale)]).toEqual([401, 'auth_too_old']);
+    expect([stale.status, reasonOf(stale)]).toEqual([401, 'auth_too_old']);
     expect(stale.header('www-authenticate')).toMatch(/^Bearer realm="authgear-gate", error="insufficient_user_authentication", error_description="[^"]+", max_age="300"$/);
   });
 
   it('takes no auth_time, or one beyond the skew in the future, as unknown', async () => {
-    expect(reason(await ask('/fresh/x', bearer(await authgear.accessToken({ omit: ['auth_time'] }))))).toBe('auth_too_old');
+    expect(reasonOf(await ask('/fresh/x', bearer(await authgear.accessToken({ omit: ['auth_time'] }))))).toBe('auth_too_old');
     expect((await ask('/fresh/x', bearer(await withLoginAt(now() + 30)))).status).toBe(200);
-    expect(reason(await ask('/fresh/x', bearer(await withLoginAt(now() + 31))))).toBe('auth_too_old');
+    expect(reasonOf(await ask('/fresh/x', bearer(await withLoginAt(now() + 31))))).toBe('auth_too_old');
   });
 
   it('refuses a stale user who cannot reauthenticate (403), unless the rule allows', async () => {
     const stale = await withLoginAt(now() - 1000, cannot);
     const refused = await ask('/fresh/x', bearer(stale));
-    expect([refused.status, reason(refused), refused.header('www-authenticate')]).toEqual([403, 'reauthentication_impossible', undefined]);
+    expect([refused.status, reasonOf(refused), refused.header('www-authenticate')]).toEqual([403, 'reauthentication_impossible', undefined]);
     expect((await ask('/fresh-lenient/x', bearer(stale))).status).toBe(200);
-    expect(reason(await ask('/fresh-lenient/x', bearer(await withLoginAt(now() - 1000))))).toBe('auth_too_old');
+    expect(reasonOf(await ask('/fresh-lenient/x', bearer(await withLoginAt(now() - 1000))))).toBe('auth_too_old');
   });
 
   it('a resolver session dated in the future is not fresh', async () => {
     const cookie = (authenticatedAt: number) => ({ cookie: `session=${authgear.sessions.issue('session', { authenticatedAt }).value}` });
     expect((await ask('/fresh/x', cookie(now() + 30))).status).toBe(200);
-    expect(reason(await ask('/fresh/x', cookie(now() + 31)))).toBe('auth_too_old');
+    expect(reasonOf(await ask('/fresh/x', cookie(now() + 31)))).toBe('auth_too_old');
   });
 });
 
@@ -108,12 +104,12 @@ describe('freshness from an ID token through ext_authz (the ID token header allo
     // The ID token was the sidecar's to read: Envoy removes it from the app's request.
     expect(allowed.header('x-envoy-auth-headers-to-remove')!.split(', ')).toContain('x-id-token');
     const missing = await pay(undefined);
-    expect([missing.status, reason(missing)]).toEqual([401, 'id_token_required']);
+    expect([missing.status, reasonOf(missing)]).toEqual([401, 'id_token_required']);
     expect(missing.header('www-authenticate')).toContain('max_age="300"');
   });
 
   it('never sees the ID token when the gateway does not allow its header', async () => {
-    expect(reason(await pay(await idToken(), { ...ENVOY, allowedHeaders: ['cookie', 'accept'] }))).toBe('id_token_required');
+    expect(reasonOf(await pay(await idToken(), { ...ENVOY, allowedHeaders: ['cookie', 'accept'] }))).toBe('id_token_required');
   });
 
   it.each([
@@ -124,20 +120,20 @@ describe('freshness from an ID token through ext_authz (the ID token header allo
     ['issued in the future', { now: START + 31 }, 'token_not_yet_valid'],
     ['without auth_time', { omit: ['auth_time'] }, 'claims_invalid'],
   ])('refuses an ID token %s', async (_name, options, code) => {
-    expect(reason(await pay(await idToken(options as Parameters<AuthgearStandIn['idToken']>[0])))).toBe(code);
+    expect(reasonOf(await pay(await idToken(options as Parameters<AuthgearStandIn['idToken']>[0])))).toBe(code);
   });
 
   it('refuses an expired, forged or malformed one', async () => {
-    expect(reason(await pay(await idToken({ now: now() - 400, claims: { auth_time: now() - 400 } })))).toBe('token_expired');
-    expect(reason(await pay(await idToken({ key: await authgear.newUnpublishedKey() })))).toBe('unknown_key');
-    expect(reason(await pay('not-a-jwt'))).toBe('token_malformed');
+    expect(reasonOf(await pay(await idToken({ now: now() - 400, claims: { auth_time: now() - 400 } })))).toBe('token_expired');
+    expect(reasonOf(await pay(await idToken({ key: await authgear.newUnpublishedKey() })))).toBe('unknown_key');
+    expect(reasonOf(await pay('not-a-jwt'))).toBe('token_malformed');
   });
 });
 
 describe('browser login through ext_authz: a 302 Envoy passes to the client', () => {
   it('sends a browser to Authgear\'s login with the original URL (https unless the gateway says otherwise)', async () => {
     const answer = await ask('/orders?page=2', { accept: BROWSER });
-    expect([answer.status, answer.header('content-length'), reason(answer)]).toEqual([302, '0', 'credentials_missing']);
+    expect([answer.status, answer.header('content-length'), reasonOf(answer)]).toEqual([302, '0', 'credentials_missing']);
     const location = new URL(answer.header('location')!);
     expect(location.origin + location.pathname).toBe(`${authgear.origin}/oauth2/authorize`);
     expect(Object.fromEntries(location.searchParams)).toEqual({
@@ -165,26 +161,26 @@ describe('browser login through ext_authz: a 302 Envoy passes to the client', ()
     const forbidden = await ask('/admin/x', { accept: BROWSER, ...bearer(await withLoginAt(now())) });
     expect([forbidden.status, forbidden.header('location')]).toEqual([403, undefined]);
     const malformed = await ask('/orders', { accept: BROWSER, authorization: 'Bearer a b' });
-    expect([malformed.status, reason(malformed), malformed.header('location')]).toEqual([401, 'credentials_malformed', undefined]);
+    expect([malformed.status, reasonOf(malformed), malformed.header('location')]).toEqual([401, 'credentials_malformed', undefined]);
     const offList = await ask('/orders', { accept: BROWSER }, ENVOY, 'evil.test');
     expect([offList.status, offList.header('location')]).toEqual([401, undefined]);
   });
 
   it('brings the browser back from the callback, to allowed hosts only', async () => {
     const back = await ask(`/_authgear/callback?state=${encodeURIComponent(`https://${APP}/orders?page=2`)}`, { accept: BROWSER });
-    expect([back.status, back.header('location'), reason(back)]).toEqual([302, `https://${APP}/orders?page=2`, 'login_callback']);
+    expect([back.status, back.header('location'), reasonOf(back)]).toEqual([302, `https://${APP}/orders?page=2`, 'login_callback']);
     for (const state of ['//evil.test', 'https://evil.test/', `https://${APP}@evil.test/`, '/%5Cevil.test']) {
       const refused = await ask(`/_authgear/callback?state=${encodeURIComponent(state)}`, { accept: BROWSER });
       expect(refused.header('location') === undefined || new URL(refused.header('location')!).origin === authgear.origin, state).toBe(true);
     }
     const failed = await ask(`/_authgear/callback?error=access_denied&state=${encodeURIComponent(`https://${APP}/`)}`, { accept: BROWSER });
-    expect([failed.status, reason(failed), failed.header('location')]).toEqual([403, 'login_failed', undefined]);
-    expect(reason(await ask('/_authgear/callback'))).toBe('request_malformed');
+    expect([failed.status, reasonOf(failed), failed.header('location')]).toEqual([403, 'login_failed', undefined]);
+    expect(reasonOf(await ask('/_authgear/callback'))).toBe('request_malformed');
   });
 });
 
 describe('sessions through ext_authz (the resolver)', () => {
-  const identity = (answer: CheckAnswer) => Object.fromEntries(answer.headers.filter(([name]) => name.startsWith('x-authgear-') && name !== 'x-authgear-gate-reason'));
+  const identity = (answer: CheckAnswer) => Object.fromEntries(answer.headers.filter(([name]) => name.startsWith('x-authgear-') && name !== REASON_HEADER));
 
   it('resolves a session cookie into the identity a JWT of the same user gets', async () => {
     const { value, user } = authgear.sessions.issue('session', { roles: ['admin', 'editor'], amr: ['pwd'], authenticatedAt: START - 10 });
@@ -210,21 +206,21 @@ describe('sessions through ext_authz (the resolver)', () => {
 
   it('refuses a dead session with 401 session_invalid and the Set-Cookie that clears it, for the client', async () => {
     const answer = await ask('/orders', { cookie: 'session=expired-session' });
-    expect([answer.status, reason(answer)]).toEqual([401, 'session_invalid']);
+    expect([answer.status, reasonOf(answer)]).toEqual([401, 'session_invalid']);
     expect(answer.headers.filter(([name]) => name === 'set-cookie').map(([, value]) => value)).toEqual([expect.stringMatching(/^session=; .*Max-Age=0/)]);
     expect(answer.header('www-authenticate')).toContain('error="invalid_token"');
   });
 
   it('sees no session unless the gateway allows Cookie through (Envoy sends only Authorization by default)', async () => {
     const { value } = authgear.sessions.issue('session');
-    expect(reason(await ask('/orders', { cookie: `session=${value}` }, { ...ENVOY, allowedHeaders: [] }))).toBe('credentials_missing');
+    expect(reasonOf(await ask('/orders', { cookie: `session=${value}` }, { ...ENVOY, allowedHeaders: [] }))).toBe('credentials_missing');
   });
 
   it('answers 503 when it cannot decide, which Envoy turns into a refusal', async () => {
     authgear.setState('down');
     try {
       const answer = await ask('/orders', { cookie: `session=${authgear.sessions.issue('session').value}` });
-      expect([answer.status, reason(answer), answer.header('content-length'), answer.header('retry-after')]).toEqual([503, 'resolver_unavailable', '0', '5']);
+      expect([answer.status, reasonOf(answer), answer.header('content-length'), answer.header('retry-after')]).toEqual([503, 'resolver_unavailable', '0', '5']);
       expect(envoyOutcome(ENVOY, { path: '/orders', host: APP }, answer)).toEqual({ allowed: false, status: 403, clientHeaders: [] });
     } finally {
       authgear.setState('up');
@@ -237,7 +233,7 @@ describe('before the keys are loaded', () => {
     const unready = await startTestGate(authgear, { EXT_AUTHZ_PORT: '18081' }, { start: false });
     try {
       const answer = await check(unready.extAuthzPort!, ENVOY, { path: '/orders', host: APP, headers: bearer(await authgear.accessToken()) });
-      expect([answer.status, reason(answer), answer.header('content-length')]).toEqual([503, 'keys_unavailable', '0']);
+      expect([answer.status, reasonOf(answer), answer.header('content-length')]).toEqual([503, 'keys_unavailable', '0']);
     } finally {
       await unready.close();
     }

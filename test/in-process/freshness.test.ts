@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Identity } from '../src/decision/identity/identity.js';
-import { createAuthorizer } from '../src/decision/policy/authorize.js';
-import { DEFAULT_REQUIREMENTS } from '../src/decision/policy/requirements.js';
-import { CLAIMS, RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import type { Identity } from '../../src/decision/identity/identity.js';
+import { createAuthorizer } from '../../src/decision/policy/authorize.js';
+import { DEFAULT_REQUIREMENTS } from '../../src/decision/policy/requirements.js';
+import { CLAIMS, RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { reasonOf } from '../support/answers.js';
 
 // A fake clock: the gate, the stand-in's tokens and the test agree on "now", to the second.
 const START = 1_800_000_000;
@@ -30,8 +31,6 @@ afterAll(async () => {
   await gate.close();
   await authgear.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
 const FRESH_5_MIN = '/auth?max_age=300';
 const withLoginAt = (authTime: number, claims: Record<string, unknown> = {}) => authgear.accessToken({ claims: { sub: 'user-1', auth_time: authTime, ...claims } });
 
@@ -42,7 +41,7 @@ describe('max_age against the access token auth_time (skew 30 s)', () => {
 
   it('refuses a login one second older with the RFC 9470 challenge', async () => {
     const response = await gate.auth(bearer(await withLoginAt(now() - 331)), FRESH_5_MIN);
-    expect([response.status, reason(response)]).toEqual([401, 'auth_too_old']);
+    expect([response.status, reasonOf(response)]).toEqual([401, 'auth_too_old']);
     expect(response.headers.get('www-authenticate')).toMatch(
       /^Bearer realm="authgear-gate", error="insufficient_user_authentication", error_description="[^"]+", max_age="300"$/,
     );
@@ -50,7 +49,7 @@ describe('max_age against the access token auth_time (skew 30 s)', () => {
 
   it('refuses a token without auth_time: freshness that cannot be shown is not assumed', async () => {
     const token = await authgear.accessToken({ omit: ['auth_time'] });
-    expect(reason(await gate.auth(bearer(token), FRESH_5_MIN))).toBe('auth_too_old');
+    expect(reasonOf(await gate.auth(bearer(token), FRESH_5_MIN))).toBe('auth_too_old');
     expect((await gate.auth(bearer(token))).status).toBe(200);
   });
 });
@@ -62,7 +61,7 @@ describe('a login time in the future beyond the skew proves nothing, from every 
     expect((await gate.auth(bearer(await withLoginAt(now() + 30)), FRESH_5_MIN)).status).toBe(200);
     for (const ahead of [31, 3600, 10 ** 9]) {
       const response = await gate.auth(bearer(await withLoginAt(now() + ahead)), FRESH_5_MIN);
-      expect([response.status, reason(response)]).toEqual([401, 'auth_too_old']);
+      expect([response.status, reasonOf(response)]).toEqual([401, 'auth_too_old']);
       expect(response.headers.get('www-authenticate')).toContain('error="insufficient_user_authentication"');
     }
     // ... which is no refusal of the token itself: routes without max_age still take it.
@@ -71,7 +70,7 @@ describe('a login time in the future beyond the skew proves nothing, from every 
 
   it('follows the rules for users who cannot reauthenticate, as an unknown login time does', async () => {
     const future = await withLoginAt(now() + 3600, cannot);
-    expect(reason(await gate.auth(bearer(future), FRESH_5_MIN))).toBe('reauthentication_impossible');
+    expect(reasonOf(await gate.auth(bearer(future), FRESH_5_MIN))).toBe('reauthentication_impossible');
     expect((await gate.auth(bearer(future), `${FRESH_5_MIN}&when_cannot_reauthenticate=allow`)).status).toBe(200);
   });
 
@@ -80,8 +79,8 @@ describe('a login time in the future beyond the skew proves nothing, from every 
     expect((await gate.auth(cookie(now() + 30), FRESH_5_MIN)).status).toBe(200);
     const resolves = authgear.count(RESOLVE_PATH);
     const response = await gate.auth(cookie(now() + 31), FRESH_5_MIN);
-    expect([response.status, reason(response), authgear.count(RESOLVE_PATH) - resolves]).toEqual([401, 'auth_too_old', 1]);
-    expect(reason(await gate.auth(cookie(now() + 86_400), FRESH_5_MIN))).toBe('auth_too_old');
+    expect([response.status, reasonOf(response), authgear.count(RESOLVE_PATH) - resolves]).toEqual([401, 'auth_too_old', 1]);
+    expect(reasonOf(await gate.auth(cookie(now() + 86_400), FRESH_5_MIN))).toBe('auth_too_old');
   });
 
   it('ID token auth_time: refused as not fresh, whatever the access token says', async () => {
@@ -90,7 +89,7 @@ describe('a login time in the future beyond the skew proves nothing, from every 
       gate.auth({ ...bearer(await withLoginAt(now())), 'x-id-token': await authgear.idToken({ claims: { sub: 'user-1', auth_time: authTime } }) }, ROUTE);
     expect((await ask(now() + 30)).status).toBe(200);
     const response = await ask(now() + 31);
-    expect([response.status, reason(response)]).toEqual([401, 'auth_too_old']);
+    expect([response.status, reasonOf(response)]).toEqual([401, 'auth_too_old']);
     expect(response.headers.get('www-authenticate')).toContain('max_age="300"');
   });
 });
@@ -100,7 +99,7 @@ describe('users who cannot reauthenticate', () => {
 
   it('are refused with 403 reauthentication_impossible by default once stale', async () => {
     const response = await gate.auth(bearer(await withLoginAt(now() - 1000, cannot)), FRESH_5_MIN);
-    expect([response.status, reason(response)]).toEqual([403, 'reauthentication_impossible']);
+    expect([response.status, reasonOf(response)]).toEqual([403, 'reauthentication_impossible']);
     expect(response.headers.has('www-authenticate')).toBe(false);
   });
 
@@ -108,7 +107,7 @@ describe('users who cannot reauthenticate', () => {
     const stale = await withLoginAt(now() - 1000, cannot);
     expect((await gate.auth(bearer(stale), `${FRESH_5_MIN}&when_cannot_reauthenticate=allow`)).status).toBe(200);
     // ... which is no blanket pass: users who can reauthenticate still must.
-    expect(reason(await gate.auth(bearer(await withLoginAt(now() - 1000)), `${FRESH_5_MIN}&when_cannot_reauthenticate=allow`))).toBe('auth_too_old');
+    expect(reasonOf(await gate.auth(bearer(await withLoginAt(now() - 1000)), `${FRESH_5_MIN}&when_cannot_reauthenticate=allow`))).toBe('auth_too_old');
   });
 
   it('are let through while fresh under either setting', async () => {
@@ -130,39 +129,39 @@ describe('freshness from an Authgear ID token', () => {
 
   it('asks for one when it is missing', async () => {
     const response = await ask(undefined, now());
-    expect([response.status, reason(response)]).toEqual([401, 'id_token_required']);
+    expect([response.status, reasonOf(response)]).toEqual([401, 'id_token_required']);
     expect(response.headers.get('www-authenticate')).toContain('max_age="300"');
   });
 
   it('checks its auth_time against the bound, just inside and just outside', async () => {
     expect((await ask(await idToken({ claims: { auth_time: now() - 330 } }))).status).toBe(200);
-    expect(reason(await ask(await idToken({ claims: { auth_time: now() - 331 } })))).toBe('auth_too_old');
+    expect(reasonOf(await ask(await idToken({ claims: { auth_time: now() - 331 } })))).toBe('auth_too_old');
   });
 
   it('refuses an ID token issued to another client (aud)', async () => {
     const response = await ask(await idToken({ clientId: 'someone-else' }));
-    expect([response.status, reason(response)]).toEqual([401, 'wrong_audience']);
+    expect([response.status, reasonOf(response)]).toEqual([401, 'wrong_audience']);
     expect(response.headers.get('www-authenticate')).toContain('error="insufficient_user_authentication"');
   });
 
   it('refuses an expired ID token', async () => {
     const token = await idToken({ now: now() - 400, claims: { auth_time: now() - 400 } });
-    expect(reason(await ask(token))).toBe('token_expired');
+    expect(reasonOf(await ask(token))).toBe('token_expired');
   });
 
   it('refuses an ID token of another user', async () => {
-    expect(reason(await ask(await idToken({ claims: { sub: 'user-2' } })))).toBe('id_token_mismatch');
+    expect(reasonOf(await ask(await idToken({ claims: { sub: 'user-2' } })))).toBe('id_token_mismatch');
   });
 
   it('refuses an access token, or any typed JWT, in place of an ID token', async () => {
-    expect(reason(await ask(await idToken({ header: { typ: 'at+jwt' } })))).toBe('token_type_invalid');
-    expect(reason(await ask(await authgear.accessToken({ claims: { sub: 'user-1', aud: ['test-client'] } })))).toBe('token_type_invalid');
+    expect(reasonOf(await ask(await idToken({ header: { typ: 'at+jwt' } })))).toBe('token_type_invalid');
+    expect(reasonOf(await ask(await authgear.accessToken({ claims: { sub: 'user-1', aud: ['test-client'] } })))).toBe('token_type_invalid');
   });
 
   it('refuses an ID token without typ, or with any type but JWT', async () => {
     for (const typ of [undefined, '', 'at+jwt', 'application/at+jwt', 'JOSE', 'JWS', 'id_token+jwt', 'JWT ', 'text/jwt']) {
       const response = await ask(await idToken({ header: { typ } }));
-      expect([typ, response.status, reason(response)]).toEqual([typ, 401, 'token_type_invalid']);
+      expect([typ, response.status, reasonOf(response)]).toEqual([typ, 401, 'token_type_invalid']);
     }
   });
 
@@ -175,20 +174,20 @@ describe('freshness from an Authgear ID token', () => {
   it('refuses an ID token issued in the future beyond the skew (iat)', async () => {
     expect((await ask(await idToken({ now: now() + 30 }))).status).toBe(200);
     const response = await ask(await idToken({ now: now() + 31 }));
-    expect([response.status, reason(response)]).toEqual([401, 'token_not_yet_valid']);
-    expect(reason(await ask(await idToken({ now: now() + 86_400 })))).toBe('token_not_yet_valid');
+    expect([response.status, reasonOf(response)]).toEqual([401, 'token_not_yet_valid']);
+    expect(reasonOf(await ask(await idToken({ now: now() + 86_400 })))).toBe('token_not_yet_valid');
   });
 
   it('refuses an ID token that is unsigned, forged or without auth_time', async () => {
     const forger = await authgear.newUnpublishedKey();
-    expect(reason(await ask(await idToken({ key: forger })))).toBe('unknown_key');
-    expect(reason(await ask(await idToken({ omit: ['auth_time'] })))).toBe('claims_invalid');
-    expect(reason(await ask('not-a-jwt'))).toBe('token_malformed');
+    expect(reasonOf(await ask(await idToken({ key: forger })))).toBe('unknown_key');
+    expect(reasonOf(await ask(await idToken({ omit: ['auth_time'] })))).toBe('claims_invalid');
+    expect(reasonOf(await ask('not-a-jwt'))).toBe('token_malformed');
   });
 
   it('takes can_reauthenticate from the ID token', async () => {
     const token = await idToken({ claims: { auth_time: now() - 1000, [CLAIMS.canReauthenticate]: false } });
-    expect(reason(await ask(token))).toBe('reauthentication_impossible');
+    expect(reasonOf(await ask(token))).toBe('reauthentication_impossible');
     const allowed = await gate.auth({ ...bearer(await withLoginAt(now())), 'x-id-token': token }, `${ROUTE}&when_cannot_reauthenticate=allow`);
     expect(allowed.status).toBe(200);
   });

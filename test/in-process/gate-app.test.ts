@@ -1,32 +1,40 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
-import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Answer } from '../src/decision/answer/answer.js';
-import type { AuthDecision, AuthQuestion } from '../src/decision/decide.js';
-import { createGateListener } from '../src/gateways/listener.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startTestGate, type TestGate } from './support/gate.js';
-import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
+import { Denial, type Outcome } from '../../src/decision/outcome.js';
+import type { AuthDecision, AuthQuestion } from '../../src/decision/question.js';
+import { createAuthRequestGateway } from '../../src/gateways/auth-request.js';
+import { createGateApp } from '../../src/http/gate-app.js';
+import { createHttpServer } from '../../src/http/http-server.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startTestGate, type TestGate } from '../support/gate.js';
+import { httpGet, startGateProcess, type Spawned } from '../support/processes.js';
+import { REASON_HEADER } from '../support/answers.js';
 
-/** A real Node server around the listener, with a decision the test controls. */
-async function listenerServer(decide: AuthDecision) {
+/** The gate's Hono app on a real Node server, with a decision the test controls. */
+async function appServer(decide: AuthDecision) {
   const writeErrors: unknown[] = [];
-  const fallbackApp = new Hono().all('*', (c) => c.text(`fallback ${c.req.path}`, 404));
-  const listener = createGateListener({ decide, gateway: 'auto', ops: getRequestListener(fallbackApp.fetch, { overrideGlobalObjects: false }), onWriteError: (error) => writeErrors.push(error) });
-  const server = http.createServer(listener);
+  const app = createGateApp({
+    decide,
+    authRequests: createAuthRequestGateway('auto'),
+    readiness: () => ({ ready: true, checks: {} }),
+    metrics: undefined,
+    onWriteError: (error) => writeErrors.push(error),
+  });
+  const server = createHttpServer(app, { maxHeaderBytes: 16_384 });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, writeErrors, close: () => new Promise((done) => server.close(done)) };
+  return { url, writeErrors, close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }) };
 }
 
-describe('the gate listener in front of the ops routes', () => {
-  it('answers /auth (with or without a query) from the decision, and hands every other path to Hono', async () => {
+const allow = (headers: Array<readonly [string, string]>): Outcome => ({ kind: 'allow', code: 'allowed', headers });
+
+describe('the /auth route of the gate\'s Hono app', () => {
+  it('answers /auth (with or without a query, any method) from the decision, and no other path', async () => {
     const questions: string[] = [];
-    const server = await listenerServer(({ header, query }: AuthQuestion) => {
+    const server = await appServer(({ header, query }: AuthQuestion) => {
       questions.push(`${query} ${header('x-original-uri')}`);
-      return { status: 200, headers: [['x-authgear-user-id', 'u1']] };
+      return allow([['x-authgear-user-id', 'u1']]);
     });
     try {
       const plain = await httpGet(`${server.url}/auth`, { 'x-original-uri': '/a' });
@@ -36,11 +44,11 @@ describe('the gate listener in front of the ops routes', () => {
       expect(plain.headers['transfer-encoding']).toBeUndefined();
       expect((await httpGet(`${server.url}/auth?max_auth_age=60`, { 'x-original-uri': '/b' })).status).toBe(200);
       expect(questions).toEqual([' /a', 'max_auth_age=60 /b']);
-      for (const path of ['/auth/', '/authz', '/healthz', '/']) {
+      for (const path of ['/auth/', '/authz', '/AUTH', '/']) {
         const other = await httpGet(`${server.url}${path}`);
-        expect(other.status, path).toBe(404);
-        expect(other.body, path).toBe(`fallback ${path}`);
+        expect([other.status, other.body], path).toEqual([404, 'not found']);
       }
+      expect((await httpGet(`${server.url}/healthz`)).body).toBe('ok');
       expect(questions).toHaveLength(2);
     } finally {
       await server.close();
@@ -49,9 +57,9 @@ describe('the gate listener in front of the ops routes', () => {
 
   it('reads absolute-form targets like origin-form ones, the target\'s authority standing for Host', async () => {
     const questions: string[] = [];
-    const server = await listenerServer(({ header, query }: AuthQuestion) => {
+    const server = await appServer(({ header, query }: AuthQuestion) => {
       questions.push(`${header('host')} ${query}`);
-      return { status: 200, headers: [] };
+      return allow([]);
     });
     const sendTarget = (target: string) =>
       new Promise<{ status: number; body: string }>((done, fail) => {
@@ -67,8 +75,8 @@ describe('the gate listener in front of the ops routes', () => {
     try {
       expect((await sendTarget('http://gate.internal:8080/auth?roles=admin')).status).toBe(200);
       expect((await sendTarget('HTTP://gate.internal/auth')).status).toBe(200);
-      expect((await sendTarget('http://gate.internal')).body).toBe('fallback /');
-      expect((await sendTarget('http://gate.internal/healthz?x=1')).body).toBe('fallback /healthz');
+      expect((await sendTarget('http://gate.internal')).body).toBe('not found');
+      expect((await sendTarget('http://gate.internal/healthz?x=1')).body).toBe('ok');
       expect(questions).toEqual(['gate.internal:8080 roles=admin', 'gate.internal ']);
     } finally {
       await server.close();
@@ -76,8 +84,9 @@ describe('the gate listener in front of the ops routes', () => {
   });
 
   it('keeps a repeated header (two Set-Cookie lines) and answers a decision that had to wait', async () => {
-    const answer: Answer = { status: 401, headers: [['set-cookie', 'a=; Max-Age=0'], ['set-cookie', 'b=; Max-Age=0'], ['x-authgear-gate-reason', 'session_invalid']] };
-    const server = await listenerServer(() => new Promise((done) => setTimeout(() => done(answer), 5)));
+    const denial = new Denial('session_invalid', 'dead', { headers: [['set-cookie', 'a=; Max-Age=0'], ['set-cookie', 'b=; Max-Age=0']] });
+    const outcome: Outcome = { kind: 'deny', denial, challenge: 'Bearer realm="test"' };
+    const server = await appServer(() => new Promise((done) => setTimeout(() => done(outcome), 5)));
     try {
       const refused = await httpGet(`${server.url}/auth`);
       expect(refused.status).toBe(401);
@@ -90,14 +99,15 @@ describe('the gate listener in front of the ops routes', () => {
 
   it('fails closed with a 503 when Node refuses a header the decision built, or the decision rejects', async () => {
     for (const decide of [
-      (() => ({ status: 200, headers: [['x-authgear-user-id', 'u1\r\nx-injected: yes']] })) as AuthDecision,
+      (() => allow([['x-authgear-user-id', 'u1\r\nx-injected: yes']])) as AuthDecision,
       (() => Promise.reject(new Error('broken'))) as AuthDecision,
+      (() => { throw new Error('thrown'); }) as AuthDecision,
     ]) {
-      const server = await listenerServer(decide);
+      const server = await appServer(decide);
       try {
         const answer = await httpGet(`${server.url}/auth`);
         expect(answer.status).toBe(503);
-        expect(answer.headers['x-authgear-gate-reason']).toBe('internal_error');
+        expect(answer.headers[REASON_HEADER]).toBe('internal_error');
         expect(answer.headers['x-authgear-user-id']).toBeUndefined();
         expect(answer.headers['x-injected']).toBeUndefined();
         expect(server.writeErrors).toHaveLength(1);
@@ -108,7 +118,7 @@ describe('the gate listener in front of the ops routes', () => {
   });
 });
 
-// The tests drive an in-process gate through the same listener the built server runs: the
+// The tests drive an in-process gate through the same Hono apps the built server runs: the
 // same question must get the same status and headers from both, or the harness tests another path.
 describe('the test harness and the shipped process agree', () => {
   let authgear: AuthgearStandIn;
@@ -153,7 +163,7 @@ describe('the test harness and the shipped process agree', () => {
       const fromNode = await httpGet(`${shipped.url}${path}`, { host: 'gate.internal', ...headers });
       const label = `${path} ${JSON.stringify(headers).slice(0, 120)}`;
       expect(fromNode.status, label).toBe(fromHarness.status);
-      statuses.push(`${fromNode.status} ${fromNode.headers['x-authgear-gate-reason'] ?? ""}`);
+      statuses.push(`${fromNode.status} ${fromNode.headers[REASON_HEADER] ?? ""}`);
       const harnessHeaders: Array<[string, string | string[]]> = [...fromHarness.headers].filter(([name]) => name !== 'set-cookie');
       if (fromHarness.headers.getSetCookie().length) harnessHeaders.push(['set-cookie', fromHarness.headers.getSetCookie()]);
       expect(comparable(Object.entries(fromNode.headers)), label).toEqual(comparable(harnessHeaders));

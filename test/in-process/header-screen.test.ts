@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Denial } from '../src/decision/outcome.js';
-import { createHeaderScreen } from '../src/decision/request/header-screen.js';
-import { nodeHeaderReader } from '../src/gateways/header-reader.js';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import { Denial } from '../../src/decision/outcome.js';
+import { createHeaderScreen } from '../../src/decision/request/header-screen.js';
+import { nodeHeaderReader } from '../../src/gateways/header-reader.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { reasonOf, REASON_HEADER } from '../support/answers.js';
 
 const TENANT_CLAIM = 'https://app.example.test/tenant';
 const check = createHeaderScreen({ idTokenHeader: 'X-Authgear-Id-Token' });
@@ -35,7 +36,7 @@ describe('headers only the sidecar may set, sent by the client', () => {
   });
 
   it('refuses any other x-authgear-* header: a custom claim header, or one the sidecar never sends', () => {
-    for (const name of ['x-authgear-tenant', 'X-Authgear-Tenant', 'x-authgear-gate-reason', 'x-authgear-', 'x-authgear-user-id-2', 'X-AUTHGEAR-ANYTHING']) {
+    for (const name of ['x-authgear-tenant', 'X-Authgear-Tenant', REASON_HEADER, 'x-authgear-', 'x-authgear-user-id-2', 'X-AUTHGEAR-ANYTHING']) {
       expect(refused(name), name).toBe(true);
     }
   });
@@ -78,7 +79,6 @@ describe('the /auth decision', () => {
     await gate?.close();
     await authgear?.close();
   });
-  const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
 
   it('refuses a forged custom claim header or alias, whatever the credentials, on public routes too', async () => {
     const token = await authgear.accessToken({ claims: { [TENANT_CLAIM]: 'acme' } });
@@ -86,7 +86,7 @@ describe('the /auth decision', () => {
     for (const forged of forgeries) {
       for (const query of ['/auth', '/auth?access=public', '/auth?allow_cors_preflight=true']) {
         const response = await gate.auth({ ...bearer(token), ...forged }, query);
-        expect([response.status, reason(response)], `${JSON.stringify(forged)} ${query}`).toEqual([401, 'request_malformed']);
+        expect([response.status, reasonOf(response)], `${JSON.stringify(forged)} ${query}`).toEqual([401, 'request_malformed']);
       }
     }
   });

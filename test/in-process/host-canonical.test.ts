@@ -1,15 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load-config.js';
-import { ConfigError } from '../src/errors.js';
-import { Denial } from '../src/decision/outcome.js';
-import { createReturnUrlPolicy } from '../src/decision/answer/login/return-url.js';
-import { canonicalHost } from '../src/decision/request/original-request.js';
-import { readOriginalRequest } from '../src/gateways/auth-request.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startTestGate, type TestGate } from './support/gate.js';
-import { tempDir } from './support/processes.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { ConfigError } from '../../src/errors.js';
+import { Denial } from '../../src/decision/outcome.js';
+import { createReturnUrlPolicy } from '../../src/decision/refusal/login/return-url.js';
+import { canonicalHost } from '../../src/decision/request/original-request.js';
+import { readOriginalRequest } from '../../src/gateways/auth-request.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startTestGate, type TestGate } from '../support/gate.js';
+import { tempDir } from '../support/processes.js';
+import { reasonOf } from '../support/answers.js';
 
 describe('canonicalHost: the one spelling host rules compare', () => {
   it.each([
@@ -67,10 +68,9 @@ describe('host rules cannot be sidestepped by a spelling of the host', () => {
     await gate?.close();
     await authgear?.close();
   });
-  const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
 
   it.each(['admin.example.test', 'ADMIN.example.test', 'admin.example.test.', 'admin.example.test:443', 'Admin.Example.Test.:8443'])('%j is the admin host', async (host) => {
-    expect(reason(await gate.auth({ 'x-original-host': host }))).toBe('credentials_missing');
+    expect(reasonOf(await gate.auth({ 'x-original-host': host }))).toBe('credentials_missing');
     expect(gate.decisions.at(-1)?.rule).toBe('admin');
   });
 
@@ -79,7 +79,7 @@ describe('host rules cannot be sidestepped by a spelling of the host', () => {
     async (host) => {
       const viaNginx = await gate.auth({ 'x-original-host': host });
       const viaForwardAuth = await gate.request('/auth', { headers: { 'x-forwarded-uri': '/', 'x-forwarded-host': host } });
-      for (const response of [viaNginx, viaForwardAuth]) expect([response.status, reason(response)]).toEqual([401, 'request_malformed']);
+      for (const response of [viaNginx, viaForwardAuth]) expect([response.status, reasonOf(response)]).toEqual([401, 'request_malformed']);
     },
   );
 

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DENIAL_STATUS } from '../src/decision/outcome.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startTestGate, type TestGate } from './support/gate.js';
-import { authorizationValue, cookieValue, headerValue, host, method, originalUri } from './support/hostile.js';
+import { DENIAL_STATUS } from '../../src/errors.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startTestGate, type TestGate } from '../support/gate.js';
+import { authorizationValue, cookieValue, headerValue, host, method, originalUri } from '../support/hostile.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;
@@ -30,7 +31,7 @@ function expectSafeAnswer(response: Response, mayAllow: boolean) {
     expect(value, name).toMatch(/^[\x20-\x7e]*$/);
   }
   expect(response.headers.get('content-length')).toBe('0');
-  const reason = response.headers.get('x-authgear-gate-reason');
+  const reason = response.headers.get(REASON_HEADER);
   if (response.status === 200) {
     expect(mayAllow, 'allowed without valid credentials').toBe(true);
     return;
@@ -38,7 +39,7 @@ function expectSafeAnswer(response: Response, mayAllow: boolean) {
   expect(reason !== null && reason in DENIAL_STATUS, `reason ${reason}`).toBe(true);
   expect(response.status).toBe(DENIAL_STATUS[reason as keyof typeof DENIAL_STATUS]);
   if (response.status >= 500) expect(FAIL_CLOSED.has(reason!), `a ${response.status} that is not fail-closed: ${reason}`).toBe(true);
-  expect([...response.headers.keys()].filter((name) => name.startsWith('x-authgear-') && name !== 'x-authgear-gate-reason')).toEqual([]);
+  expect([...response.headers.keys()].filter((name) => name.startsWith('x-authgear-') && name !== REASON_HEADER)).toEqual([]);
 }
 
 const requestHeaders = () =>
@@ -77,7 +78,7 @@ describe('hostile input to /auth (in process, generated)', () => {
         expectSafeAnswer(response, credential.valid);
         if (response.status === 200) expect(response.headers.get('x-authgear-user-id')).toBe(VALID_SUB);
         // A valid credential is refused only for the rest of the request: a header our reader or Node's parser refused.
-        if (credential.valid && response.status !== 200) expect(['request_malformed', 'request_unparsable']).toContain(response.headers.get('x-authgear-gate-reason'));
+        if (credential.valid && response.status !== 200) expect(['request_malformed', 'request_unparsable']).toContain(response.headers.get(REASON_HEADER));
       }),
       { numRuns: 400 },
     );

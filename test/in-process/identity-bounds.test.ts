@@ -1,13 +1,13 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identityFromResolverHeaders } from '../src/decision/identity/identity.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { createLogger } from '../src/observability/logging.js';
-import { captureLogs } from './support/log-capture.js';
-import { tempDir } from './support/processes.js';
-import { valueOf } from './support/prometheus.js';
+import { identityFromResolverHeaders } from '../../src/resolver/resolver-headers.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { createLogger } from '../../src/observability/logging.js';
+import { captureLogs } from '../support/log-capture.js';
+import { valueOf } from '../support/prometheus.js';
+import { outcomeOf, reasonOf } from '../support/answers.js';
+import { writePolicy } from '../support/policies.js';
 
 // Identity the app reads is exactly what the token proved: never cut, never a role outside
 // Authgear's grammar, never a date that is no date.
@@ -25,21 +25,15 @@ const logs = captureLogs();
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
-  const policy = join(tempDir('identity-bounds'), 'policy.yaml');
-  writeFileSync(policy, POLICY);
+  const policy = writePolicy(POLICY);
   gate = await startTestGate(authgear, { POLICY_FILE: policy, CLAIM_HEADERS: `${TENANT}=x-authgear-tenant`, LOG_LEVEL: 'info' }, { logger: createLogger('info', logs.stream) });
 });
 afterAll(async () => {
   await gate?.close();
   await authgear?.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
 const at = (path: string, token: string) => gate.auth({ ...bearer(token), 'x-original-uri': path });
-const outcome = async (response: Promise<Response>) => {
-  const answer = await response;
-  return [answer.status, reason(answer) ?? 'allowed'];
-};
+const outcome = outcomeOf;
 
 describe('identity headers are never cut', () => {
   it('refuses a user id, role list, scope or client id over 2048 characters with identity_too_large, two users never become one', async () => {
@@ -119,7 +113,7 @@ describe('numeric dates are real dates', () => {
     const answer = await at('/x', token);
     expect(answer.status, `${claim}: ${literal}`).toBe(401);
     expect(answer.headers.get('x-authgear-session-authenticated-at')).toBeNull();
-    expect(['claims_invalid', 'token_expired', 'token_not_yet_valid']).toContain(reason(answer));
+    expect(['claims_invalid', 'token_expired', 'token_not_yet_valid']).toContain(reasonOf(answer));
   });
 
   it('refuses an exp or auth_time of Infinity with claims_invalid, on routes with freshness too', async () => {
@@ -129,10 +123,10 @@ describe('numeric dates are real dates', () => {
   });
 
   it('refuses the same in an ID token', async () => {
-    const { createIdTokenVerifier } = await import('../src/decision/authentication/jwt/id-token-verifier.js');
-    const verifier = createIdTokenVerifier({
-      getKey: gate.keyStore.getKey, issuer: authgear.origin, clientIds: ['test-client'], algorithms: ['RS256'], clockSkewSeconds: 30, maxTokenBytes: 8192, now: Date.now,
-    });
+    const { createIdTokenVerifier } = await import('../../src/decision/authentication/jwt/id-token-verifier.js');
+    const { createJwtVerifier } = await import('../../src/decision/authentication/jwt/verify-jwt.js');
+    const verifyJwt = createJwtVerifier({ getKey: gate.keyStore.getKey, issuer: authgear.origin, algorithms: ['RS256'], clockSkewSeconds: 30, now: Date.now });
+    const verifier = createIdTokenVerifier({ verifyJwt, clientIds: ['test-client'], maxTokenBytes: 8192 });
     await expect(verifier.verify(await authgear.idToken({ payloadText: withClaim('auth_time', '1e309') }))).rejects.toMatchObject({ code: 'claims_invalid' });
     await expect(verifier.verify(await authgear.idToken({ payloadText: withClaim('exp', '1e309') }))).rejects.toMatchObject({ code: 'claims_invalid' });
   });

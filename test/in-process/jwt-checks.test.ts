@@ -3,8 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { base64url, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIMS, generateSigningKey, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import { CLAIMS, generateSigningKey, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { reasonOf } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;
@@ -17,8 +18,6 @@ afterAll(async () => {
   await gate.close();
   await authgear.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 describe('a valid Authgear access token', () => {
@@ -64,7 +63,7 @@ describe('time checks, with the configured skew of 30 s', () => {
     const token = await authgear.accessToken({ now: nowSeconds() - 1000, expiresIn: 300 });
     const response = await gate.auth(bearer(token));
     expect(response.status).toBe(401);
-    expect(reason(response)).toBe('token_expired');
+    expect(reasonOf(response)).toBe('token_expired');
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="authgear-gate", error="invalid_token", error_description="[^"]+"$/);
   });
 
@@ -75,7 +74,7 @@ describe('time checks, with the configured skew of 30 s', () => {
 
   it('refuses a token not valid before a time beyond the skew', async () => {
     const token = await authgear.accessToken({ claims: { nbf: nowSeconds() + 120 } });
-    expect(reason(await gate.auth(bearer(token)))).toBe('token_not_yet_valid');
+    expect(reasonOf(await gate.auth(bearer(token)))).toBe('token_not_yet_valid');
   });
 
   it('accepts nbf within the skew', async () => {
@@ -84,8 +83,8 @@ describe('time checks, with the configured skew of 30 s', () => {
   });
 
   it('refuses a token issued in the future beyond the skew (iat), as it would an nbf there', async () => {
-    expect(reason(await gate.auth(bearer(await authgear.accessToken({ now: nowSeconds() + 120 }))))).toBe('token_not_yet_valid');
-    expect(reason(await gate.auth(bearer(await authgear.accessToken({ claims: { iat: nowSeconds() + 10 ** 9 } }))))).toBe('token_not_yet_valid');
+    expect(reasonOf(await gate.auth(bearer(await authgear.accessToken({ now: nowSeconds() + 120 }))))).toBe('token_not_yet_valid');
+    expect(reasonOf(await gate.auth(bearer(await authgear.accessToken({ claims: { iat: nowSeconds() + 10 ** 9 } }))))).toBe('token_not_yet_valid');
   });
 
   it('accepts iat within the skew, and a token without iat', async () => {
@@ -95,19 +94,19 @@ describe('time checks, with the configured skew of 30 s', () => {
 
   it('refuses a token without exp', async () => {
     const token = await authgear.accessToken({ omit: ['exp'] });
-    expect(reason(await gate.auth(bearer(token)))).toBe('claims_invalid');
+    expect(reasonOf(await gate.auth(bearer(token)))).toBe('claims_invalid');
   });
 });
 
 describe('issuer, audience, subject and type', () => {
   it('refuses another issuer', async () => {
     const token = await authgear.accessToken({ claims: { iss: 'https://evil.example' } });
-    expect(reason(await gate.auth(bearer(token)))).toBe('wrong_issuer');
+    expect(reasonOf(await gate.auth(bearer(token)))).toBe('wrong_issuer');
   });
 
   it('refuses an audience that is not accepted (e.g. an ID token aud = client id)', async () => {
     const token = await authgear.accessToken({ claims: { aud: ['test-client'] } });
-    expect(reason(await gate.auth(bearer(token)))).toBe('wrong_audience');
+    expect(reasonOf(await gate.auth(bearer(token)))).toBe('wrong_audience');
   });
 
   it('accepts an extra configured audience', async () => {
@@ -119,12 +118,12 @@ describe('issuer, audience, subject and type', () => {
 
   it('refuses a JWT that is not an access token (typ)', async () => {
     const token = await authgear.accessToken({ header: { typ: 'JWT' } });
-    expect(reason(await gate.auth(bearer(token)))).toBe('token_type_invalid');
+    expect(reasonOf(await gate.auth(bearer(token)))).toBe('token_type_invalid');
   });
 
   it('refuses a token without a string sub', async () => {
-    expect(reason(await gate.auth(bearer(await authgear.accessToken({ omit: ['sub'] }))))).toBe('claims_invalid');
-    expect(reason(await gate.auth(bearer(await authgear.accessToken({ claims: { sub: { id: 1 } } }))))).toBe('claims_invalid');
+    expect(reasonOf(await gate.auth(bearer(await authgear.accessToken({ omit: ['sub'] }))))).toBe('claims_invalid');
+    expect(reasonOf(await gate.auth(bearer(await authgear.accessToken({ claims: { sub: { id: 1 } } }))))).toBe('claims_invalid');
   });
 });
 
@@ -137,7 +136,7 @@ describe('signatures and algorithms', () => {
     const token = `${encode({ alg: 'none', typ: 'at+jwt' })}.${payload}.`;
     const response = await gate.auth(bearer(token.slice(0, -1) + '.AAAA'));
     expect(response.status).toBe(401);
-    expect(reason(response)).toBe('alg_not_allowed');
+    expect(reasonOf(response)).toBe('alg_not_allowed');
   });
 
   it('refuses HS256 signed with the published public key as the secret', async () => {
@@ -150,7 +149,7 @@ describe('signatures and algorithms', () => {
       const signature = createHmac('sha256', secret).update(signingInput).digest('base64url');
       const response = await gate.auth(bearer(`${signingInput}.${signature}`));
       expect(response.status).toBe(401);
-      expect(reason(response)).toBe('alg_not_allowed');
+      expect(reasonOf(response)).toBe('alg_not_allowed');
     }
   });
 
@@ -158,20 +157,20 @@ describe('signatures and algorithms', () => {
     const ecKey = await generateSigningKey('ES256');
     authgear.keys.push(ecKey);
     const token = await authgear.accessToken({ alg: 'ES256', key: ecKey });
-    expect(reason(await gate.auth(bearer(token)))).toBe('alg_not_allowed');
+    expect(reasonOf(await gate.auth(bearer(token)))).toBe('alg_not_allowed');
     authgear.keys.pop();
   });
 
   it('refuses a token signed by another key under a published kid', async () => {
     const forger = await generateSigningKey();
     const token = await authgear.accessToken({ key: { ...forger, kid: authgear.keys[0]!.kid } });
-    expect(reason(await gate.auth(bearer(token)))).toBe('bad_signature');
+    expect(reasonOf(await gate.auth(bearer(token)))).toBe('bad_signature');
   });
 
   it('refuses a token whose payload was altered after signing', async () => {
     const [header, , signature] = (await authgear.accessToken()).split('.');
     const payload = encode({ iss: authgear.origin, aud: [authgear.origin], sub: 'admin', exp: nowSeconds() + 600 });
-    expect(reason(await gate.auth(bearer(`${header}.${payload}.${signature}`)))).toBe('bad_signature');
+    expect(reasonOf(await gate.auth(bearer(`${header}.${payload}.${signature}`)))).toBe('bad_signature');
   });
 
   it('never fetches or uses a key named by the token (jku, x5u, embedded jwk)', async () => {
@@ -185,7 +184,7 @@ describe('signatures and algorithms', () => {
       .sign(forger.privateKey);
     const response = await gate.auth(bearer(token));
     expect(response.status).toBe(401);
-    expect(reason(response)).toBe('unknown_key');
+    expect(reasonOf(response)).toBe('unknown_key');
     expect(attackerHits).toBe(0);
     attacker.close();
   });

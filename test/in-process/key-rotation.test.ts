@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generateSigningKey, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { waitFor } from './support/wait-for.js';
+import { generateSigningKey, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { waitFor } from '../support/wait-for.js';
+import { reasonOf } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;
@@ -16,8 +17,6 @@ afterEach(async () => {
   await gate.close();
   await authgear.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
 
 describe('signing keys', () => {
   it('loads discovery once and the JWKS from its jwks_uri before being ready', async () => {
@@ -45,14 +44,14 @@ describe('signing keys', () => {
     expect((await gate.auth(bearer(current))).status).toBe(200);
     await waitFor(() => authgear.count('/oauth2/jwks') === 2);
     const signedByRemovedKey = await authgear.accessToken({ key: oldKey, now: Math.floor(nowMs / 1000) });
-    expect(reason(await gate.auth(bearer(signedByRemovedKey)))).toBe('unknown_key');
+    expect(reasonOf(await gate.auth(bearer(signedByRemovedKey)))).toBe('unknown_key');
   });
 
   it('refetches for unknown kids at most once per cooldown, however many arrive', async () => {
     const stranger = await authgear.newUnpublishedKey();
     const tokens = await Promise.all(Array.from({ length: 50 }, () => authgear.accessToken({ key: { ...stranger, kid: crypto.randomUUID() } })));
     const answers = await Promise.all(tokens.map((token) => gate.auth(bearer(token))));
-    expect(answers.every((answer) => answer.status === 401 && reason(answer) === 'unknown_key')).toBe(true);
+    expect(answers.every((answer) => answer.status === 401 && reasonOf(answer) === 'unknown_key')).toBe(true);
     expect(authgear.count('/oauth2/jwks')).toBe(2);
     nowMs += 31_000;
     await gate.auth(bearer(tokens[0]!));
@@ -120,7 +119,7 @@ describe('a rotation after stray unknown kids (cooldown at most 30 s)', () => {
   }
 
   it('accepts the new key within 5 s of one stray kid just before it, with one more fetch', async () => {
-    expect(reason(await gate.auth(bearer(await strayToken())))).toBe('unknown_key');
+    expect(reasonOf(await gate.auth(bearer(await strayToken())))).toBe('unknown_key');
     expect(jwksFetches()).toBe(2);
     await authgear.rotate();
     const waited = await msUntilAccepted(await authgear.accessToken());
@@ -142,7 +141,7 @@ describe('a rotation after stray unknown kids (cooldown at most 30 s)', () => {
   it('causes at most 3 fetches for a flood of 50 random kids at once', async () => {
     const tokens = await Promise.all(Array.from({ length: 50 }, strayToken));
     const answers = await Promise.all(tokens.map((token) => gate.auth(bearer(token))));
-    expect(answers.map(reason)).toEqual(tokens.map(() => 'unknown_key'));
+    expect(answers.map(reasonOf)).toEqual(tokens.map(() => 'unknown_key'));
     expect(jwksFetches()).toBeLessThanOrEqual(3);
   });
 
@@ -171,7 +170,7 @@ describe('a rotation after stray unknown kids (cooldown at most 30 s)', () => {
 
   it('forgets stray kids hours apart: the wait does not add up to the lock-out', async () => {
     for (let stray = 0; stray < 30; stray++) {
-      expect(reason(await gate.auth(bearer(await strayToken())))).toBe('unknown_key');
+      expect(reasonOf(await gate.auth(bearer(await strayToken())))).toBe('unknown_key');
       nowMs += 120_000;
     }
     expect(jwksFetches()).toBe(31);
@@ -200,7 +199,7 @@ describe('before keys are loaded', () => {
     const token = await down.accessToken();
     const response = await waiting.auth(bearer(token));
     expect(response.status).toBe(503);
-    expect(reason(response)).toBe('keys_unavailable');
+    expect(reasonOf(response)).toBe('keys_unavailable');
     expect(response.headers.get('retry-after')).toBe('5');
     expect((await waiting.request('/readyz')).status).toBe(503);
     expect((await waiting.request('/healthz')).status).toBe(200);

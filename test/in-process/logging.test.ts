@@ -1,9 +1,9 @@
-import { captureLogs } from './support/log-capture.js';
+import { captureLogs } from '../support/log-capture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, DECISION_LOG_BUDGET } from '../src/observability/logging.js';
-import { valueOf } from './support/prometheus.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import { createLogger, DECISION_LOG_BUDGET } from '../../src/observability/logging.js';
+import { valueOf } from '../support/prometheus.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReturnUrlPolicy } from '../src/decision/answer/login/return-url.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import { createReturnUrlPolicy } from '../../src/decision/refusal/login/return-url.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { reasonOf } from '../support/answers.js';
 
 const APP = 'app.example.test';
 const CALLBACK = `https://${APP}/_authgear/callback`;
@@ -22,8 +23,6 @@ afterAll(async () => {
   await withoutLogin.close();
   await authgear.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
 const forwardAuth = (uri: string, headers: Record<string, string> = {}) => ({
   'x-forwarded-method': 'GET', 'x-forwarded-proto': 'https', 'x-forwarded-host': APP, 'x-forwarded-uri': uri, accept: BROWSER, ...headers,
 });
@@ -83,7 +82,7 @@ describe('browsers are sent to Authgear to log in', () => {
     const forbidden = await ask({ ...forwardAuth('/admin/'), ...bearer(editor) }, '/auth?roles=admin');
     expect([forbidden.status, forbidden.headers.has('location')]).toEqual([403, false]);
     const malformed = await ask({ ...forwardAuth('/orders'), authorization: 'Bearer a b' });
-    expect([malformed.status, reason(malformed), malformed.headers.has('location')]).toEqual([401, 'credentials_malformed', false]);
+    expect([malformed.status, reasonOf(malformed), malformed.headers.has('location')]).toEqual([401, 'credentials_malformed', false]);
     const unconfigured = await withoutLogin.request('/auth', { headers: forwardAuth('/orders') });
     expect([unconfigured.status, unconfigured.headers.has('location')]).toEqual([401, false]);
   });
@@ -122,9 +121,9 @@ describe('the callback (LOGIN_REDIRECT_URI, routed through /auth by the gateway)
   });
 
   it('refuses a missing state, and an Authgear error without bouncing back to login', async () => {
-    expect(reason(await callback(''))).toBe('request_malformed');
+    expect(reasonOf(await callback(''))).toBe('request_malformed');
     const failed = await callback(`error=access_denied&state=${encodeURIComponent(`https://${APP}/`)}`);
-    expect([failed.status, reason(failed), failed.headers.has('location')]).toEqual([403, 'login_failed', false]);
+    expect([failed.status, reasonOf(failed), failed.headers.has('location')]).toEqual([403, 'login_failed', false]);
   });
 });
 
@@ -154,7 +153,7 @@ describe('open-redirect attempts', () => {
   // URL is built from them: no Location at all, which is stricter than one on the host.
   it.each(['//evil.test/x', '/\\evil.test', '/%5Cevil.test', '/%2F%2Fevil.test', '/..//evil.test'])('original URI %j is refused, with no Location', async (uri) => {
     const response = await ask(forwardAuth(uri));
-    expect([response.status, reason(response), response.headers.get('location')]).toEqual([401, 'request_malformed', null]);
+    expect([response.status, reasonOf(response), response.headers.get('location')]).toEqual([401, 'request_malformed', null]);
   });
 
   it('comes back to the site root when the original URL is too long for a state', async () => {

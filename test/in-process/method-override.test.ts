@@ -1,11 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSpellingTest } from '../src/decision/request/header-spelling.js';
-import { METHOD_OVERRIDE_HEADERS, overriddenMethods } from '../src/decision/request/method-override.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { tempDir } from './support/processes.js';
+import { createSpellingTest } from '../../src/decision/request/header-spelling.js';
+import { METHOD_OVERRIDE_HEADERS, overriddenMethods } from '../../src/decision/request/method-override.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { REASON_HEADER } from '../support/answers.js';
+import { writePolicy } from '../support/policies.js';
 
 // Express's method-override, OData, Laravel, Symfony and Spring let the client name another
 // method than the request's; the app then does that. So the request passes only if it would
@@ -26,8 +25,7 @@ let admin: string;
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
-  const policy = join(tempDir('method-override'), 'policy.yaml');
-  writeFileSync(policy, POLICY);
+  const policy = writePolicy(POLICY);
   gate = await startTestGate(authgear, { POLICY_FILE: policy });
   staff = await authgear.accessToken({ claims: { [CLAIMS.roles]: ['staff'] } });
   admin = await authgear.accessToken({ claims: { [CLAIMS.roles]: ['admin'] } });
@@ -40,7 +38,7 @@ afterAll(async () => {
 const ask = async (method: string, uri: string, headers: Record<string, string> = {}) => {
   const answer = await gate.auth({ 'x-original-method': method, 'x-original-uri': uri, ...headers });
   // An allow carries no reason header: the decision's own record says which kind it was.
-  return [answer.status, answer.headers.get('x-authgear-gate-reason') ?? gate.decisions.at(-1)!.code];
+  return [answer.status, answer.headers.get(REASON_HEADER) ?? gate.decisions.at(-1)!.code];
 };
 
 describe('a method override is judged as every method it can mean', () => {

@@ -2,10 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { parseSamples, valueOf } from './support/prometheus.js';
-import { waitFor } from './support/wait-for.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { parseSamples, valueOf } from '../support/prometheus.js';
+import { waitFor } from '../support/wait-for.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;
@@ -86,7 +87,7 @@ describe('metrics after known traffic', () => {
     const failed = await deltas(
       async () => {
         const response = await gate.auth(bearer(await authgear.accessToken()));
-        expect(response.headers.get('x-authgear-gate-reason')).toBe('unknown_key');
+        expect(response.headers.get(REASON_HEADER)).toBe('unknown_key');
       },
       [
         ['authgear_gate_jwks_fetches_total', { reason: 'unknown_kid', outcome: 'failure' }],

@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from 'vitest';
-import { startAuthgearStandIn } from './support/authgear-stand-in.js';
-import { startTestGate } from './support/gate.js';
+import { startAuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startTestGate } from '../support/gate.js';
 
 // Building and serving the gate touches nothing of the process's own: Hono's Node adapter
 // replaces globalThis.Request and Response unless told not to.

@@ -1,68 +1,24 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuleMatcher } from '../src/decision/policy/matcher.js';
-import { parsePolicy } from '../src/decision/policy/policy-file.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { tempDir } from './support/processes.js';
+import { createRuleMatcher } from '../../src/decision/policy/matcher.js';
+import { parsePolicy } from '../../src/decision/policy/policy-file.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { ROUTE_RULES, writePolicy } from '../support/policies.js';
+import { reasonOf, REASON_HEADER } from '../support/answers.js';
 
-const POLICY = `
-rules:
-  - name: health
-    match: { path_prefix: /healthz }
-    access: public
-  - name: closed
-    match: { path_prefix: /closed/ }
-    access: deny
-  - name: admin
-    match: { path_prefix: /admin/ }
-    roles: [admin, owner]
-  - name: reports
-    match: { path_regex: "^/(admin/)?reports(/|$)" }
-    access: public
-  - name: billing
-    match: { path_prefix: /billing/ }
-    roles: { all_of: [finance, approver] }
-  - name: verified
-    match: { path_prefix: /verified/ }
-    require_verified: true
-  - name: members
-    match: { path_prefix: /members/ }
-    deny_anonymous: true
-  - name: internal host
-    match: { hosts: [internal.example.test] }
-    access: deny
-  - name: public subdomains
-    match: { hosts: ["*.public.example.test"] }
-    access: public
-  - name: api deletes
-    match: { path_prefix: /api/, methods: [DELETE] }
-    roles: [admin]
-  - name: api
-    match: { path_prefix: /api/ }
-    allow_cors_preflight: true
-  - name: fresh
-    match: { path_prefix: /fresh/ }
-    max_auth_age: 300
-`;
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
-  const file = join(tempDir('policy'), 'policy.yaml');
-  writeFileSync(file, POLICY);
-  gate = await startTestGate(authgear, { POLICY_FILE: file });
+  gate = await startTestGate(authgear, { POLICY_FILE: writePolicy(ROUTE_RULES) });
 });
 afterAll(async () => {
   await gate.close();
   await authgear.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
-const identityHeaderNames = (response: Response) => [...response.headers.keys()].filter((name) => name.startsWith('x-authgear-') && name !== 'x-authgear-gate-reason');
+const identityHeaderNames = (response: Response) => [...response.headers.keys()].filter((name) => name.startsWith('x-authgear-') && name !== REASON_HEADER);
 const userToken = (claims: Record<string, unknown> = {}) => authgear.accessToken({ claims });
 const ask = (path: string, headers: Record<string, string> = {}) => gate.auth({ 'x-original-uri': path, ...headers });
 
@@ -72,46 +28,46 @@ describe('rule fields, each checked both ways', () => {
     const withToken = await ask('/healthz', bearer(await userToken()));
     expect(withToken.status).toBe(200);
     expect(identityHeaderNames(withToken)).toEqual([]);
-    expect(reason(await ask('/elsewhere'))).toBe('credentials_missing');
+    expect(reasonOf(await ask('/elsewhere'))).toBe('credentials_missing');
   });
 
   it('access deny: 403 route_denied even for an admin', async () => {
     const response = await ask('/closed/x', bearer(await userToken({ [CLAIMS.roles]: ['admin'] })));
-    expect([response.status, reason(response)]).toEqual([403, 'route_denied']);
+    expect([response.status, reasonOf(response)]).toEqual([403, 'route_denied']);
   });
 
   it('roles any_of: one of the roles is enough, none is a 403 missing_role', async () => {
-    expect(reason(await ask('/admin/x', bearer(await userToken({ [CLAIMS.roles]: ['editor'] }))))).toBe('missing_role');
+    expect(reasonOf(await ask('/admin/x', bearer(await userToken({ [CLAIMS.roles]: ['editor'] }))))).toBe('missing_role');
     expect((await ask('/admin/x', bearer(await userToken({ [CLAIMS.roles]: ['owner'] })))).status).toBe(200);
   });
 
   it('roles all_of: every role is needed', async () => {
-    expect(reason(await ask('/billing/x', bearer(await userToken({ [CLAIMS.roles]: ['finance'] }))))).toBe('missing_role');
+    expect(reasonOf(await ask('/billing/x', bearer(await userToken({ [CLAIMS.roles]: ['finance'] }))))).toBe('missing_role');
     expect((await ask('/billing/x', bearer(await userToken({ [CLAIMS.roles]: ['approver', 'finance'] })))).status).toBe(200);
   });
 
   it('require_verified: an unverified user gets 403 unverified_user', async () => {
-    expect(reason(await ask('/verified/x', bearer(await userToken({ [CLAIMS.verified]: false }))))).toBe('unverified_user');
+    expect(reasonOf(await ask('/verified/x', bearer(await userToken({ [CLAIMS.verified]: false }))))).toBe('unverified_user');
     expect((await ask('/verified/x', bearer(await userToken()))).status).toBe(200);
     expect((await ask('/elsewhere', bearer(await userToken({ [CLAIMS.verified]: false })))).status).toBe(200);
   });
 
   it('deny_anonymous: an anonymous user gets 403 anonymous_user, but only there', async () => {
     const anonymous = await userToken({ [CLAIMS.anonymous]: true });
-    expect(reason(await ask('/members/x', bearer(anonymous)))).toBe('anonymous_user');
+    expect(reasonOf(await ask('/members/x', bearer(anonymous)))).toBe('anonymous_user');
     expect((await ask('/elsewhere', bearer(anonymous))).status).toBe(200);
   });
 
   it('hosts: exact names (port ignored) and *.subdomain patterns', async () => {
     const token = await userToken();
-    expect(reason(await ask('/x', { ...bearer(token), 'x-original-host': 'internal.example.test:8443' }))).toBe('route_denied');
+    expect(reasonOf(await ask('/x', { ...bearer(token), 'x-original-host': 'internal.example.test:8443' }))).toBe('route_denied');
     expect((await ask('/x', { 'x-original-host': 'a.b.public.example.test' })).status).toBe(200);
-    expect(reason(await ask('/x', { 'x-original-host': 'public.example.test' }))).toBe('credentials_missing');
+    expect(reasonOf(await ask('/x', { 'x-original-host': 'public.example.test' }))).toBe('credentials_missing');
   });
 
   it('methods: the rule applies to the listed methods only', async () => {
     const token = await userToken();
-    expect(reason(await ask('/api/x', { ...bearer(token), 'x-original-method': 'DELETE' }))).toBe('missing_role');
+    expect(reasonOf(await ask('/api/x', { ...bearer(token), 'x-original-method': 'DELETE' }))).toBe('missing_role');
     expect((await ask('/api/x', { ...bearer(token), 'x-original-method': 'GET' })).status).toBe(200);
   });
 
@@ -120,14 +76,14 @@ describe('rule fields, each checked both ways', () => {
     const passed = await ask('/api/x', preflight);
     expect(passed.status).toBe(200);
     expect(identityHeaderNames(passed)).toEqual([]);
-    expect(reason(await ask('/api/x', { 'x-original-method': 'OPTIONS' }))).toBe('credentials_missing');
-    expect(reason(await ask('/elsewhere', preflight))).toBe('credentials_missing');
+    expect(reasonOf(await ask('/api/x', { 'x-original-method': 'OPTIONS' }))).toBe('credentials_missing');
+    expect(reasonOf(await ask('/elsewhere', preflight))).toBe('credentials_missing');
   });
 
   it('max_auth_age: an old login gets the RFC 9470 challenge', async () => {
     const nowSeconds = Math.floor(Date.now() / 1000);
     const response = await ask('/fresh/x', bearer(await userToken({ auth_time: nowSeconds - 3600 })));
-    expect([response.status, reason(response)]).toEqual([401, 'auth_too_old']);
+    expect([response.status, reasonOf(response)]).toEqual([401, 'auth_too_old']);
     expect(response.headers.get('www-authenticate')).toMatch(/error="insufficient_user_authentication".*max_age="300"/);
     expect((await ask('/fresh/x', bearer(await userToken({ auth_time: nowSeconds - 10 })))).status).toBe(200);
   });
@@ -141,7 +97,7 @@ describe('rule fields, each checked both ways', () => {
 
 describe('matching', () => {
   it('takes the first matching rule: /admin/reports is admin-only although "reports" would make it public', async () => {
-    expect(reason(await ask('/admin/reports'))).toBe('credentials_missing');
+    expect(reasonOf(await ask('/admin/reports'))).toBe('credentials_missing');
     expect((await ask('/reports')).status).toBe(200);
   });
 
@@ -149,7 +105,7 @@ describe('matching', () => {
   // on them, so they are now refused before any rule is looked at: never a less strict rule.
   it('refuses the spellings of a path that routers read differently, before any rule', async () => {
     for (const path of ['/healthz/../admin/x', '/%61dmin/x', '//admin/x', '/reports/..%2Fadmin/x', '/healthz\\..\\admin\\x', '/./admin/x', '/%2e%2e/admin/x']) {
-      expect(reason(await ask(path)), path).toBe('request_malformed');
+      expect(reasonOf(await ask(path)), path).toBe('request_malformed');
       expect(gate.decisions.at(-1)?.rule, path).toBeUndefined();
       expect((await ask(path, bearer(await userToken({ [CLAIMS.roles]: ['owner'] })))).status, path).toBe(401);
     }
@@ -157,9 +113,9 @@ describe('matching', () => {
   });
 
   it('matches the decoded path of an accepted spelling', async () => {
-    expect(reason(await ask('/admin/caf%C3%A9'))).toBe('credentials_missing');
+    expect(reasonOf(await ask('/admin/caf%C3%A9'))).toBe('credentials_missing');
     expect(gate.decisions.at(-1)?.rule).toBe('admin');
-    expect(reason(await ask('/admin%20x/y'))).toBe('credentials_missing');
+    expect(reasonOf(await ask('/admin%20x/y'))).toBe('credentials_missing');
     expect(gate.decisions.at(-1)?.rule).toBe('default');
   });
 

@@ -2,15 +2,16 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Denial } from '../src/decision/outcome.js';
-import type { OriginalRequest } from '../src/decision/request/original-request.js';
-import { parsePolicy } from '../src/decision/policy/policy-file.js';
-import { parseQueryRequirements } from '../src/decision/policy/query-requirements.js';
-import { createRequirementLookup } from '../src/decision/policy/route-requirements.js';
-import { DEFAULT_REQUIREMENTS } from '../src/decision/policy/requirements.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { REPO, tempDir } from './support/processes.js';
+import { Denial } from '../../src/decision/outcome.js';
+import type { OriginalRequest } from '../../src/decision/request/original-request.js';
+import { parsePolicy } from '../../src/decision/policy/policy-file.js';
+import { parseQueryRequirements } from '../../src/decision/policy/query-requirements.js';
+import { createRequirementLookup } from '../../src/decision/policy/route-requirements.js';
+import { DEFAULT_REQUIREMENTS } from '../../src/decision/policy/requirements.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { REPO, tempDir } from '../support/processes.js';
+import { reasonOf } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;
@@ -28,14 +29,12 @@ afterAll(async () => {
   await withPolicy.close();
   await authgear.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
 const withRoles = (...roles: string[]) => authgear.accessToken({ claims: { [CLAIMS.roles]: roles } }).then(bearer);
 const request = (uri: string): OriginalRequest => ({ protocol: 'nginx', method: 'GET', proto: 'https', host: 'a.test', uri, path: uri.split('?')[0]! });
 
 describe('requirements as auth URL query parameters', () => {
   it('applies roles=admin to that location only', async () => {
-    expect(reason(await gate.auth(await withRoles('editor'), '/auth?roles=admin'))).toBe('missing_role');
+    expect(reasonOf(await gate.auth(await withRoles('editor'), '/auth?roles=admin'))).toBe('missing_role');
     expect((await gate.auth(await withRoles('admin'), '/auth?roles=admin')).status).toBe(200);
     expect((await gate.auth(await withRoles('editor'), '/auth')).status).toBe(200);
     // nginx sends `/auth?` when the location set no query
@@ -66,7 +65,7 @@ describe('requirements as auth URL query parameters', () => {
   ])('refuses %s with 403 policy_invalid, naming %s in the log', async (query, named) => {
     gate.decisions.length = 0;
     const response = await gate.auth(await withRoles('admin'), `/auth?${query}`);
-    expect([response.status, reason(response)]).toEqual([403, 'policy_invalid']);
+    expect([response.status, reasonOf(response)]).toEqual([403, 'policy_invalid']);
     expect(response.headers.has('www-authenticate')).toBe(false);
     expect(String((gate.decisions[0]!.error as Error).message)).toContain(named);
   });
@@ -83,13 +82,13 @@ describe('requirements as auth URL query parameters', () => {
 
   it('refuses a query equal to the client\'s own: a gateway must never forward it', async () => {
     const response = await gate.auth({ 'x-original-uri': '/x?access=public' }, '/auth?access=public');
-    expect([response.status, reason(response)]).toEqual([403, 'policy_invalid']);
+    expect([response.status, reasonOf(response)]).toEqual([403, 'policy_invalid']);
   });
 
   it('lays the query over the policy rule: fields it names are replaced, the others kept', async () => {
     const old = await authgear.accessToken({ claims: { [CLAIMS.roles]: ['admin'], auth_time: Math.floor(Date.now() / 1000) - 3600 } });
-    expect(reason(await withPolicy.auth({ ...(await withRoles('editor')), 'x-original-uri': '/admin/x' }, '/auth?max_age=300'))).toBe('missing_role');
-    expect(reason(await withPolicy.auth({ ...bearer(old), 'x-original-uri': '/admin/x' }, '/auth?max_age=300'))).toBe('auth_too_old');
+    expect(reasonOf(await withPolicy.auth({ ...(await withRoles('editor')), 'x-original-uri': '/admin/x' }, '/auth?max_age=300'))).toBe('missing_role');
+    expect(reasonOf(await withPolicy.auth({ ...bearer(old), 'x-original-uri': '/admin/x' }, '/auth?max_age=300'))).toBe('auth_too_old');
     expect((await withPolicy.auth({ ...(await withRoles('editor')), 'x-original-uri': '/admin/x' }, '/auth?roles=editor')).status).toBe(200);
   });
 });

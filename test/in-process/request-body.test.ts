@@ -1,12 +1,14 @@
 import type { Server } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../src/gateways/http-server.js';
-import type { RequestListener } from '../src/gateways/listener.js';
-import { MAX_KEPT_BODY_BYTES } from '../src/gateways/request-body.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { RawConnection } from './support/raw-connection.js';
-import { startTestGate, type TestGate } from './support/gate.js';
+import { Hono } from 'hono';
+import { MAX_KEPT_BODY_BYTES } from '../../src/gateways/request-body.js';
+import { createHttpServer } from '../../src/http/http-server.js';
+import type { HttpApp } from '../../src/http/served-listener.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { RawConnection } from '../support/raw-connection.js';
+import { startTestGate, type TestGate } from '../support/gate.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;
@@ -20,10 +22,10 @@ afterAll(async () => {
   await authgear.close();
 });
 
-/** The listener served as production serves it, counting what it reads off each connection. */
-async function served(listener: RequestListener): Promise<{ port: number; bytesRead: () => number; close: () => Promise<void> }> {
+/** The listener's app served as production serves it, counting what it reads off each connection. */
+async function served(app: HttpApp): Promise<{ port: number; bytesRead: () => number; close: () => Promise<void> }> {
   const sockets: Socket[] = [];
-  const server: Server = createHttpServer(listener, { maxHeaderBytes: 32_768 });
+  const server: Server = createHttpServer(app, { maxHeaderBytes: 32_768 });
   server.on('connection', (socket: Socket) => sockets.push(socket));
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return {
@@ -36,9 +38,11 @@ async function served(listener: RequestListener): Promise<{ port: number; bytesR
   };
 }
 
+const appOf = (name: string) => gate.listeners.find((spec) => spec.name === name)!.app!;
+
 const listeners = {
-  'ext_authz (EXT_AUTHZ_PORT)': { listener: () => gate.extAuthzListener!, head: (length: string) => `POST /upload HTTP/1.1\r\nhost: app.example.test\r\n${length}\r\n\r\n` },
-  '/auth (PORT)': { listener: () => gate.listener, head: (length: string) => `GET /auth HTTP/1.1\r\nhost: gate\r\nx-original-uri: /upload\r\n${length}\r\n\r\n` },
+  'ext_authz (EXT_AUTHZ_PORT)': { listener: () => appOf('ext-authz'), head: (length: string) => `POST /upload HTTP/1.1\r\nhost: app.example.test\r\n${length}\r\n\r\n` },
+  '/auth (PORT)': { listener: () => appOf('auth'), head: (length: string) => `GET /auth HTTP/1.1\r\nhost: gate\r\nx-original-uri: /upload\r\n${length}\r\n\r\n` },
 };
 
 describe.each(Object.entries(listeners))('a forwarded request body on %s', (_name, { listener, head }) => {
@@ -49,7 +53,7 @@ describe.each(Object.entries(listeners))('a forwarded request body on %s', (_nam
       const body = 'x'.repeat(MAX_KEPT_BODY_BYTES);
       for (let round = 0; round < 2; round++) {
         const answer = await connection.send(Buffer.from(`${head(`content-length: ${body.length}`)}${body}`));
-        expect([answer.status, answer.header('x-authgear-gate-reason'), answer.header('content-length'), answer.header('connection')]).toEqual([401, 'credentials_missing', '0', 'keep-alive']);
+        expect([answer.status, answer.header(REASON_HEADER), answer.header('content-length'), answer.header('connection')]).toEqual([401, 'credentials_missing', '0', 'keep-alive']);
       }
       expect(connection.closed).toBe(false);
     } finally {
@@ -70,7 +74,7 @@ describe.each(Object.entries(listeners))('a forwarded request body on %s', (_nam
     const feeder = setInterval(() => { if (!connection.closed) connection.socket.write(framed); }, 1);
     try {
       const answer = await connection.send(Buffer.concat([Buffer.from(head(length)), framed]));
-      expect([answer.status, answer.header('x-authgear-gate-reason'), answer.header('content-length'), answer.header('connection')]).toEqual([401, 'credentials_missing', '0', 'close']);
+      expect([answer.status, answer.header(REASON_HEADER), answer.header('content-length'), answer.header('connection')]).toEqual([401, 'credentials_missing', '0', 'close']);
       expect(await connection.whenClosed(2000)).toBe(true);
       // Nothing is read once the answer is out: what arrived before it, within a few buffers.
       const read = server.bytesRead();
@@ -86,8 +90,8 @@ describe.each(Object.entries(listeners))('a forwarded request body on %s', (_nam
 });
 
 it('Node alone would keep reading such a body after the answer (what the bound prevents)', async () => {
-  // The same listener shape, but answering without Connection: close.
-  const server = await served((_incoming, outgoing) => outgoing.writeHead(401, { 'content-length': '0' }).end());
+  // A Hono app answering without Connection: close.
+  const server = await served(new Hono().all('*', (c) => c.body('', 401)));
   const socket = net.connect(server.port, '127.0.0.1');
   const chunk = Buffer.alloc(64 * 1024, 'x');
   socket.write(`POST /x HTTP/1.1\r\nhost: a\r\ncontent-length: ${100 * 1024 * 1024}\r\n\r\n`);

@@ -1,12 +1,12 @@
-import { captureLogs } from './support/log-capture.js';
+import { captureLogs } from '../support/log-capture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestIdOf } from '../src/decision/request/request-id.js';
-import { checkRequestQuestion } from '../src/gateways/ext-authz-grpc/check-request.js';
-import type { CheckRequest } from '../src/gateways/ext-authz-grpc/envoy-auth-messages.js';
-import { createLogger } from '../src/observability/logging.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startTestGate, type TestGate } from './support/gate.js';
-import { RawConnection } from './support/raw-connection.js';
+import { requestIdOf } from '../../src/decision/request/request-id.js';
+import { checkRequestQuestion } from '../../src/gateways/ext-authz-grpc/check-request.js';
+import type { CheckRequest } from '../../src/gateways/ext-authz-grpc/envoy-auth-messages.js';
+import { createLogger } from '../../src/observability/logging.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startTestGate, type TestGate } from '../support/gate.js';
+import { RawConnection } from '../support/raw-connection.js';
 
 describe('the request id of an X-Request-ID header', () => {
   it('is the one copy when it is sane', () => {

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CacheObserver } from '../src/cache/cache.js';
-import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startTestGate, type TestGate } from './support/gate.js';
+import type { CacheObserver } from '../../src/cache/cache.js';
+import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startTestGate, type TestGate } from '../support/gate.js';
+import { reasonOf } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let nowMs: number;
@@ -25,8 +26,6 @@ afterEach(async () => {
   for (const gate of gates.splice(0)) await gate.close();
   await authgear.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
 const calls = () => authgear.count(RESOLVE_PATH);
 const session = (value: string, extra = '') => ({ cookie: `session=${value}${extra}` });
 
@@ -40,16 +39,16 @@ describe('resolver answers in the in-process cache', () => {
     expect((await gate.auth(session(value))).status).toBe(200);
     expect(calls()).toBe(1);
     nowMs += 2_000;
-    expect(reason(await gate.auth(session(value)))).toBe('session_invalid');
+    expect(reasonOf(await gate.auth(session(value)))).toBe('session_invalid');
     expect(calls()).toBe(2);
   });
 
   it('keep refusals for their own, shorter TTL (10 s by default)', async () => {
     const gate = await gateWith();
-    expect(reason(await gate.auth(session('dead')))).toBe('session_invalid');
+    expect(reasonOf(await gate.auth(session('dead')))).toBe('session_invalid');
     nowMs += 9_000;
     const cached = await gate.auth(session('dead'));
-    expect([reason(cached), cached.headers.getSetCookie().length]).toEqual(['session_invalid', 1]);
+    expect([reasonOf(cached), cached.headers.getSetCookie().length]).toEqual(['session_invalid', 1]);
     expect(calls()).toBe(1);
     nowMs += 2_000;
     await gate.auth(session('dead'));
@@ -91,7 +90,7 @@ describe('a failing resolver', () => {
     for (const [state, delay] of [['error', 0], ['down', 0], ['up', 3000]] as const) {
       authgear.setState(state, delay);
       const response = await gate.auth(session(authgear.sessions.issue('session').value));
-      expect([response.status, reason(response), response.headers.get('retry-after')], `${state} ${delay}`).toEqual([503, 'resolver_unavailable', '5']);
+      expect([response.status, reasonOf(response), response.headers.get('retry-after')], `${state} ${delay}`).toEqual([503, 'resolver_unavailable', '5']);
     }
   });
 
@@ -114,7 +113,7 @@ describe('a failing resolver', () => {
     for (const [status, headers] of answers) {
       authgear.handlers.set(RESOLVE_PATH, (_req, res) => res.writeHead(status, { ...headers, 'content-length': 0 }).end());
       const response = await gate.auth(session(authgear.sessions.issue('session').value));
-      expect([response.status, reason(response)], JSON.stringify(headers)).toEqual([503, 'resolver_unavailable']);
+      expect([response.status, reasonOf(response)], JSON.stringify(headers)).toEqual([503, 'resolver_unavailable']);
     }
   });
 
@@ -124,7 +123,7 @@ describe('a failing resolver', () => {
     expect((await gate.auth(session(value))).status).toBe(200);
     nowMs += 31_000;
     authgear.setState('down');
-    expect(reason(await gate.auth(session(value)))).toBe('resolver_unavailable');
+    expect(reasonOf(await gate.auth(session(value)))).toBe('resolver_unavailable');
     expect(staleServed).toBe(0);
   });
 
@@ -140,10 +139,10 @@ describe('a failing resolver', () => {
     expect(gate.decisions.at(-1)?.via).toBe('resolver_stale');
     expect(staleServed).toBe(1);
     // never for a refusal, nor for credentials never seen
-    expect(reason(await gate.auth(session('dead')))).toBe('resolver_unavailable');
-    expect(reason(await gate.auth(session(authgear.sessions.issue('session').value)))).toBe('resolver_unavailable');
+    expect(reasonOf(await gate.auth(session('dead')))).toBe('resolver_unavailable');
+    expect(reasonOf(await gate.auth(session(authgear.sessions.issue('session').value)))).toBe('resolver_unavailable');
     nowMs += 60_000;
-    expect(reason(await gate.auth(session(value)))).toBe('resolver_unavailable');
+    expect(reasonOf(await gate.auth(session(value)))).toBe('resolver_unavailable');
     expect(staleServed).toBe(1);
   });
 
@@ -153,7 +152,7 @@ describe('a failing resolver', () => {
     expect((await gate.auth(session(value))).status).toBe(200);
     authgear.sessions.revoke(value);
     nowMs += 31_000;
-    expect(reason(await gate.auth(session(value)))).toBe('session_invalid');
+    expect(reasonOf(await gate.auth(session(value)))).toBe('session_invalid');
     expect(staleServed).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOriginalRequest } from '../src/gateways/auth-request.js';
-import { CLAIMS, RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
+import { readOriginalRequest } from '../../src/gateways/auth-request.js';
+import { CLAIMS, RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { reasonOf, REASON_HEADER } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;
@@ -14,9 +15,7 @@ afterAll(async () => {
   await gate.close();
   await authgear.close();
 });
-
-const reason = (response: Response) => response.headers.get('x-authgear-gate-reason');
-const identityHeaders = (response: Response) => Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('x-authgear-') && name !== 'x-authgear-gate-reason'));
+const identityHeaders = (response: Response) => Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('x-authgear-') && name !== REASON_HEADER));
 const resolverCalls = () => authgear.count(RESOLVE_PATH);
 
 describe('auto mode (the default)', () => {
@@ -72,7 +71,7 @@ describe('auto mode (the default)', () => {
   it('refuses a dead session with 401 session_invalid, passing the clearing Set-Cookie to the browser', async () => {
     const response = await gate.auth({ cookie: 'session=expired-session; theme=dark' });
     expect(response.status).toBe(401);
-    expect(reason(response)).toBe('session_invalid');
+    expect(reasonOf(response)).toBe('session_invalid');
     expect(response.headers.getSetCookie()).toEqual([expect.stringMatching(/^session=; .*Max-Age=0/)]);
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
@@ -92,17 +91,17 @@ describe('auto mode (the default)', () => {
 
   it('refuses an unknown opaque token and a disabled user, without Set-Cookie', async () => {
     const unknown = await gate.auth(bearer('opaque-token-authgear-never-issued'));
-    expect([unknown.status, reason(unknown), unknown.headers.getSetCookie()]).toEqual([401, 'session_invalid', []]);
+    expect([unknown.status, reasonOf(unknown), unknown.headers.getSetCookie()]).toEqual([401, 'session_invalid', []]);
     const { value, user } = authgear.sessions.issue('bearer');
     authgear.sessions.disableUser(user.id);
-    expect(reason(await gate.auth(bearer(value)))).toBe('session_invalid');
+    expect(reasonOf(await gate.auth(bearer(value)))).toBe('session_invalid');
   });
 
   it('answers credentials_missing without calling the resolver when only the app has cookies', async () => {
     const before = resolverCalls();
     const response = await gate.auth({ cookie: 'theme=dark; sessionid=not-authgear' });
     expect(response.status).toBe(401);
-    expect(reason(response)).toBe('credentials_missing');
+    expect(reasonOf(response)).toBe('credentials_missing');
     expect(response.headers.get('www-authenticate')).toBe('Bearer realm="authgear-gate"');
     expect(resolverCalls()).toBe(before);
   });
@@ -113,8 +112,8 @@ describe('jwt mode', () => {
     const jwtOnly = await startTestGate(authgear, { AUTH_MODE: 'jwt' });
     const before = resolverCalls();
     const { value } = authgear.sessions.issue('session');
-    expect(reason(await jwtOnly.auth({ cookie: `session=${value}` }))).toBe('credentials_missing');
-    expect(reason(await jwtOnly.auth(bearer('opaque-token')))).toBe('token_malformed');
+    expect(reasonOf(await jwtOnly.auth({ cookie: `session=${value}` }))).toBe('credentials_missing');
+    expect(reasonOf(await jwtOnly.auth(bearer('opaque-token')))).toBe('token_malformed');
     expect((await jwtOnly.auth(bearer(await authgear.accessToken()))).status).toBe(200);
     expect(resolverCalls()).toBe(before);
     await jwtOnly.close();
@@ -130,7 +129,7 @@ describe('resolver mode', () => {
     expect(exact.decisions.at(-1)?.via).toBe('resolver');
     authgear.sessions.revoke(jti);
     const fresh = await startTestGate(authgear, { AUTH_MODE: 'resolver' });
-    expect(reason(await fresh.auth(bearer(token)))).toBe('session_invalid');
+    expect(reasonOf(await fresh.auth(bearer(token)))).toBe('session_invalid');
     // The documented trade-off: a JWT verified locally stays valid until exp.
     expect((await gate.auth(bearer(token))).status).toBe(200);
     await Promise.all([exact.close(), fresh.close()]);
@@ -140,7 +139,7 @@ describe('resolver mode', () => {
     const jti = crypto.randomUUID();
     const token = await authgear.accessToken({ claims: { jti } });
     authgear.sessions.revoke(jti);
-    expect(reason(await gate.auth(bearer(token), '/auth?mode=resolver'))).toBe('session_invalid');
+    expect(reasonOf(await gate.auth(bearer(token), '/auth?mode=resolver'))).toBe('session_invalid');
     expect((await gate.auth(bearer(token))).status).toBe(200);
   });
 
@@ -148,15 +147,14 @@ describe('resolver mode', () => {
     const jti = crypto.randomUUID();
     const token = await authgear.accessToken({ claims: { jti } });
     authgear.sessions.revoke(jti);
-    const request = readOriginalRequest((name) => (name === 'host' ? 'app.example.test' : undefined));
     const credentials = { bearer: token, cookies: [] };
     // The answer may come synchronously (and a denial be thrown): await it either way.
     const authenticate = async (...args: Parameters<typeof gate.authenticator.authenticate>) => gate.authenticator.authenticate(...args);
-    await expect(authenticate(request, credentials)).resolves.toMatchObject({ via: 'jwt' });
-    await expect(authenticate(request, credentials, { mode: 'resolver' })).rejects.toMatchObject({ code: 'session_invalid' });
+    await expect(authenticate(credentials)).resolves.toMatchObject({ via: 'jwt' });
+    await expect(authenticate(credentials, { mode: 'resolver' })).rejects.toMatchObject({ code: 'session_invalid' });
     const { value } = authgear.sessions.issue('session');
     // No credentials the mode can use: a refusal returned, not thrown (the commonest one costs no throw).
-    await expect(authenticate(request, { bearer: undefined, cookies: [{ name: 'session', value }] }, { mode: 'jwt' })).resolves.toMatchObject({ code: 'credentials_missing', status: 401 });
+    await expect(authenticate({ bearer: undefined, cookies: [{ name: 'session', value }] }, { mode: 'jwt' })).resolves.toMatchObject({ code: 'credentials_missing', status: 401 });
   });
 });
 
@@ -166,7 +164,7 @@ describe('configuration of the resolver', () => {
     const prefixed = await startTestGate(prefixedAuthgear, { AUTHGEAR_COOKIE_PREFIX: 'myapp_' });
     const { value, user } = prefixedAuthgear.sessions.issue('session');
     expect((await prefixed.auth({ cookie: `myapp_session=${value}` })).headers.get('x-authgear-user-id')).toBe(user.id);
-    expect(reason(await prefixed.auth({ cookie: `session=${value}` }))).toBe('credentials_missing');
+    expect(reasonOf(await prefixed.auth({ cookie: `session=${value}` }))).toBe('credentials_missing');
     expect((await prefixed.auth({ cookie: 'myapp_session=dead' })).headers.getSetCookie()[0]).toMatch(/^myapp_session=;/);
     await prefixed.close();
     await prefixedAuthgear.close();

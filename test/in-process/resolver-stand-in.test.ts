@@ -1,10 +1,12 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
+import { RESOLVE_PATH, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
 
 /**
  * The stand-in's resolver is what every resolver test believes Authgear does, so each
- * outcome of ../shared/authgear-and-gateways.md is pinned here first.
+ * outcome of Authgear's /_resolver/resolve (read from Authgear's server source: GET or HEAD
+ * only, always 200 with an empty body and the verdict in X-Authgear-* headers, never 401) is
+ * pinned here first.
  */
 let authgear: AuthgearStandIn;
 let prefixed: AuthgearStandIn;

@@ -1,12 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Denial } from '../src/decision/outcome.js';
-import { createAccessTokenVerifier } from '../src/decision/authentication/jwt/access-token-verifier.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { createHttpServer } from '../src/gateways/http-server.js';
-import { bearer, startTestGate, type TestGate } from './support/gate.js';
-import { httpGet } from './support/processes.js';
+import { Denial } from '../../src/decision/outcome.js';
+import { createAccessTokenVerifier } from '../../src/decision/authentication/jwt/access-token-verifier.js';
+import { createJwtVerifier } from '../../src/decision/authentication/jwt/verify-jwt.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import http from 'node:http';
+import { honoListener } from '../../src/http/http-server.js';
+import { bearer, startTestGate, type TestGate } from '../support/gate.js';
+import { httpGet } from '../support/processes.js';
 
 let authgear: AuthgearStandIn;
 beforeAll(async () => { authgear = await startAuthgearStandIn(); });
@@ -16,10 +18,8 @@ function verifierWithCountingKeys(nowMs: () => number, cacheMaxEntries = 10) {
   let keyLookups = 0;
   const local = createLocalJWKSet({ keys: authgear.keys.map((key) => key.publicJwk) });
   const getKey: JWTVerifyGetKey = (header, token) => { keyLookups++; return local(header, token); };
-  const verifier = createAccessTokenVerifier({
-    getKey, issuer: authgear.origin, algorithms: ['RS256'],
-    clockSkewSeconds: 0, claimHeaders: [], cacheMaxEntries, now: nowMs,
-  });
+  const verifyJwt = createJwtVerifier({ getKey, issuer: authgear.origin, algorithms: ['RS256'], clockSkewSeconds: 0, now: nowMs });
+  const verifier = createAccessTokenVerifier({ verifyJwt, claimHeaders: [], cacheMaxEntries, now: nowMs });
   return { verifier, lookups: () => keyLookups };
 }
 
@@ -102,10 +102,11 @@ describe('the /auth hot path', () => {
   /** The gate's listener behind a server that notes whether each answer was written before the listener returned. */
   async function recordingSynchronousAnswers(gate: TestGate) {
     const synchronous: boolean[] = [];
-    const server = createHttpServer((incoming, outgoing) => {
-      gate.listener(incoming, outgoing);
+    const listener = honoListener(gate.listeners.find((spec) => spec.name === 'auth')!.app!);
+    const server = http.createServer((incoming, outgoing) => {
+      void listener(incoming, outgoing);
       synchronous.push(outgoing.writableEnded);
-    }, { maxHeaderBytes: 16_384 });
+    });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
     return { url, synchronous, close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }) };

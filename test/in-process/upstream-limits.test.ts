@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UpstreamError } from '../src/errors.js';
-import { createUpstreamClient, type UpstreamCall, type UpstreamClientOptions } from '../src/upstream/http-client.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startTestGate } from './support/gate.js';
+import { UpstreamError } from '../../src/errors.js';
+import { createUpstreamClient, type UpstreamCall, type UpstreamClientOptions } from '../../src/upstream/http-client.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startTestGate } from '../support/gate.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let calls: UpstreamCall[];
@@ -94,7 +95,7 @@ describe('resolver calls under an Authgear slowdown', () => {
     const cookies = Array.from({ length: 8 }, () => `app_session=${authgear.sessions.issue('app_session').value}`);
     authgear.setState('up', 400);
     const answers = await Promise.all(cookies.map((cookie) => gate.auth({ cookie })));
-    const statuses = answers.map((answer) => `${answer.status} ${answer.headers.get('x-authgear-gate-reason') ?? ''}`.trim());
+    const statuses = answers.map((answer) => `${answer.status} ${answer.headers.get(REASON_HEADER) ?? ''}`.trim());
     expect(statuses.sort()).toEqual([...Array(3).fill('200'), ...Array(5).fill('503 resolver_unavailable')]);
     expect(authgear.maxInFlight()).toBeLessThanOrEqual(2);
     await gate.close();

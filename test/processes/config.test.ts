@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { maskRedisSecrets } from '../src/config/redis-settings.js';
-import { loadConfig } from '../src/config/load-config.js';
-import { SETTINGS } from '../src/config/settings.js';
-import { ConfigError } from '../src/errors.js';
-import { REPO } from './support/processes.js';
+import { maskRedisSecrets } from '../../src/config/redis-settings.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { SETTINGS } from '../../src/config/settings.js';
+import { ConfigError } from '../../src/errors.js';
+import { REPO } from '../support/processes.js';
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {

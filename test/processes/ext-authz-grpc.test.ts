@@ -1,14 +1,14 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { envoyCheckRequest, extAuthzClient, headerValues, type CheckResponse, type ExtAuthzClient, type OriginalHttpRequest } from './support/ext-authz-grpc-client.js';
-import { freePort, httpGet, startGateProcess, tempDir, type Spawned } from './support/processes.js';
-import { valueOf } from './support/prometheus.js';
-import { waitFor } from './support/wait-for.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { ROUTING_HEADERS } from '../../src/decision/request/routing-headers.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { envoyCheckRequest, extAuthzClient, headerValues, type CheckResponse, type ExtAuthzClient, type OriginalHttpRequest } from '../support/ext-authz-grpc-client.js';
+import { freePort, httpGet, startGateProcess, type Spawned } from '../support/processes.js';
+import { valueOf } from '../support/prometheus.js';
+import { waitFor } from '../support/wait-for.js';
+import { REASON_HEADER } from '../support/answers.js';
+import { writePolicy } from '../support/policies.js';
 
 const APP = 'app.example.test';
 const CALLBACK = `https://${APP}/oauth/callback`;
@@ -34,8 +34,7 @@ async function startGrpcGate(env: Record<string, string>, options: { waitReady?:
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
-  const policy = join(tempDir('grpc-policy'), 'policy.yaml');
-  writeFileSync(policy, POLICY);
+  const policy = writePolicy(POLICY);
   ({ gate, client } = await startGrpcGate({
     AUTHGEAR_ENDPOINT: authgear.origin, POLICY_FILE: policy, CLIENT_IDS: 'web', LOGIN_REDIRECT_URI: CALLBACK,
     CLAIM_HEADERS: 'https://app.example.test/tenant=x-authgear-tenant',
@@ -92,7 +91,7 @@ describe('Envoy ext_authz over gRPC (envoy.service.auth.v3.Authorization/Check),
   ])('refuses a valid token with a client-sent %s (request_malformed), as /auth does: Envoy would forward it and CGI, WSGI and Rack apps read it as identity', async (name) => {
     const token = await authgear.accessToken();
     for (const request of [{ headers: { ...bearer(token), [name]: 'admin' } }, { rawHeaders: [['authorization', `Bearer ${token}`], [name, 'admin']] as Array<[string, string]> }]) {
-      expect(denied(await ask(request))).toMatchObject({ rpc: UNAUTHENTICATED, status: 401, ok: false, headers: { 'x-authgear-gate-reason': ['request_malformed'] } });
+      expect(denied(await ask(request))).toMatchObject({ rpc: UNAUTHENTICATED, status: 401, ok: false, headers: { [REASON_HEADER]: ['request_malformed'] } });
     }
     expect((await ask({ headers: bearer(token) })).ok_response).toBeDefined();
   });
@@ -100,19 +99,19 @@ describe('Envoy ext_authz over gRPC (envoy.service.auth.v3.Authorization/Check),
   it('judges a method override as every method it names, and refuses one in another spelling', async () => {
     const editor = await authgear.accessToken({ claims: { [CLAIMS.roles]: ['editor'] } });
     expect((await ask({ method: 'POST', path: '/orders/1', headers: bearer(editor) })).ok_response).toBeDefined();
-    expect(denied(await ask({ method: 'POST', path: '/orders/1', headers: { ...bearer(editor), 'x-http-method-override': 'DELETE' } }))).toMatchObject({ status: 403, headers: { 'x-authgear-gate-reason': ['missing_role'] } });
+    expect(denied(await ask({ method: 'POST', path: '/orders/1', headers: { ...bearer(editor), 'x-http-method-override': 'DELETE' } }))).toMatchObject({ status: 403, headers: { [REASON_HEADER]: ['missing_role'] } });
     expect(denied(await ask({ method: 'POST', path: '/orders/1?_method=delete', headers: bearer(editor) }))).toMatchObject({ status: 403 });
     expect(denied(await ask({ method: 'POST', path: '/orders/1?_method=GET', headers: { ...bearer(editor), 'x-http-method-override': 'DELETE', x_http_method_override: 'GET' } })))
-      .toMatchObject({ status: 401, headers: { 'x-authgear-gate-reason': ['request_malformed'] } });
+      .toMatchObject({ status: 401, headers: { [REASON_HEADER]: ['request_malformed'] } });
   });
 
   it('denies a request without credentials with 401 and the Bearer challenge', async () => {
     expect(denied(await ask({}))).toEqual({
       rpc: UNAUTHENTICATED, status: 401, ok: false,
-      headers: { 'www-authenticate': ['Bearer realm="authgear-gate"'], 'x-authgear-gate-reason': ['credentials_missing'], 'cache-control': ['no-store'] },
+      headers: { 'www-authenticate': ['Bearer realm="authgear-gate"'], [REASON_HEADER]: ['credentials_missing'], 'cache-control': ['no-store'] },
     });
     const expired = denied(await ask({ headers: bearer(await authgear.accessToken({ expiresIn: -120 })) }));
-    expect(expired).toMatchObject({ rpc: UNAUTHENTICATED, status: 401, headers: { 'x-authgear-gate-reason': ['token_expired'] } });
+    expect(expired).toMatchObject({ rpc: UNAUTHENTICATED, status: 401, headers: { [REASON_HEADER]: ['token_expired'] } });
     expect(expired.headers['www-authenticate']![0]).toMatch(/^Bearer realm="authgear-gate", error="invalid_token"/);
   });
 
@@ -128,7 +127,7 @@ describe('Envoy ext_authz over gRPC (envoy.service.auth.v3.Authorization/Check),
   it('forbids a signed-in user the policy refuses (403, PERMISSION_DENIED)', async () => {
     const token = await authgear.accessToken({ claims: { [CLAIMS.roles]: ['editor'] } });
     expect(denied(await ask({ path: '/admin/users', headers: bearer(token) }))).toMatchObject({
-      rpc: PERMISSION_DENIED, status: 403, ok: false, headers: { 'x-authgear-gate-reason': ['missing_role'] },
+      rpc: PERMISSION_DENIED, status: 403, ok: false, headers: { [REASON_HEADER]: ['missing_role'] },
     });
     const admin = await authgear.accessToken({ claims: { [CLAIMS.roles]: ['admin'] } });
     expect((await ask({ path: '/admin/users', headers: bearer(admin) })).ok_response).toBeDefined();
@@ -160,7 +159,7 @@ describe('Envoy ext_authz over gRPC (envoy.service.auth.v3.Authorization/Check),
     ['a path with a NUL', malformed({ method: 'GET', host: APP, path: '/a\u0000b' })],
   ])('refuses %s with request_malformed, never OK, never a crash', async (_name, request) => {
     const token = await authgear.accessToken();
-    expect(denied(await client.check(request(token)))).toMatchObject({ rpc: UNAUTHENTICATED, status: 401, ok: false, headers: { 'x-authgear-gate-reason': ['request_malformed'] } });
+    expect(denied(await client.check(request(token)))).toMatchObject({ rpc: UNAUTHENTICATED, status: 401, ok: false, headers: { [REASON_HEADER]: ['request_malformed'] } });
     expect((await ask({ headers: bearer(token) })).ok_response).toBeDefined();
   });
 
@@ -177,7 +176,7 @@ describe('Envoy ext_authz over gRPC (envoy.service.auth.v3.Authorization/Check),
       const started = Date.now();
       const response = await client.check(envoyCheckRequest({ method: 'GET', host: APP, path: '/', headers: { cookie: `session=${session.value}` } }), { deadlineMs: 800 });
       expect(Date.now() - started).toBeLessThan(800);
-      expect(denied(response)).toMatchObject({ rpc: UNAVAILABLE, status: 503, ok: false, headers: { 'x-authgear-gate-reason': ['internal_error'], 'retry-after': ['5'] } });
+      expect(denied(response)).toMatchObject({ rpc: UNAVAILABLE, status: 503, ok: false, headers: { [REASON_HEADER]: ['internal_error'], 'retry-after': ['5'] } });
     } finally {
       authgear.setState('up');
     }
@@ -197,7 +196,7 @@ describe('ext_authz over gRPC when nothing can be decided', () => {
     const { gate: cold, client: coldClient } = await startGrpcGate({ AUTHGEAR_ENDPOINT: down.origin }, { waitReady: false });
     try {
       const response = await coldClient.check(envoyCheckRequest({ method: 'GET', host: APP, path: '/', headers: bearer(await down.accessToken()) }));
-      expect(denied(response)).toMatchObject({ rpc: UNAVAILABLE, status: 503, ok: false, headers: { 'x-authgear-gate-reason': ['keys_unavailable'], 'retry-after': ['5'] } });
+      expect(denied(response)).toMatchObject({ rpc: UNAVAILABLE, status: 503, ok: false, headers: { [REASON_HEADER]: ['keys_unavailable'], 'retry-after': ['5'] } });
     } finally {
       coldClient.close();
       await cold.stop();

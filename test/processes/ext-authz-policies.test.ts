@@ -1,55 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
-import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { check, envoyOutcome, type CheckAnswer, type EnvoyExtAuthz } from './support/envoy-ext-authz.js';
-import { bearer, startTestGate } from './support/gate.js';
-import { freePort, startGateProcess, tempDir } from './support/processes.js';
-import { waitFor } from './support/wait-for.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { ROUTING_HEADERS } from '../../src/decision/request/routing-headers.js';
+import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { check, envoyOutcome, type CheckAnswer, type EnvoyExtAuthz } from '../support/envoy-ext-authz.js';
+import { bearer, startTestGate } from '../support/gate.js';
+import { freePort, startGateProcess } from '../support/processes.js';
+import { ROUTE_RULES } from '../support/policies.js';
+import { waitFor } from '../support/wait-for.js';
+import { reasonOf, REASON_HEADER } from '../support/answers.js';
+import { writePolicy } from '../support/policies.js';
 
 // The policy-rules and e2e-policies cases, asked the way Envoy (and GEP-1494's ExternalAuth
 // filter in Envoy Gateway, Istio, kgateway) asks: requirements come from POLICY_FILE only.
-const POLICY = `
-rules:
-  - name: health
-    match: { path_prefix: /healthz }
-    access: public
-  - name: closed
-    match: { path_prefix: /closed/ }
-    access: deny
-  - name: admin
-    match: { path_prefix: /admin/ }
-    roles: [admin, owner]
-  - name: reports
-    match: { path_regex: "^/(admin/)?reports(/|$)" }
-    access: public
-  - name: billing
-    match: { path_prefix: /billing/ }
-    roles: { all_of: [finance, approver] }
-  - name: verified
-    match: { path_prefix: /verified/ }
-    require_verified: true
-  - name: members
-    match: { path_prefix: /members/ }
-    deny_anonymous: true
-  - name: internal host
-    match: { hosts: [internal.example.test] }
-    access: deny
-  - name: public subdomains
-    match: { hosts: ["*.public.example.test"] }
-    access: public
-  - name: api deletes
-    match: { path_prefix: /api/, methods: [DELETE] }
-    roles: [admin]
-  - name: api
-    match: { path_prefix: /api/ }
-    allow_cors_preflight: true
-  - name: fresh
-    match: { path_prefix: /fresh/ }
-    max_auth_age: 300
+// The shared rules, and two more for routes only this port has as app paths.
+const POLICY = `${ROUTE_RULES}
   - name: account
     match: { path_prefix: /account/ }
     max_auth_age: 300
@@ -57,7 +23,6 @@ rules:
     match: { path_prefix: /metrics }
     access: deny
 `;
-
 const APP = 'app.example.test';
 export const ENVOY: EnvoyExtAuthz = {
   pathPrefix: '/authz',
@@ -113,15 +78,12 @@ let policyFile: string;
 
 beforeAll(async () => {
   authgear = await startAuthgearStandIn();
-  policyFile = join(tempDir('policy'), 'policy.yaml');
-  writeFileSync(policyFile, POLICY);
+  policyFile = writePolicy(POLICY);
 });
 afterAll(async () => {
   await authgear.close();
 });
-
-const reason = (answer: CheckAnswer) => answer.header('x-authgear-gate-reason');
-const identityHeaderNames = (answer: CheckAnswer) => answer.headers.map(([name]) => name).filter((name) => name.startsWith('x-authgear-') && name !== 'x-authgear-gate-reason');
+const identityHeaderNames = (answer: CheckAnswer) => answer.headers.map(([name]) => name).filter((name) => name.startsWith('x-authgear-') && name !== REASON_HEADER);
 const userToken = (claims: Record<string, unknown> = {}) => authgear.accessToken({ claims });
 
 describe.each([
@@ -149,40 +111,40 @@ describe.each([
       const withToken = await ask('/healthz', bearer(await userToken()));
       expect(withToken.status).toBe(200);
       expect(identityHeaderNames(withToken)).toEqual([]);
-      expect(reason(await ask('/elsewhere'))).toBe('credentials_missing');
+      expect(reasonOf(await ask('/elsewhere'))).toBe('credentials_missing');
     });
 
     it('access deny: 403 route_denied even for an admin', async () => {
       const answer = await ask('/closed/x', bearer(await userToken({ [CLAIMS.roles]: ['admin'] })));
-      expect([answer.status, reason(answer)]).toEqual([403, 'route_denied']);
+      expect([answer.status, reasonOf(answer)]).toEqual([403, 'route_denied']);
     });
 
     it('roles any_of and all_of', async () => {
-      expect(reason(await ask('/admin/x', bearer(await userToken({ [CLAIMS.roles]: ['editor'] }))))).toBe('missing_role');
+      expect(reasonOf(await ask('/admin/x', bearer(await userToken({ [CLAIMS.roles]: ['editor'] }))))).toBe('missing_role');
       expect((await ask('/admin/x', bearer(await userToken({ [CLAIMS.roles]: ['owner'] })))).status).toBe(200);
-      expect(reason(await ask('/billing/x', bearer(await userToken({ [CLAIMS.roles]: ['finance'] }))))).toBe('missing_role');
+      expect(reasonOf(await ask('/billing/x', bearer(await userToken({ [CLAIMS.roles]: ['finance'] }))))).toBe('missing_role');
       expect((await ask('/billing/x', bearer(await userToken({ [CLAIMS.roles]: ['approver', 'finance'] })))).status).toBe(200);
     });
 
     it('require_verified and deny_anonymous, only where the rule says', async () => {
-      expect(reason(await ask('/verified/x', bearer(await userToken({ [CLAIMS.verified]: false }))))).toBe('unverified_user');
+      expect(reasonOf(await ask('/verified/x', bearer(await userToken({ [CLAIMS.verified]: false }))))).toBe('unverified_user');
       expect((await ask('/verified/x', bearer(await userToken()))).status).toBe(200);
       expect((await ask('/elsewhere', bearer(await userToken({ [CLAIMS.verified]: false })))).status).toBe(200);
       const anonymous = await userToken({ [CLAIMS.anonymous]: true });
-      expect(reason(await ask('/members/x', bearer(anonymous)))).toBe('anonymous_user');
+      expect(reasonOf(await ask('/members/x', bearer(anonymous)))).toBe('anonymous_user');
       expect((await ask('/elsewhere', bearer(anonymous))).status).toBe(200);
     });
 
     it('hosts: the check request\'s Host is the original one (port ignored), *.subdomain patterns too', async () => {
       const token = await userToken();
-      expect(reason(await ask('/x', bearer(token), 'GET', 'internal.example.test:8443'))).toBe('route_denied');
+      expect(reasonOf(await ask('/x', bearer(token), 'GET', 'internal.example.test:8443'))).toBe('route_denied');
       expect((await ask('/x', {}, 'GET', 'a.b.public.example.test')).status).toBe(200);
-      expect(reason(await ask('/x', {}, 'GET', 'public.example.test'))).toBe('credentials_missing');
+      expect(reasonOf(await ask('/x', {}, 'GET', 'public.example.test'))).toBe('credentials_missing');
     });
 
     it('methods: the check request\'s method is the original one', async () => {
       const token = await userToken();
-      expect(reason(await ask('/api/x', bearer(token), 'DELETE'))).toBe('missing_role');
+      expect(reasonOf(await ask('/api/x', bearer(token), 'DELETE'))).toBe('missing_role');
       expect((await ask('/api/x', bearer(token), 'GET')).status).toBe(200);
       expect((await ask('/api/x', bearer(await userToken({ [CLAIMS.roles]: ['admin'] })), 'DELETE')).status).toBe(200);
     });
@@ -192,15 +154,15 @@ describe.each([
       const passed = await ask('/api/x', preflight, 'OPTIONS');
       expect(passed.status).toBe(200);
       expect(identityHeaderNames(passed)).toEqual([]);
-      expect(reason(await ask('/api/x', {}, 'OPTIONS'))).toBe('credentials_missing');
-      expect(reason(await ask('/elsewhere', preflight, 'OPTIONS'))).toBe('credentials_missing');
+      expect(reasonOf(await ask('/api/x', {}, 'OPTIONS'))).toBe('credentials_missing');
+      expect(reasonOf(await ask('/elsewhere', preflight, 'OPTIONS'))).toBe('credentials_missing');
     });
 
     it('max_auth_age: an old login gets the RFC 9470 challenge, never a Location for an API client', async () => {
       const nowSeconds = Math.floor(Date.now() / 1000);
       for (const path of ['/fresh/x', '/account/settings']) {
         const stale = await ask(path, bearer(await userToken({ auth_time: nowSeconds - 3600 })));
-        expect([stale.status, reason(stale)]).toEqual([401, 'auth_too_old']);
+        expect([stale.status, reasonOf(stale)]).toEqual([401, 'auth_too_old']);
         expect(stale.header('www-authenticate')).toMatch(/error="insufficient_user_authentication".*max_age="300"/);
         expect(stale.header('location')).toBeUndefined();
         expect((await ask(path, bearer(await userToken({ auth_time: nowSeconds - 10 })))).status).toBe(200);
@@ -215,19 +177,19 @@ describe.each([
 
   describe('matching through ext_authz', () => {
     it('takes the first matching rule', async () => {
-      expect(reason(await ask('/admin/reports'))).toBe('credentials_missing');
+      expect(reasonOf(await ask('/admin/reports'))).toBe('credentials_missing');
       expect((await ask('/reports')).status).toBe(200);
     });
 
     it('refuses a path that routers could read as another one, however it is spelled', async () => {
       for (const path of ['/healthz/../admin/x', '/%61dmin/x', '//admin/x', '/reports/..%2Fadmin/x', '/healthz\\..\\admin\\x', '/./admin/x', '/%2e%2e/admin/x']) {
-        expect(reason(await ask(path)), path).toBe('request_malformed');
+        expect(reasonOf(await ask(path)), path).toBe('request_malformed');
       }
     });
 
     it('never lets the client\'s own query string act as requirements: there is no auth URL query', async () => {
-      expect(reason(await ask('/orders?access=public'))).toBe('credentials_missing');
-      expect(reason(await ask('/admin/users?roles=editor', bearer(await userToken({ [CLAIMS.roles]: ['editor'] }))))).toBe('missing_role');
+      expect(reasonOf(await ask('/orders?access=public'))).toBe('credentials_missing');
+      expect(reasonOf(await ask('/admin/users?roles=editor', bearer(await userToken({ [CLAIMS.roles]: ['editor'] }))))).toBe('missing_role');
       expect(await lastDecision()).toMatchObject({ path: '/admin/users', rule: 'admin' });
     });
   });
@@ -239,9 +201,9 @@ describe.each([
       expect([health.status, health.header('content-length'), identityHeaderNames(health)]).toEqual([200, '0', []]);
       const ready = await ask('/readyz', token);
       expect([ready.status, ready.header('x-authgear-user-id'), ready.header('content-type')]).toEqual([200, 'u-own', undefined]);
-      expect(reason(await ask('/readyz'))).toBe('credentials_missing');
-      expect([(await ask('/metrics', token)).status, reason(await ask('/metrics', token))]).toEqual([403, 'route_denied']);
-      expect(reason(await ask('/auth'))).toBe('credentials_missing');
+      expect(reasonOf(await ask('/readyz'))).toBe('credentials_missing');
+      expect([(await ask('/metrics', token)).status, reasonOf(await ask('/metrics', token))]).toEqual([403, 'route_denied']);
+      expect(reasonOf(await ask('/auth'))).toBe('credentials_missing');
       expect((await ask('/auth', token)).header('x-authgear-user-id')).toBe('u-own');
       expect((await lastDecision()).path).toBe('/auth');
     });

@@ -2,19 +2,19 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load-config.js';
-import { ConfigError } from '../src/errors.js';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { check, checkRequestBytes, type CheckAnswer, type EnvoyExtAuthz } from './support/envoy-ext-authz.js';
-import { freePort, httpGet, REPO, startGateProcess, type Spawned } from './support/processes.js';
-import { valueOf } from './support/prometheus.js';
-import { RawConnection } from './support/raw-connection.js';
-import { waitFor } from './support/wait-for.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { ConfigError } from '../../src/errors.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { check, checkRequestBytes, type CheckAnswer, type EnvoyExtAuthz } from '../support/envoy-ext-authz.js';
+import { freePort, httpGet, REPO, startGateProcess, type Spawned } from '../support/processes.js';
+import { valueOf } from '../support/prometheus.js';
+import { RawConnection } from '../support/raw-connection.js';
+import { waitFor } from '../support/wait-for.js';
+import { reasonOf } from '../support/answers.js';
 
 const APP = 'app.example.test';
 const ENVOY: EnvoyExtAuthz = { pathPrefix: '/authz', allowedHeaders: ['cookie', 'accept'], allowedUpstreamHeaders: [...IDENTITY_HEADER_NAMES] };
-const reason = (answer: CheckAnswer) => answer.header('x-authgear-gate-reason');
 
 describe('EXT_AUTHZ_PORT and EXT_AUTHZ_PATH_PREFIX', () => {
   const problems = (env: Record<string, string>) => {
@@ -84,7 +84,7 @@ describe('the built server with EXT_AUTHZ_PORT, over real sockets', () => {
     const allowed = await ask('/orders/7?x=1', { authorization: `Bearer ${await authgear.accessToken({ claims: { sub: 'u-process' } })}` }, 'PATCH');
     expect([allowed.status, allowed.header('x-authgear-user-id'), allowed.header('content-length'), allowed.header('transfer-encoding')]).toEqual([200, 'u-process', '0', undefined]);
     const denied = await ask('/orders/7');
-    expect([denied.status, reason(denied), denied.header('www-authenticate'), denied.header('content-length')]).toEqual([401, 'credentials_missing', 'Bearer realm="authgear-gate"', '0']);
+    expect([denied.status, reasonOf(denied), denied.header('www-authenticate'), denied.header('content-length')]).toEqual([401, 'credentials_missing', 'Bearer realm="authgear-gate"', '0']);
   });
 
   it('keeps a connection for the next check, as Envoy\'s pool does', async () => {
@@ -100,7 +100,7 @@ describe('the built server with EXT_AUTHZ_PORT, over real sockets', () => {
   it('never answers its own routes there, and still does on PORT', async () => {
     for (const path of ['/healthz', '/readyz', '/metrics', '/auth']) {
       const answer = await ask(path);
-      expect([path, answer.status, reason(answer)]).toEqual([path, 401, 'credentials_missing']);
+      expect([path, answer.status, reasonOf(answer)]).toEqual([path, 401, 'credentials_missing']);
     }
     const health = await httpGet(`${gate.url}/healthz`);
     expect([health.status, health.body]).toEqual([200, 'ok']);
@@ -111,7 +111,7 @@ describe('the built server with EXT_AUTHZ_PORT, over real sockets', () => {
     const token = { authorization: `Bearer ${await authgear.accessToken()}` };
     for (const target of ['/orders', '/authzorders', '/', '/auth', '/authz']) {
       const answer = await raw(`GET ${target} HTTP/1.1\r\nhost: ${APP}\r\nauthorization: ${token.authorization}\r\ncontent-length: 0\r\n\r\n`);
-      expect([target, answer.status, reason(answer)]).toEqual([target, target === '/authz' ? 401 : 403, target === '/authz' ? 'request_malformed' : 'path_outside_prefix']);
+      expect([target, answer.status, reasonOf(answer)]).toEqual([target, target === '/authz' ? 401 : 403, target === '/authz' ? 'request_malformed' : 'path_outside_prefix']);
     }
     await waitFor(() => /"reason":"path_outside_prefix".*is not under EXT_AUTHZ_PATH_PREFIX/.test(gate.output()), 5000, 'the refusal to be logged loudly');
   });
@@ -128,13 +128,13 @@ describe('the built server with EXT_AUTHZ_PORT, over real sockets', () => {
     ];
     for (const [text, status, code] of cases) {
       const answer = await raw(text);
-      expect([JSON.stringify(text.slice(0, 60)), answer.status, reason(answer), answer.header('content-length')]).toEqual([JSON.stringify(text.slice(0, 60)), status, code, '0']);
+      expect([JSON.stringify(text.slice(0, 60)), answer.status, reasonOf(answer), answer.header('content-length')]).toEqual([JSON.stringify(text.slice(0, 60)), status, code, '0']);
     }
     // Node alone answers a request without Host a bare 400; on PORT too it names its reason.
     const connection = new RawConnection(gate.port);
     try {
       const answer = await connection.send(Buffer.from('GET /auth HTTP/1.1\r\nx-original-uri: /x\r\n\r\n'));
-      expect([answer.status, reason(answer)]).toEqual([400, 'host_required']);
+      expect([answer.status, reasonOf(answer)]).toEqual([400, 'host_required']);
     } finally {
       connection.close();
     }
@@ -142,7 +142,7 @@ describe('the built server with EXT_AUTHZ_PORT, over real sockets', () => {
 
   it('takes the authority of an absolute-form target as the original host', async () => {
     const answer = await raw(`GET http://${APP}:8443/authz/x HTTP/1.1\r\nhost: other.test\r\ncontent-length: 0\r\n\r\n`);
-    expect(reason(answer)).toBe('credentials_missing');
+    expect(reasonOf(answer)).toBe('credentials_missing');
     const logged = new RegExp(`"host":"${APP}:8443","path":"/x","protocol":"ext-authz"`);
     await waitFor(() => logged.test(gate.output()), 5000, 'the decision to be logged');
   });

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { freePort, startGateProcess, type Spawned } from './support/processes.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { freePort, startGateProcess, type Spawned } from '../support/processes.js';
 
 // RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without exactly one Host,
 // whatever else the request says (an X-Forwarded-Host, an absolute-form target). HTTP/1.0

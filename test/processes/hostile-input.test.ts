@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startTestGate, type TestGate } from './support/gate.js';
-import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startTestGate, type TestGate } from '../support/gate.js';
+import { httpGet, startGateProcess, type Spawned } from '../support/processes.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let gate: TestGate;
@@ -35,14 +36,14 @@ describe('malformed credentials get a 401 with a reason, never a 5xx', () => {
   ])('%s', async (authorization, code) => {
     const response = await gate.auth({ authorization });
     expect(response.status).toBe(401);
-    expect(response.headers.get('x-authgear-gate-reason')).toBe(code);
+    expect(response.headers.get(REASON_HEADER)).toBe(code);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="authgear-gate"/);
   });
 
   it('treats another scheme as no bearer at all', async () => {
     const response = await gate.auth({ authorization: 'Basic dXNlcjpwYXNz' });
     expect(response.status).toBe(401);
-    expect(response.headers.get('x-authgear-gate-reason')).toBe('credentials_missing');
+    expect(response.headers.get(REASON_HEADER)).toBe('credentials_missing');
     expect(response.headers.get('www-authenticate')).toBe('Bearer realm="authgear-gate"');
   });
 });

@@ -1,9 +1,10 @@
 import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { rawRequest } from './support/hostile.js';
-import { httpGet, startGateProcess, type Spawned } from './support/processes.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { rawRequest } from '../support/hostile.js';
+import { httpGet, startGateProcess, type Spawned } from '../support/processes.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 let authgear: AuthgearStandIn;
 let gate: Spawned & { port: number; url: string };
@@ -76,6 +77,6 @@ describe('hostile bytes on the wire to the real process', () => {
     const token = `${'a'.repeat(3000)}.${'b'.repeat(2000)}.c`;
     const answer = await httpGet(`${gate.url}/auth`, { authorization: `Bearer ${token}`, 'x-original-uri': '/' });
     expect(answer.status).toBe(401);
-    expect(answer.headers['x-authgear-gate-reason']).toBe('token_too_large');
+    expect(answer.headers[REASON_HEADER]).toBe('token_too_large');
   });
 });

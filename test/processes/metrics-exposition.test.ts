@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetrics } from '../src/observability/metrics/metrics.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { freePort, httpGet, REPO, startGateProcess } from './support/processes.js';
-import { KNOWN_LINT_FINDINGS, promtoolCheck, valueOf } from './support/prometheus.js';
+import { createMetrics } from '../../src/observability/metrics/metrics.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { freePort, httpGet, REPO, startGateProcess } from '../support/processes.js';
+import { KNOWN_LINT_FINDINGS, promtoolCheck, valueOf } from '../support/prometheus.js';
 
 let authgear: AuthgearStandIn;
 const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };

@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load-config.js';
-import { ConfigError } from '../src/errors.js';
-import { parsePolicy } from '../src/decision/policy/policy-file.js';
-import { DEFAULT_REQUIREMENTS } from '../src/decision/policy/requirements.js';
-import { REPO, tempDir } from './support/processes.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { ConfigError } from '../../src/errors.js';
+import { parsePolicy } from '../../src/decision/policy/policy-file.js';
+import { DEFAULT_REQUIREMENTS } from '../../src/decision/policy/requirements.js';
+import { REPO } from '../support/processes.js';
+import { writePolicy } from '../support/policies.js';
 
 const problemsOf = (text: string, name = 'policy.yaml'): string[] => {
   try {
@@ -124,8 +124,7 @@ rules:
   });
 
   it('makes `node dist/server.js --check-config` exit non-zero and print every problem of a bad file', async () => {
-    const file = join(tempDir('policy'), 'policy.yaml');
-    writeFileSync(file, BAD_POLICY);
+    const file = writePolicy(BAD_POLICY);
     const run = promisify(execFile);
     const failure = await run(process.execPath, [join(REPO, 'dist/server.js'), '--check-config'], {
       env: { PATH: process.env.PATH, AUTHGEAR_ENDPOINT: 'https://myapp.authgear.cloud', POLICY_FILE: file },

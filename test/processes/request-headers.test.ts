@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startGateProcess, type Spawned } from './support/processes.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startGateProcess, type Spawned } from '../support/processes.js';
 
 let authgear: AuthgearStandIn;
 let gate: Spawned & { port: number };

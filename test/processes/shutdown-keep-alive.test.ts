@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startGateProcess, type Spawned } from './support/processes.js';
-import { waitFor } from './support/wait-for.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startGateProcess, type Spawned } from '../support/processes.js';
+import { waitFor } from '../support/wait-for.js';
 
 // SIGTERM while gateways keep connections alive and send without pause: no request that
 // reached the sidecar may be reset. From SIGTERM on, answers say Connection: close, so

@@ -3,9 +3,9 @@ import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { httpGet, startGateProcess, tempDir, type Spawned } from './support/processes.js';
-import { sumOf, valueOf } from './support/prometheus.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { httpGet, startGateProcess, tempDir, type Spawned } from '../support/processes.js';
+import { sumOf, valueOf } from '../support/prometheus.js';
 
 // The built server with a log reader that stops reading (a stalled log collector) or goes
 // away (its parent died): the sidecar must keep answering, stay within its memory, count

@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { METHOD_OVERRIDE_HEADERS } from '../src/decision/request/method-override.js';
-import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
-import { containerEnv, type HandMadeSecrets } from './support/kubernetes/pod-env.js';
-import { find, kustomize, OVERLAYS } from './support/kubernetes/render.js';
-import { validateManifests } from './support/kubernetes/validate-manifests.js';
-import { REPO } from './support/processes.js';
-import { loadStrictSchema } from './support/strict-schema.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { METHOD_OVERRIDE_HEADERS } from '../../src/decision/request/method-override.js';
+import { ROUTING_HEADERS } from '../../src/decision/request/routing-headers.js';
+import { containerEnv, type HandMadeSecrets } from '../support/kubernetes/pod-env.js';
+import { find, kustomize, OVERLAYS } from '../support/kubernetes/render.js';
+import { validateManifests } from '../support/kubernetes/validate-manifests.js';
+import { REPO } from '../support/processes.js';
+import { loadStrictSchema } from '../support/strict-schema.js';
 
 const rendered = Object.fromEntries(OVERLAYS.map((overlay) => [overlay, kustomize(`deploy/overlays/${overlay}`)]));
 const copy = <T>(value: T): T => structuredClone(value);
@@ -162,7 +162,7 @@ describe('the gateway wiring', () => {
     // in nginx mode: no auth-proxy-set-headers (rated Medium risk) to keep in step.
     expect(Object.keys(annotations).filter((key) => key.includes('auth-proxy-set-headers') || key.includes('snippet'))).toEqual([]);
     expect(find(objects, 'ConfigMap', container(objects).envFrom.find((source: { configMapRef?: unknown }) => source.configMapRef).configMapRef.name).data.GATEWAY).toBe('nginx');
-    // test/fixtures/ingress-nginx-auth-url.conf, run by test/ingress-nginx.test.ts with real
+    // test/fixtures/ingress-nginx-auth-url.conf, run by test/gateways/ingress-nginx.test.ts with real
     // nginx, is what ingress-nginx generates for these annotations.
     const fixture = readFileSync(join(REPO, 'test/fixtures/ingress-nginx-auth-url.conf'), 'utf8');
     expect(fixture).toContain(`proxy_pass http://authgear_gate${new URL(annotations['nginx.ingress.kubernetes.io/auth-url']).pathname};`);

@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { containerEnv, expand } from './support/kubernetes/pod-env.js';
-import { find, kustomize } from './support/kubernetes/render.js';
-import { freePort, httpGet, spawnProcess, startGateProcess, tempDir, type Spawned } from './support/processes.js';
-import { sumOf } from './support/prometheus.js';
-import { waitFor } from './support/wait-for.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { containerEnv, expand } from '../support/kubernetes/pod-env.js';
+import { find, kustomize } from '../support/kubernetes/render.js';
+import { freePort, httpGet, spawnProcess, startGateProcess, tempDir, type Spawned } from '../support/processes.js';
+import { sumOf } from '../support/prometheus.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * The Redis container of deploy/redis, its command and args as rendered, run here on a

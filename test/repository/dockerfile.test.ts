@@ -3,12 +3,12 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { checkDockerfile, execForm, finalStage, readStages, type ProjectFacts } from './support/dockerfile-rules.js';
-import { assembleImageArtifact } from './support/image-artifact.js';
-import { freePort, httpGet, REPO, spawnProcess, type Spawned } from './support/processes.js';
-import { valueOf } from './support/prometheus.js';
-import { waitFor } from './support/wait-for.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { checkDockerfile, execForm, finalStage, readStages, type ProjectFacts } from '../support/dockerfile-rules.js';
+import { assembleImageArtifact } from '../support/image-artifact.js';
+import { freePort, httpGet, REPO, spawnProcess, type Spawned } from '../support/processes.js';
+import { valueOf } from '../support/prometheus.js';
+import { waitFor } from '../support/wait-for.js';
 
 const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
 const packageJson = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; license: string; engines: { node: string } };

@@ -2,17 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { Denial } from '../src/decision/outcome.js';
-import { parseQueryRequirements } from '../src/decision/policy/query-requirements.js';
-import { RequirementFields } from '../src/decision/policy/requirements.js';
-import { createMetrics } from '../src/observability/metrics/metrics.js';
-import { codeSpans, section, table } from './support/markdown.js';
-import { REPO } from './support/processes.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { Denial } from '../../src/decision/outcome.js';
+import { parseQueryRequirements } from '../../src/decision/policy/query-requirements.js';
+import { RequirementFields } from '../../src/decision/policy/requirements.js';
+import { createMetrics } from '../../src/observability/metrics/metrics.js';
+import { codeSpans, section, table } from '../support/markdown.js';
+import { REPO } from '../support/processes.js';
 
 // The tables of docs/ that repeat what the code says, held to the code. (The configuration
-// table is held to src/config/settings.ts by test/config.test.ts, the gateway header lists to
-// src/decision/identity/ by test/gateways-doc.test.ts.)
+// table is held to src/config/settings.ts by test/processes/config.test.ts, the gateway header lists to
+// src/decision/identity/ by test/repository/gateways-doc.test.ts.)
 const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
 const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
 

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { anchorsOf, codeBlocks, codeSpans, githubSlug, linksOf, section, table } from './support/markdown.js';
-import { REPO } from './support/processes.js';
+import { anchorsOf, codeBlocks, codeSpans, githubSlug, linksOf, section, table } from '../support/markdown.js';
+import { REPO } from '../support/processes.js';
 
 const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
 const readme = read('README.md');
@@ -39,9 +39,9 @@ describe('README.md', () => {
     expect(packageJson.scripts.test).toMatch(/vitest run/);
     // Both run on a supported Node whatever node the machine has (Debian's is 20): see with-node.
     for (const script of ['demo', 'test', 'start']) expect(packageJson.scripts[script], script).toMatch(/^scripts\/with-node /);
-    // test/demo.test.ts runs what `npm run demo` ends with, after the same compile.
+    // test/gateways/demo.test.ts runs what `npm run demo` ends with, after the same compile.
     expect(packageJson.scripts.demo).toMatch(/tsc -p tsconfig\.demo\.json && scripts\/with-node node \.tmp\/demo-build\/scripts\/demo\/demo\.js$/);
-    expect(read('test/demo.test.ts')).toContain("'.tmp/demo-build/scripts/demo/demo.js'");
+    expect(read('test/gateways/demo.test.ts')).toContain("'.tmp/demo-build/scripts/demo/demo.js'");
     // CI runs the README's test command, after the same installation step.
     const ci = read('.ci/run').trim().split('\n');
     expect(ci.slice(-3)).toEqual(['bash .ci/install-system-deps', 'npm ci --no-audit --no-fund', 'npm test']);

@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startTestGate, type TestGate } from './support/gate.js';
-import { REPO } from './support/processes.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { startTestGate, type TestGate } from '../support/gate.js';
+import { REPO } from '../support/processes.js';
+import { REASON_HEADER } from '../support/answers.js';
 
 const doc = readFileSync(join(REPO, 'docs/gateways.md'), 'utf8');
 const lower = (names: Iterable<string>) => [...new Set([...names].map((name) => name.toLowerCase()))].sort();
@@ -88,7 +89,7 @@ describe('docs/gateways.md', () => {
       authgear.setState('up');
       expect(refusals.map((response) => response.status)).toEqual([401, 302, 401, 403, 503]);
       const sent = lower(refusals.flatMap((response) => [...response.headers.keys()]).filter((name) => !['content-length', 'date', 'connection', 'keep-alive'].includes(name)));
-      expect(sent).toEqual(expect.arrayContaining(['www-authenticate', 'location', 'set-cookie', 'x-authgear-gate-reason', 'retry-after', 'cache-control']));
+      expect(sent).toEqual(expect.arrayContaining(['www-authenticate', 'location', 'set-cookie', REASON_HEADER, 'retry-after', 'cache-control']));
       expect(lower(headerList('Client headers'))).toEqual(sent);
     });
   });

@@ -2,13 +2,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { FIRING, HEALTHY, HEALTHY_AT } from './support/alert-scenarios.js';
-import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { find, kustomize } from './support/kubernetes/render.js';
-import { freePort, httpGet, startGateProcess, tempDir, type Spawned } from './support/processes.js';
-import { promtoolCheckRules, promtoolTestRules } from './support/prometheus.js';
-import { renderLabels, selectorProblems, selectors } from './support/promql.js';
-import { startRedis, TEST_HMAC_SECRET, type RedisServer } from './support/redis.js';
+import { FIRING, HEALTHY, HEALTHY_AT } from '../support/alert-scenarios.js';
+import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
+import { find, kustomize } from '../support/kubernetes/render.js';
+import { freePort, httpGet, startGateProcess, tempDir, type Spawned } from '../support/processes.js';
+import { promtoolCheckRules, promtoolTestRules } from '../support/prometheus.js';
+import { renderLabels, selectorProblems, selectors } from '../support/promql.js';
+import { startRedis, TEST_HMAC_SECRET, type RedisServer } from '../support/redis.js';
 
 interface Rule {
   alert: string;

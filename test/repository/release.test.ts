@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { argDefault, finalStage, readStages } from './support/dockerfile-rules.js';
-import { REPO } from './support/processes.js';
+import { argDefault, finalStage, readStages } from '../support/dockerfile-rules.js';
+import { REPO } from '../support/processes.js';
 
 const read = (file: string) => readFileSync(join(REPO, file), 'utf8');
 const packageJson = JSON.parse(read('package.json')) as { version: string; license: string; engines: { node: string } };

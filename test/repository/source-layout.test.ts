@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO } from './support/processes.js';
+import { REPO } from '../support/processes.js';
 
 const SRC = join(REPO, 'src');
 
@@ -40,7 +40,53 @@ function findCycles(graph: Map<string, string[]>): string[][] {
   return cycles;
 }
 
+/**
+ * The layers, lowest first: a module may import its own layer and those below it, never one
+ * above. Errors are the vocabulary; upstream calls and caches know nothing of the domain; the
+ * OIDC keys know nothing of a decision; the decision knows no transport, no resolver client
+ * and no configuration; the resolver implements the decision's interface; configuration is
+ * parsed into the decision's vocabulary; observers watch all of these; gateways read and
+ * write the protocols, and the HTTP apps serve them; composition wires; the gate builds it
+ * all; the server runs it.
+ */
+const LAYERS: ReadonlyArray<readonly string[]> = [
+  ['errors.ts'],
+  ['upstream/', 'cache/'],
+  ['oidc/'],
+  ['decision/'],
+  ['resolver/', 'config/'],
+  ['observability/'],
+  ['gateways/', 'ops/'],
+  ['http/'],
+  ['composition/'],
+  ['gate.ts'],
+  ['server.ts'],
+];
+
+function layerOf(file: string): number {
+  const path = relative(SRC, file);
+  const layer = LAYERS.findIndex((prefixes) => prefixes.some((prefix) => (prefix.endsWith('/') ? path.startsWith(prefix) : path === prefix)));
+  if (layer === -1) throw new Error(`${path} is in no layer of LAYERS`);
+  return layer;
+}
+
+/** Every import that points to a higher layer, as `from -> to`. */
+function upwardImports(graph: Map<string, string[]>): string[] {
+  return [...graph].flatMap(([from, targets]) =>
+    targets.filter((to) => layerOf(to) > layerOf(from)).map((to) => `${relative(SRC, from)} -> ${relative(SRC, to)}`),
+  );
+}
+
 describe('the source layout', () => {
+  it('points every import down the layers (or across one), never up', () => {
+    expect(upwardImports(importGraph())).toEqual([]);
+  });
+
+  it('finds an upward import when there is one', () => {
+    const graph = new Map([[join(SRC, 'decision/decide.ts'), [join(SRC, 'gateways/listener.ts')]], [join(SRC, 'cache/cache.ts'), [join(SRC, 'errors.ts')]]]);
+    expect(upwardImports(graph)).toEqual(['decision/decide.ts -> gateways/listener.ts']);
+  });
+
   it('has no import circle, type-only imports included', () => {
     expect(findCycles(importGraph())).toEqual([]);
   });

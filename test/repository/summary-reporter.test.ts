@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { REPO } from './support/processes.js';
+import { REPO } from '../support/processes.js';
 
 it('closes with a line that counts a file failing outside its tests (a beforeAll) as a failure', () => {
   const run = spawnSync(process.execPath, [join(REPO, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'test/fixtures/reporter/vitest.config.ts'], {

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig } from '../src/config/load-config.js';
-import { IDENTITY_HEADER_NAMES } from '../src/decision/identity/identity.js';
-import { kustomize } from './support/kubernetes/render.js';
-import { REPO } from './support/processes.js';
-import { loadStrictSchema } from './support/strict-schema.js';
-import { ROUTING_HEADERS } from '../src/decision/request/routing-headers.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
+import { kustomize } from '../support/kubernetes/render.js';
+import { REPO } from '../support/processes.js';
+import { loadStrictSchema } from '../support/strict-schema.js';
+import { ROUTING_HEADERS } from '../../src/decision/request/routing-headers.js';
 
 // No Traefik binary here: its configs are read and checked against Traefik's own semantics
 // (pkg/middlewares/auth/forward.go, rules-and-priority.md), as far as they matter here.

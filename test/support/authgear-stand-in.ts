@@ -7,7 +7,7 @@ import { createResolverStandIn, type SessionStore } from './resolver-stand-in.js
 export type { CredentialKind, SessionStore, StandInUser } from './resolver-stand-in.js';
 
 /**
- * A local Authgear, faithful to ../shared/authgear-and-gateways.md: discovery, JWKS without
+ * A local Authgear, faithful to what Authgear's server source does: discovery, JWKS without
  * Cache-Control, 307 for a foreign Host, RS256 keys with UUID kids, tokens shaped like
  * Authgear's, and /_resolver/resolve over a session store the tests control (`sessions`).
  * It counts every request so tests can assert what reached "Authgear".

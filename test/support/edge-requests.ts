@@ -1,11 +1,9 @@
 import http from 'node:http';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect } from 'vitest';
 import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
 import type { AuthgearStandIn } from './authgear-stand-in.js';
 import { startGatewayStack, type GatewayStack } from './gateway-stack.js';
-import { tempDir } from './processes.js';
+import { writePolicy } from './policies.js';
 
 export interface Sent {
   status: number;
@@ -39,13 +37,6 @@ export function send(base: string, path: string, headers: Record<string, string>
   });
 }
 
-/** Writes a policy file for the sidecar; returns its path. */
-export function policyFile(yaml: string): string {
-  const file = join(tempDir('edge-policy'), 'policy.yaml');
-  writeFileSync(file, yaml);
-  return file;
-}
-
 export const TENANT_CLAIM = 'https://app.example.test/tenant';
 export const FORGED = 'forged-by-client';
 const POLICY = `
@@ -68,7 +59,7 @@ rules:
  * /api/, ID-token freshness on /payments/ and a custom claim header (x-authgear-tenant).
  */
 export const startEdgeStack = (): Promise<GatewayStack> =>
-  startGatewayStack({ POLICY_FILE: policyFile(POLICY), CLAIM_HEADERS: `${TENANT_CLAIM}=x-authgear-tenant`, CLIENT_IDS: 'test-client' });
+  startGatewayStack({ POLICY_FILE: writePolicy(POLICY), CLAIM_HEADERS: `${TENANT_CLAIM}=x-authgear-tenant`, CLIENT_IDS: 'test-client' });
 
 /** The app-side spelling (CGI, WSGI, PHP): every character but letters and digits read as one. */
 export const appVariable = (name: string) => name.toLowerCase().replace(/[^a-z0-9]/g, '-');

@@ -1,21 +1,22 @@
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import type { CacheObserver } from '../../src/cache/cache.js';
 import { loadConfig, type Config } from '../../src/config/load-config.js';
 import { createGate, type Gate } from '../../src/gate.js';
-import type { DecisionEvent } from '../../src/decision/decide.js';
-import { createHttpServer } from '../../src/gateways/http-server.js';
-import type { RequestListener } from '../../src/gateways/listener.js';
+import type { DecisionEvent } from '../../src/decision/question.js';
+import type { ServedListener } from '../../src/http/served-listener.js';
 import { createLogger, type Logger } from '../../src/observability/logging.js';
 import type { AuthgearStandIn } from './authgear-stand-in.js';
 
 export interface TestGate extends Gate {
   config: Config;
   decisions: DecisionEvent[];
-  /** Where the gate's listener is served, as server.ts serves it. */
+  /** Where the gate's PORT listener is served, as server.ts serves it. */
   url: string;
   /** Where the ext_authz listener is served (on its own loopback port), when EXT_AUTHZ_PORT is set. */
   extAuthzPort: number | undefined;
+  /** Where the METRICS_PORT listener is served, when that is set. */
+  metricsPort: number | undefined;
   /**
    * GET /auth with these headers, the way nginx would send it, over a real socket to the
    * listener production runs. `target` may be origin-form or absolute-form.
@@ -96,15 +97,14 @@ export async function startTestGate(
     ...(options.cacheObserver ? { cacheObserver: options.cacheObserver } : {}),
     onDecision: (event) => decisions.push(event),
   });
-  const serve = async (listener: RequestListener) => {
-    const server = createHttpServer(listener, { maxHeaderBytes: config.maxHeaderBytes });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    return server;
-  };
-  const server = await serve(gate.listener);
-  const { port } = server.address() as AddressInfo;
-  // The configured EXT_AUTHZ_PORT only switches it on: tests serve it on a free port.
-  const extAuthzServer = gate.extAuthzListener ? await serve(gate.extAuthzListener) : undefined;
+  // Every listener the configuration turns on, as server.ts starts them, each on a free port:
+  // a configured port only switches it on.
+  const served = new Map<string, { listener: ServedListener; port: number }>();
+  for (const spec of gate.listeners) {
+    const listener = await spec.open();
+    served.set(spec.name, { listener, port: await listener.listen('127.0.0.1', 0) });
+  }
+  const port = served.get('auth')!.port;
   const agent = new http.Agent({ keepAlive: true });
   if (options.start !== false) await gate.start();
   const request = (target: string, init: Sent = {}) => send(agent, port, target, init);
@@ -113,16 +113,16 @@ export async function startTestGate(
     config,
     decisions,
     url: `http://127.0.0.1:${port}`,
-    extAuthzPort: extAuthzServer ? (extAuthzServer.address() as AddressInfo).port : undefined,
+    extAuthzPort: served.get('ext-authz')?.port,
+    metricsPort: served.get('metrics')?.port,
     request,
     auth: (headers = {}, target = '/auth') =>
       request(target, { headers: { 'x-original-uri': '/app', 'x-original-method': 'GET', host: 'app.example.test', ...headers } }),
     async close() {
       agent.destroy();
-      for (const each of [server, extAuthzServer]) {
-        if (!each) continue;
-        each.closeAllConnections();
-        await new Promise((done) => each.close(done));
+      for (const { listener } of served.values()) {
+        listener.forceClose();
+        await listener.close();
       }
       await gate.close();
     },

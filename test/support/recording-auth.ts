@@ -8,8 +8,9 @@ export interface RecordedRequest {
 }
 
 /**
- * Stands where the sidecar would, to see exactly what a gateway sends it and to give answers
- * the sidecar on this branch does not give yet (e.g. a 401 carrying a login Location).
+ * Stands where the sidecar would, to see exactly what a gateway sends it and to answer what
+ * a test chooses: a gateway config is tested against every answer the sidecar may give,
+ * whatever the decision behind it.
  */
 export async function startRecordingAuth(answer: (request: RecordedRequest) => { status: number; headers?: Record<string, string> }) {
   const requests: RecordedRequest[] = [];

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 
 /**
- * Authgear's /_resolver/resolve as ../shared/authgear-and-gateways.md describes it, over a
+ * Authgear's /_resolver/resolve as Authgear's server source implements it, over a
  * session store the tests control. Every outcome is an empty-bodied 200 except a wrong
  * method (405) and an unknown Host (404); it never answers 401.
  */

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthenticateOptions, Authenticator } from '../src/decision/authentication/authenticator.js';
-import { createAuthDecision } from '../src/decision/decide.js';
-import { nodeHeaderReader } from '../src/gateways/header-reader.js';
-import { readOriginalRequest } from '../src/gateways/auth-request.js';
-import { identityHeaders, type Identity } from '../src/decision/identity/identity.js';
-import { createAuthorizer } from '../src/decision/policy/authorize.js';
-import { parsePolicy } from '../src/decision/policy/policy-file.js';
-import { createRequirementLookup } from '../src/decision/policy/route-requirements.js';
+import type { AuthenticateOptions, Authenticator } from '../../src/decision/authentication/authenticator.js';
+import { createAuthDecision } from '../../src/decision/decide.js';
+import { nodeHeaderReader } from '../../src/gateways/header-reader.js';
+import { readOriginalRequest } from '../../src/gateways/auth-request.js';
+import { identityHeaders, type Identity } from '../../src/decision/identity/identity.js';
+import { createAuthorizer } from '../../src/decision/policy/authorize.js';
+import { parsePolicy } from '../../src/decision/policy/policy-file.js';
+import { createRequirementLookup } from '../../src/decision/policy/route-requirements.js';
 
 // The JWT-only authenticator has one way to check; a recording one shows what the route asks for.
 describe('the rule mode reaches the authenticator', () => {
@@ -14,7 +14,7 @@ describe('the rule mode reaches the authenticator', () => {
     const seen: Array<AuthenticateOptions | undefined> = [];
     const identity: Identity = { kind: 'user', userId: 'u', anonymous: false, verified: true, canReauthenticate: true, roles: [], amr: [], authenticatedAt: 1, extraHeaders: [] };
     const authenticator: Authenticator = {
-      async authenticate(_request, _credentials, options) {
+      async authenticate(_credentials, options) {
         seen.push(options);
         return { identity, grant: undefined, headers: identityHeaders(identity), via: 'jwt' };
       },

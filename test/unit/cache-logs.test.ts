@@ -1,7 +1,7 @@
-import { captureLogs } from './support/log-capture.js';
+import { captureLogs } from '../support/log-capture.js';
 import { describe, expect, it } from 'vitest';
-import { createRedisConnectionLog, createRejectionLog } from '../src/cache/cache-logs.js';
-import { createLogger } from '../src/observability/logging.js';
+import { createRedisConnectionLog, createRejectionLog } from '../../src/observability/cache-logs.js';
+import { createLogger } from '../../src/observability/logging.js';
 
 function capturedLogger() {
   const { stream, lines } = captureLogs();

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogBudget } from '../src/observability/log-budget.js';
-import { createLogOutput, type LogDropReason } from '../src/observability/log-output.js';
-import { createLogger } from '../src/observability/logging.js';
+import { createLogBudget } from '../../src/observability/log-budget.js';
+import { createLogOutput, type LogDropReason } from '../../src/observability/log-output.js';
+import { createLogger } from '../../src/observability/logging.js';
 
 describe('the log budget (a fixed window per reason, on an injected clock)', () => {
   const budgetAt = (lines: number) => {

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createBatchedCounter } from '../src/observability/metrics/batched-counter.js';
-import { createCountingHistogram } from '../src/observability/metrics/counting-histogram.js';
-import { promtoolCheck, valueOf } from './support/prometheus.js';
+import { createBatchedCounter } from '../../src/observability/metrics/batched-counter.js';
+import { createCountingHistogram } from '../../src/observability/metrics/counting-histogram.js';
+import { promtoolCheck, valueOf } from '../support/prometheus.js';
 
 const BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const LABELS = [{ result: 'allow', via: 'jwt' }, { result: 'deny', via: 'none' }, { result: 'allow', via: 'resolver' }];

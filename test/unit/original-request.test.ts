@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Denial } from '../src/decision/outcome.js';
-import { canonicalOriginalRequest } from '../src/decision/request/original-request.js';
-import { readOriginalRequest } from '../src/gateways/auth-request.js';
+import { Denial } from '../../src/decision/outcome.js';
+import { canonicalOriginalRequest } from '../../src/decision/request/original-request.js';
+import { readOriginalRequest } from '../../src/gateways/auth-request.js';
 
 const read = (headers: Record<string, string>) => readOriginalRequest((name) => headers[name]);
 const codeOf = (headers: Record<string, string>) => {

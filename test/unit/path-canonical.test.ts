@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Denial } from '../src/decision/outcome.js';
-import { normalizePath } from '../src/decision/request/normalize-path.js';
+import { Denial } from '../../src/decision/outcome.js';
+import { normalizePath } from '../../src/decision/request/normalize-path.js';
 
 const outcome = (path: string) => {
   try {

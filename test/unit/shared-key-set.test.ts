@@ -1,10 +1,10 @@
 import type { JSONWebKeySet } from 'jose';
 import { describe, expect, it } from 'vitest';
-import type { Cache } from '../src/cache/cache.js';
-import { createMemoryCache } from '../src/cache/memory-cache.js';
-import type { KeySetLoadReason } from '../src/oidc/key-store.js';
-import { shareKeySetLoads } from '../src/oidc/shared-key-set.js';
-import { generateSigningKey } from './support/authgear-stand-in.js';
+import type { Cache } from '../../src/cache/cache.js';
+import { createMemoryCache } from '../../src/cache/memory-cache.js';
+import type { KeySetLoadReason } from '../../src/oidc/key-store.js';
+import { shareKeySetLoads } from '../../src/oidc/shared-key-set.js';
+import { generateSigningKey } from '../support/authgear-stand-in.js';
 
 /** Interleavings of two replicas that real processes only hit under load, made certain here. */
 describe('the shared key set loader', () => {

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Cache, EntryRejection } from '../src/cache/cache.js';
-import { createMemoryCache } from '../src/cache/memory-cache.js';
-import { createSignedCache, entryKey, sealEntry } from '../src/cache/signed-cache.js';
+import type { Cache, EntryRejection } from '../../src/cache/cache.js';
+import { createMemoryCache } from '../../src/cache/memory-cache.js';
+import { createSignedCache, entryKey, sealEntry } from '../../src/cache/signed-cache.js';
 
 // The wrapper over a real (in-process) Cache; the store underneath plays Redis, which anyone
 // with access can read and write, so tests write to it directly as an attacker would.
