@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { POLICY_SCALE_REQUEST, policyWithRules } from '../bench/policy-scale.js';
 import { literalPrefixOf } from '../src/decision/policy/match/literal-prefix.js';
 import { createRuleMatcher, type RuleMatcher } from '../src/decision/policy/matcher.js';
 import { parsePolicy, type Policy } from '../src/decision/policy/policy-file.js';
@@ -207,5 +208,25 @@ describe('the compiled rule matcher against the scan in order (property)', () =>
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('the scale bench\'s policies (bench/policy-scale.ts)', () => {
+  it.each([
+    ['prefix', {}],
+    ['regex', {}],
+    ['prefix', { hosts: false }],
+    ['regex', { hosts: false }],
+    ['regex', { hosts: false, literalRegexPrefix: false }],
+  ] as const)('%s %j: the last rule alone matches the bench\'s request, and each tenant its own', (kind, options) => {
+    const { host, path: requestPath, method } = POLICY_SCALE_REQUEST;
+    for (const count of [1, 3, 50]) {
+      const parsed = parsePolicy(policyWithRules(count, kind, options), 'policy.yaml');
+      expect(parsed.rules).toHaveLength(count);
+      for (const matcher of [createRuleMatcher(parsed), createLinearRuleMatcher(parsed)]) {
+        expect(allMatches(matcher, request(host, requestPath, method))).toEqual([count - 1]);
+        if (count > 1) expect(indexOf(matcher, 'tenant-1.example.com', '/api/1/orders')).toBe(1);
+      }
+    }
   });
 });
