@@ -2,12 +2,13 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthgearStandIn, type AuthgearStandIn } from './support/authgear-stand-in.js';
-import { startGateProcess, startNginx, type Spawned } from './support/processes.js';
+import { startCaddy, startGateProcess, startNginx, type Spawned } from './support/processes.js';
 import { startRealtimeApp } from './support/realtime-app.js';
 
 // nginx/websocket.conf, run by real nginx in front of the built sidecar and an app with a real
-// WebSocket server (ws) and an event stream. The client is Node's own WebSocket, which sends
-// the headers it is given as a browser sends its cookies.
+// WebSocket server (ws) and an event stream, and the shipped caddy/Caddyfile in front of the
+// same. The client is Node's own WebSocket, which sends the headers it is given as a browser
+// sends its cookies.
 let authgear: AuthgearStandIn;
 let app: Awaited<ReturnType<typeof startRealtimeApp>>;
 let gate: Spawned & { port: number };
@@ -27,8 +28,8 @@ afterAll(async () => {
   await authgear?.close();
 });
 
-function openSocket(path: string, headers: Record<string, string>): Promise<WebSocket> {
-  const socket = new WebSocket(`ws://127.0.0.1:${nginx.port}${path}`, { headers } as unknown as string[]);
+function openSocket(path: string, headers: Record<string, string>, port = nginx.port): Promise<WebSocket> {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers } as unknown as string[]);
   return new Promise((opened, failed) => {
     socket.onopen = () => opened(socket);
     socket.onerror = () => failed(new Error('the WebSocket did not open'));
@@ -43,9 +44,9 @@ function echo(socket: WebSocket, text: string): Promise<string> {
 }
 
 /** An upgrade request as a client sends it, read as plain HTTP: the answer when there is no upgrade. */
-function upgradeRequest(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+function upgradeRequest(path: string, headers: Record<string, string> = {}, base = nginx.url): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((answered, failed) => {
-    const request = http.request(`${nginx.url}${path}`, {
+    const request = http.request(`${base}${path}`, {
       agent: false,
       headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64'), ...headers },
     });
@@ -131,5 +132,24 @@ describe('server-sent events through nginx/websocket.conf', () => {
   it('answers 401 without a session', async () => {
     const response = await fetch(`${nginx.url}/events/feed`, { headers: { accept: 'text/event-stream' } });
     expect(response.status).toBe(401);
+  });
+});
+
+describe('a WebSocket through the shipped caddy/Caddyfile (forward_auth)', () => {
+  let caddy: Spawned & { port: number; url: string };
+  beforeAll(async () => { caddy = await startCaddy({ gatePort: gate.port, appPort: app.port }); });
+  afterAll(async () => { await caddy?.stop(); });
+
+  it('opens with a valid session cookie, with the identity, and is refused (401, no upgrade) without one', async () => {
+    const { value, user } = authgear.sessions.issue('session');
+    const socket = await openSocket('/ws/chat', { cookie: `session=${value}`, 'x-authgear-user-id': 'admin' }, caddy.port);
+    expect(await echo(socket, 'via caddy')).toBe('via caddy');
+    expect(app.upgrades.at(-1)!['x-authgear-user-id']).toBe(user.id);
+    socket.close();
+    const before = app.upgrades.length;
+    const refused = await upgradeRequest('/ws/chat', {}, caddy.url);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.upgrade).toBeUndefined();
+    expect(app.upgrades.length).toBe(before);
   });
 });
