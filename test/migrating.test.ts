@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -100,5 +101,31 @@ describe('traefik/migrating.yml', () => {
     expect(cleared.map((header) => header.toLowerCase()).sort()).toEqual([...new Set(named)].sort());
     expect(Object.values(config.http.middlewares['authgear-gate-clear-old-names'].headers.customRequestHeaders)).toEqual(cleared.map(() => ''));
     expect(named.sort()).toEqual([...AUTHELIA, ...OAUTH2_PROXY].sort());
+  });
+});
+
+describe("Authgear's own nginx recipe with its cache (test/fixtures/authgear-nginx-recipe.conf)", () => {
+  it('answers every request without a session cookie or Authorization with the first such answer: one app_session user for all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authgear-recipe-'));
+    const cache = join(dir, 'cache');
+    // nginx's workers run as nobody, and the cache is theirs to write.
+    mkdirSync(cache, { mode: 0o777 });
+    chmodSync(dir, 0o755);
+    chmodSync(cache, 0o777);
+    const recipe = join(dir, 'authgear-nginx-recipe.conf');
+    writeFileSync(recipe, read('test/fixtures/authgear-nginx-recipe.conf').replaceAll('AUTHGEAR_HOST', new URL(authgear.url).host).replace('proxy_cache_path CACHE_DIR', `proxy_cache_path ${cache}`));
+    const nginx = await startNginx({ gatePort: gate.port, appPort: app.port, config: recipe });
+    try {
+      const first = authgear.sessions.issue('app_session');
+      const second = authgear.sessions.issue('app_session');
+      expect((await seen(`${nginx.url}/a`, { cookie: `app_session=${first.value}` }))['x-authgear-user-id']).toBe(first.user.id);
+      expect((await seen(`${nginx.url}/b`, { cookie: `app_session=${second.value}` }))['x-authgear-user-id']).toBe(first.user.id);
+      expect((await seen(`${nginx.url}/c`))['x-authgear-user-id']).toBe(first.user.id);
+      // The sidecar keys on every Authgear cookie: each user is who they are, and nobody is nobody.
+      expect((await seen(`${gateways.nginx!.url}/b`, { cookie: `app_session=${second.value}` }))['remote-user']).toBe(second.user.id);
+      expect((await fetch(`${gateways.nginx!.url}/c`)).status).toBe(401);
+    } finally {
+      await nginx.stop();
+    }
   });
 });
