@@ -148,12 +148,13 @@ export async function startNginx(options: { gatePort: number; appPort: number; c
   return { ...nginx, port, url, prefix };
 }
 
-/** Real Caddy running the shipped caddy/Caddyfile, ports rewritten, HOME kept in a temp dir. */
-export async function startCaddy(options: { gatePort: number; appPort: number; edit?: ConfigEdit }): Promise<Spawned & { port: number; url: string }> {
+/** Real Caddy running the shipped caddy/Caddyfile (or `config`, another file of caddy/), ports rewritten, HOME kept in a temp dir. */
+export async function startCaddy(options: { gatePort: number; appPort: number; edit?: ConfigEdit; config?: string }): Promise<Spawned & { port: number; url: string }> {
   const home = tempDir('caddy');
   const port = await freePort();
-  const shipped = readFileSync(join(REPO, 'caddy/Caddyfile'), 'utf8');
-  const text = (options.edit ? options.edit('Caddyfile', shipped) : shipped)
+  const name = options.config ?? 'Caddyfile';
+  const shipped = readFileSync(join(REPO, 'caddy', name), 'utf8');
+  const text = (options.edit ? options.edit(name, shipped) : shipped)
     .replaceAll('127.0.0.1:8080', `127.0.0.1:${options.gatePort}`)
     .replaceAll('127.0.0.1:3000', `127.0.0.1:${options.appPort}`)
     // Any Host (tests send the app's public name), but on loopback only.
