@@ -4,7 +4,7 @@
 // Hono route) against it is what Hono costs on the hot path (docs/performance.md).
 import { createServer } from 'node:http';
 import { loadConfig } from '../src/config/load-config.js';
-import { UNDECIDED, type Outcome } from '../src/decision/outcome.js';
+import { UNDECIDED, type Outcome } from '../src/decision/question.js';
 import { createGate } from '../src/gate.js';
 import { createAnswerWriter } from '../src/gateways/answer-writer.js';
 import { createAuthRequestGateway } from '../src/gateways/auth-request.js';

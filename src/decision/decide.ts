@@ -2,10 +2,10 @@ import type { Authentication, Authenticator } from './authentication/authenticat
 import { createCredentialReader, type CredentialOptions } from './credentials/credentials.js';
 import type { PrincipalKind } from './identity/identity.js';
 import { createRouteJudge } from './judge-routes.js';
-import { Denial, outcomeCode, type AllowCode, type Outcome } from './outcome.js';
+import { Denial } from './outcome.js';
 import { admitWithoutAuthentication, type Authorize } from './policy/authorize.js';
 import type { RequirementLookup, RouteRequirements } from './policy/route-requirements.js';
-import { resultOf, type AuthDecision, type AuthQuestion, type DecisionEvent } from './question.js';
+import { outcomeCode, resultOf, type AllowCode, type AuthDecision, type AuthQuestion, type DecisionEvent, type Outcome } from './question.js';
 import type { LoginRedirect } from './refusal/login/login-redirect.js';
 import { createRefusal } from './refusal/refusal.js';
 import { createHeaderScreen } from './request/header-screen.js';
@@ -27,10 +27,9 @@ export interface AuthDecisionOptions {
   onDecision?: (event: DecisionEvent) => void;
 }
 
-const allow = (code: AllowCode, headers: Outcome & { kind: 'allow' } extends { headers: infer H } ? H : never): Outcome => ({ kind: 'allow', code, headers });
 const NO_HEADERS: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
-const PUBLIC = allow('public', NO_HEADERS);
-const PREFLIGHT = allow('cors_preflight', NO_HEADERS);
+/** An allow without authentication: a public route, or a CORS preflight. */
+const unauthenticated = (code: AllowCode, rule: string | undefined): Outcome => ({ kind: 'allow', code, headers: NO_HEADERS, authentication: undefined, rule });
 
 /**
  * The one decision: original request -> route requirements (each method it can mean) ->
@@ -77,12 +76,12 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
       }
       const toAuthenticate = routes.filter((each, at) => !admitted(each, requests[at]!));
       rule = route.rule;
-      if (toAuthenticate.length === 0) return done(route.requirements.access === 'public' ? PUBLIC : PREFLIGHT);
+      if (toAuthenticate.length === 0) return done(unauthenticated(route.requirements.access === 'public' ? 'public' : 'cors_preflight', route.rule));
       const idToken = (requirements: RouteRequirements['requirements']) => (requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined);
       const judged = judgeRoutes(toAuthenticate, readCredentials(header('authorization'), header('cookie')), idToken, trace);
       const allowed = (authentication: Authentication) => {
         rule = route.rule;
-        return done(allow('allowed', authentication.headers), authentication.via);
+        return done({ kind: 'allow', code: 'allowed', headers: authentication.headers, authentication, rule: route.rule }, authentication.via);
       };
       if (judged instanceof Denial) return refuse(judged);
       return judged instanceof Promise ? judged.then(allowed) : allowed(judged);

@@ -1,4 +1,4 @@
-import { DENIAL_STATUS, GateError, type DenialCode, type DenialStatus, type OutcomeCode } from '../errors.js';
+import { DENIAL_STATUS, GateError, type DenialCode, type DenialStatus } from '../errors.js';
 
 export interface DenialOptions {
   cause?: unknown;
@@ -31,31 +31,3 @@ export class Denial extends GateError {
     this.headers = options?.headers ?? [];
   }
 }
-
-/** What lets a request through without a refusal: a proven identity, or a route that needs none. */
-export type AllowCode = 'allowed' | 'public' | 'cors_preflight';
-
-/**
- * A decision, protocol-neutral: each gateway writes it in its own terms (nginx's 401 with a
- * Location where ForwardAuth sends a 302, Envoy's header mutations, a CheckResponse).
- */
-export type Outcome =
-  /** Let through, with the identity's headers (none for a public route or a CORS preflight). */
-  | { kind: 'allow'; code: AllowCode; headers: ReadonlyArray<readonly [string, string]> }
-  /** Refused: the denial's 401 (with its challenge) or 403. */
-  | { kind: 'deny'; denial: Denial; challenge: string | undefined }
-  /**
-   * A browser sent elsewhere: to Authgear's login, for a refusal a login fixes (the denial and
-   * its challenge kept for clients that read them), or back where it came from after login.
-   */
-  | { kind: 'redirect'; code: OutcomeCode; location: string; denial: Denial | undefined; challenge: string | undefined }
-  /** Nothing could be decided (keys, the resolver, a fault): a refusal, never an allow. */
-  | { kind: 'undecided'; denial: Denial };
-
-/** The reason code of an outcome: what logs, metrics and the reason header say. */
-export function outcomeCode(outcome: Outcome): OutcomeCode {
-  return outcome.kind === 'allow' || outcome.kind === 'redirect' ? outcome.code : outcome.denial.code;
-}
-
-/** What nobody could decide: the same refusal a broken decision or a failed write gets. */
-export const UNDECIDED: Outcome = Object.freeze({ kind: 'undecided', denial: new Denial('internal_error', 'could not decide') });

@@ -1,5 +1,4 @@
-import type { Outcome } from '../decision/outcome.js';
-import type { AuthQuestion } from '../decision/question.js';
+import type { AuthQuestion, Outcome } from '../decision/question.js';
 
 /**
  * One gateway's request as the decision needs it, and how that gateway takes the outcome:

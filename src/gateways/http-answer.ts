@@ -1,4 +1,4 @@
-import type { Outcome } from '../decision/outcome.js';
+import type { Outcome } from '../decision/question.js';
 
 /** Status and headers of an HTTP answer to a gateway; the writer adds Content-Length: 0. */
 export interface Answer {

@@ -1,7 +1,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
-import { UNDECIDED } from '../decision/outcome.js';
+import { UNDECIDED } from '../decision/question.js';
 import type { AuthDecision } from '../decision/question.js';
 import type { HeaderReader } from '../decision/request/header-reader.js';
 import { createAnswerWriter } from '../gateways/answer-writer.js';

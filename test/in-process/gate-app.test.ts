@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Denial, type Outcome } from '../../src/decision/outcome.js';
-import type { AuthDecision, AuthQuestion } from '../../src/decision/question.js';
+import { Denial } from '../../src/decision/outcome.js';
+import type { AuthDecision, AuthQuestion, Outcome } from '../../src/decision/question.js';
 import { createAuthRequestGateway } from '../../src/gateways/auth-request.js';
 import { createGateApp } from '../../src/http/gate-app.js';
 import { createHttpServer } from '../../src/http/http-server.js';
@@ -27,7 +27,7 @@ async function appServer(decide: AuthDecision) {
   return { url, writeErrors, close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }) };
 }
 
-const allow = (headers: Array<readonly [string, string]>): Outcome => ({ kind: 'allow', code: 'allowed', headers });
+const allow = (headers: Array<readonly [string, string]>): Outcome => ({ kind: 'allow', code: 'allowed', headers, authentication: undefined, rule: undefined });
 
 describe('the /auth route of the gate\'s Hono app', () => {
   it('answers /auth (with or without a query, any method) from the decision, and no other path', async () => {

@@ -1,4 +1,5 @@
-import { Denial, type Outcome } from '../outcome.js';
+import { Denial } from '../outcome.js';
+import type { Outcome } from '../question.js';
 import type { OriginalRequest } from '../request/original-request.js';
 import { prefersHtml } from './accept.js';
 import { bearerChallenge } from './challenge.js';

@@ -1,5 +1,4 @@
-import { UNDECIDED, type Outcome } from '../../decision/outcome.js';
-import type { AuthDecision } from '../../decision/question.js';
+import { UNDECIDED, type AuthDecision, type Outcome } from '../../decision/question.js';
 import { createCheckExchange } from './check-exchange.js';
 import type { CheckResponseOptions } from './check-response.js';
 import type { CheckRequest, CheckResponse } from './envoy-auth-messages.js';
