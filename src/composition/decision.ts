@@ -41,7 +41,7 @@ export interface ComposedDecision {
 export function composeDecision(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing; keys: AuthgearKeys }): ComposedDecision {
   const { now, observers, keys } = deps;
   const verifyJwt = createJwtVerifier({
-    getKey: keys.keyStore.getKey,
+    keysFor: keys.keyStore.keysFor,
     issuer: config.authgearEndpoint,
     algorithms: config.allowedAlgorithms,
     clockSkewSeconds: config.clockSkewSeconds,

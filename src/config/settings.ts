@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { hostPattern } from '../decision/request/host-patterns.js';
 import { IDENTITY_HEADER_NAMES } from '../decision/identity/identity.js';
 import { AUTH_MODES } from '../decision/authentication/auth-mode.js';
-import { SIGNING_ALGORITHMS } from '../decision/authentication/jwt/algorithms.js';
+import { SIGNING_ALGORITHMS } from '../oidc/jws-algorithms.js';
 
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);

@@ -4,7 +4,7 @@ import { looksLikeJwt } from '../../credentials/credentials.js';
 import { grantFromClaims, type AccessGrant } from '../../identity/access-grant.js';
 import { identityHeaders, type Identity } from '../../identity/identity.js';
 import { identityFromClaims, principalKindOf, type ClaimReport } from '../../identity/token-claims.js';
-import type { JwtKind, JwtVerifier } from './verify-jwt.js';
+import type { JwtClaims, JwtKind, JwtVerifier } from './verify-jwt.js';
 
 /**
  * A token whose signature, issuer, type and times were checked: what it proves whatever the
@@ -74,11 +74,15 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     return verifySignatureAndClaims(token, digest);
   }
 
-  async function verifySignatureAndClaims(token: string, digest: string | undefined): Promise<VerifiedAccess> {
-    const payload = await verifyJwt(token, ACCESS_TOKEN);
-    const grant = grantFromClaims(payload);
-    const identity = identityFromClaims(payload, options.claimHeaders, principalKindOf(payload, grant), options.claimReport);
-    const verified = { identity, grant, headers: identityHeaders(identity, grant), expiresAt: payload.exp! * 1000 };
+  function verifySignatureAndClaims(token: string, digest: string | undefined): VerifiedAccess | Promise<VerifiedAccess> {
+    const claims = verifyJwt(token, ACCESS_TOKEN);
+    return claims instanceof Promise ? claims.then((verified) => remember(verified, digest)) : remember(claims, digest);
+  }
+
+  function remember(claims: JwtClaims, digest: string | undefined): VerifiedAccess {
+    const grant = grantFromClaims(claims);
+    const identity = identityFromClaims(claims, options.claimHeaders, principalKindOf(claims, grant), options.claimReport);
+    const verified = { identity, grant, headers: identityHeaders(identity, grant), expiresAt: (claims['exp'] as number) * 1000 };
     if (digest !== undefined) cache!.set(digest, verified);
     return verified;
   }
