@@ -11,6 +11,7 @@ import { formatTable, median, rotation, summarize, type RowSummary } from '../be
 import { loadScenario, type Measurement, type Scenario } from '../bench/scenarios.js';
 import { startReferenceServer } from '../bench/reference-servers.js';
 import { NGINX_SUBREQUEST_HEADERS } from '../bench/scenarios.js';
+import { formatVerificationTable, unverifiedStacks, verifyStacks } from '../bench/verification.js';
 import { startAuthgearStandIn } from './support/authgear-stand-in.js';
 import { startTestGate } from './support/gate.js';
 import { httpGet, REPO, tempDir } from './support/processes.js';
@@ -170,6 +171,36 @@ describe('a bench row that answers wrongly', () => {
     await deniedRow.probe();
     expect((await deniedRow.measure(1, 2)).requestsPerSecond).toBeGreaterThan(0);
   });
+});
+
+describe('the verification step (bench/verification.ts)', () => {
+  let server: http.Server;
+  let url: string;
+  beforeAll(async () => {
+    // A "proxy" that checks nothing: every token passes.
+    server = http.createServer((_req, res) => res.writeHead(200, { 'content-length': '0' }).end());
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
+  });
+  afterAll(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
+
+  it('reports a stack that accepts a forged token as not verifying, so its rows are not measured', async () => {
+    const authgear = await startAuthgearStandIn();
+    try {
+      const [result] = await verifyStacks([{ id: 'open-door', name: 'open door', url, leewaySeconds: 0 }], authgear);
+      expect(result!.verifies).toBe(false);
+      expect(result!.answers['wrong-signature']).toBe('accepted');
+      // Accepting a token never seen, once expired, is not a cache's doing.
+      expect(result!.answers['expired-after-accepted']).toBe('inconclusive: accepts expired tokens');
+      expect(unverifiedStacks([result!], 'nginx-gate')).toEqual(new Set(['open-door']));
+      expect(() => unverifiedStacks([{ ...result!, id: 'nginx-gate' }], 'nginx-gate')).toThrow(/does not verify tokens/);
+      const table = formatVerificationTable([result!]);
+      expect(table).toContain('| signed by another key, under the published kid | **accepted** |');
+      expect(table).toContain('| verifies, so measured | **no: not measured** |');
+    } finally {
+      await authgear.close();
+    }
+  }, 20_000);
 });
 
 describe('npm run bench, as a smoke run (asserts that it works, never how fast)', () => {
