@@ -10,6 +10,7 @@ import { formatCostTable, formatTable, rotation, summarize, targetsMet } from '.
 import { startFixtures } from './fixtures.js';
 import { startRig } from './rig.js';
 import { formatPeerTable } from './peer-report.js';
+import { MOD_OAUTH2_CACHED_TOKENS } from './peers/apache.js';
 import { verifyingStacks } from './peer-scenarios.js';
 import { buildScenarios, type Measurement } from './scenarios.js';
 import { formatVerificationTable, unverifiedStacks, verifyStacks, type StackVerification } from './verification.js';
@@ -78,8 +79,8 @@ try {
   const scenarios = fullRig
     ? buildScenarios(fullRig).filter((scenario) => (!only || only.includes(scenario.id)) && !(scenario.stack && unverified.has(scenario.stack)))
     : [];
-  if (settings.freshTokens <= 1000 && scenarios.some((scenario) => scenario.id === 'apache-oauth2-fresh')) {
-    log(`note: ${settings.freshTokens} fresh tokens fit mod_oauth2's 1,000-entry cache, so row 8 fresh is served from it`);
+  if (settings.freshTokens <= MOD_OAUTH2_CACHED_TOKENS && scenarios.some((scenario) => scenario.id === 'apache-oauth2-fresh')) {
+    log(`note: ${settings.freshTokens} fresh tokens fit mod_oauth2's ${MOD_OAUTH2_CACHED_TOKENS}-entry cache, so row 8 fresh is served from it`);
   }
   for (const scenario of scenarios) await scenario.probe();
   if (settings.warmup > 0) {

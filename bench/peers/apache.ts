@@ -13,16 +13,22 @@ export interface RunningApache extends RunningPeer {
 
 const MODULES = '/usr/lib/apache2/modules';
 
+/** mod_oauth2's cache of verified tokens: its default size, stated (a fresh-token row needs more tokens than this). */
+export const MOD_OAUTH2_CACHED_TOKENS = 1000;
+
 /**
  * mod_oauth2 3.3 (liboauth2 1.4.5): keys from the JWKS URI, exp required. It has no setting
  * for iss or aud in this version and no algorithm allow-list, so iss and aud are Require
- * rules on the claims. Verified tokens are cached (shm, 300 s, 1,000 entries: its defaults).
+ * rules on the claims. Verified tokens are cached 300 s (its default). The JWKS gets a cache
+ * of its own: in the one shared cache of the defaults, a stream of new tokens evicts it and
+ * mod_oauth2 fetched it again about once every ten requests.
  */
 const oauth2 = (options: PeerOptions) => ({
   load: `LoadModule oauth2_module ${MODULES}/mod_oauth2.so`,
-  server: '',
+  server: `OAuth2Cache shm name=tokens&max_entries=${MOD_OAUTH2_CACHED_TOKENS}
+OAuth2Cache shm name=jwks&max_entries=16`,
   location: `AuthType oauth2
-    OAuth2TokenVerify jwks_uri ${options.jwksUri} verify.exp=required&verify.iat=required
+    OAuth2TokenVerify jwks_uri ${options.jwksUri} verify.exp=required&verify.iat=required&verify.cache=tokens&jwks_uri.cache=jwks
     <RequireAll>
         Require oauth2_claim iss:${options.issuer}
         Require oauth2_claim aud:${options.issuer}
