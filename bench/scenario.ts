@@ -58,7 +58,7 @@ export function loadScenario(
       const serverCpuUs = serverPids ? ((readTreeCpuSeconds(serverPids) - cpuBefore) * 1e6) / result.requests : undefined;
       const wrong = expect === 'allowed' ? result.statusErrors : result.requests - result.statusErrors;
       if (wrong > 0 || result.socketErrors > 0 || result.requests === 0) {
-        throw new Error(`${base.id}: ${wrong} of ${result.requests} answers were not ${expect}, ${result.socketErrors} socket errors`);
+        throw new Error(`${base.id}: ${wrong} of ${result.requests} answers were not ${expect}, ${result.socketErrors} socket errors${result.socketErrors > 0 ? ` (${result.socketErrorKinds})` : ''}`);
       }
       return { ...result, ...(serverCpuUs !== undefined ? { serverCpuUs } : {}) };
     },

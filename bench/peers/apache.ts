@@ -59,9 +59,12 @@ interface ApacheConfigOptions {
 }
 
 /**
- * A whole Apache config of our own (the system's /etc/apache2 is never read): Debian's
- * event MPM settings, keep-alive as long as nginx's (1,000 requests), no access log, the
- * protected /api/ and an open /open/ proxied to the app over mod_proxy's reused connections.
+ * A whole Apache config of our own (the system's /etc/apache2 is never read): the event MPM,
+ * keep-alive as long as nginx's (1,000 requests), no access log, the protected /api/ and an
+ * open /open/ proxied to the app over mod_proxy's reused connections. Threads: with Debian's
+ * 25 per child, the 32 connections of a run landing mostly on one child left it without an
+ * idle worker, and it closed kept-alive connections under wrk (read errors); 64 per child
+ * (Debian's ThreadLimit) lets either child serve them all, and none is ever stopped as spare.
  */
 export function apacheConfig(options: ApacheConfigOptions): string {
   const app = `http://127.0.0.1:${options.appPort}`;
@@ -83,10 +86,10 @@ LoadModule proxy_http_module ${MODULES}/mod_proxy_http.so
 ${options.module.load}
 StartServers 2
 MinSpareThreads 25
-MaxSpareThreads 75
+MaxSpareThreads 128
 ThreadLimit 64
-ThreadsPerChild 25
-MaxRequestWorkers 150
+ThreadsPerChild 64
+MaxRequestWorkers 128
 MaxConnectionsPerChild 0
 MaxKeepAliveRequests 1000
 ${options.module.server}
