@@ -54,14 +54,14 @@ export async function mintCaseTokens(authgear: AuthgearStandIn): Promise<Record<
 }
 
 /**
- * For "expired after accepted": a token valid for about two more seconds by this stack's
- * clock (its leeway past exp included), and a control with the same exp it never sees
- * before it has expired. The control's refusal shows the token has expired to the stack; an
- * acceptance of the first after that came from a cache.
+ * For "expired after accepted": a token valid for a few more seconds by this stack's clock
+ * (its leeway past exp included: enough for a first request on a busy machine), and a control
+ * with the same exp it never sees before it has expired. The control's refusal shows the
+ * token has expired to the stack; an acceptance of the first after that came from a cache.
  */
 export async function mintShortLived(authgear: AuthgearStandIn, leewaySeconds: number): Promise<{ token: string; control: string; expiredAfterMs: number }> {
   const now = Math.floor(Date.now() / 1000);
-  const exp = now + 2 - leewaySeconds;
+  const exp = now + 4 - leewaySeconds;
   const mint = () => authgear.accessToken({ now: now - 60, expiresIn: exp - (now - 60) });
   return { token: await mint(), control: await mint(), expiredAfterMs: (exp + leewaySeconds + 1) * 1000 };
 }
