@@ -40,7 +40,8 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
       return join(dir, name);
     };
     redis = await startRedis();
-    const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn' };
+    // The shipped default clock skew, stated: the verification step waits it out (verification.ts).
+    const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', CLOCK_SKEW_SECONDS: '30' };
     return {
       authgear,
       sidecarEnv: {

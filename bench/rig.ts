@@ -1,6 +1,8 @@
 import { startGateProcess, startNginx, type Spawned } from '../test/support/processes.js';
 import { sidecarEntry, startFixtures, type Fixtures, type SidecarName } from './fixtures.js';
 import { startJoseRate, type JoseRate } from './jose-rate.js';
+import { withOpenLocation } from './nginx-open-location.js';
+import { peerOptions, startPeers, type Peers } from './peers/peers.js';
 import { startReferenceServer } from './reference-servers.js';
 
 export interface Server {
@@ -17,7 +19,7 @@ export interface RigOptions {
 }
 
 /** Everything the rows talk to, all on loopback, all started here and stopped by close(). */
-export interface Rig extends Fixtures {
+export interface Rig extends Fixtures, Peers {
   bare: Server;
   /** Node writing the sidecar's 200 prebuilt, deciding nothing (row 2's reference). */
   floor: Server;
@@ -34,6 +36,8 @@ export interface Rig extends Fixtures {
   nginx: Server;
   /** The same nginx config, asking the floor reference instead of the sidecar (row 6's reference). */
   nginxToFloor: Server;
+  /** The same nginx config, asking the uncached sidecar: a fresh token's whole path (row 6 fresh). */
+  nginxFresh: Server;
   joseRate: JoseRate;
 }
 
@@ -54,8 +58,12 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     const sidecar = (name: SidecarName) =>
       keep(startGateProcess(fixtures.sidecarEnv[name], { nodeArgs, entry: sidecarEntry(name) })).then((gate) => asServer(gate, gate.port));
     const gate = await sidecar('gate');
-    const nginx = await keep(startNginx({ gatePort: gate.port, appPort: bare.port }));
-    const nginxToFloor = await keep(startNginx({ gatePort: floor.port, appPort: bare.port }));
+    const nginxTo = (authPort: number) => keep(startNginx({ gatePort: authPort, appPort: bare.port, edit: withOpenLocation })).then((nginx) => asServer(nginx, nginx.port));
+    const nginx = await nginxTo(gate.port);
+    const nginxToFloor = await nginxTo(floor.port);
+    const uncachedGate = await sidecar('uncachedGate');
+    const nginxFresh = await nginxTo(uncachedGate.port);
+    const peers = await startPeers(peerOptions(fixtures.authgear, bare.port), keep);
     const key = fixtures.authgear.keys[0]!;
     const joseRate = await keep(startJoseRate({ publicJwk: key.publicJwk, issuer: fixtures.authgear.origin, tokens: fixtures.freshTokens }));
 
@@ -65,11 +73,13 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       floor,
       gate,
       rawGate: await sidecar('rawGate'),
-      uncachedGate: await sidecar('uncachedGate'),
+      uncachedGate,
       redisGate: await sidecar('redisGate'),
       resolverGate: await sidecar('resolverGate'),
-      nginx: asServer(nginx, nginx.port),
-      nginxToFloor: asServer(nginxToFloor, nginxToFloor.port),
+      nginx,
+      nginxToFloor,
+      nginxFresh,
+      ...peers,
       joseRate,
       close: () => stopAll(stops),
     };
