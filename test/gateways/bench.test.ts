@@ -181,7 +181,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
       ),
     );
     const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[] };
-    expect(result.rows.map((row) => row.id)).toEqual(['bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials', 'nginx-auth', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss']);
+    expect(result.rows.map((row) => row.id)).toEqual(['bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials', 'nginx-auth', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss', 'policy-1', 'policy-10k', 'regex-1', 'regex-1k']);
     for (const row of result.rows) expect(row.requestsPerSecond, row.id).toBeGreaterThan(0);
     const against = (id: string) => result.rows.find((row) => row.id === id)!.comparisons.map((c) => c.against);
     // The targets: each /auth row against the floor, nginx against its floor hop.
@@ -191,6 +191,8 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     expect(target('session-redis')).toEqual([['floor', 0.6]]);
     expect(target('no-credentials')).toEqual([['floor', 0.85]]);
     expect(target('nginx-auth')).toEqual([['nginx-auth-floor', 0.9]]);
+    expect(target('policy-10k')).toEqual([['policy-1', 0.9]]);
+    expect(target('regex-1k')).toEqual([['regex-1', 0.5]]);
     expect(against('jwt-cached-raw')).toEqual(['floor', 'jwt-cached']);
     expect(against('jwt-fresh')).toEqual(['bare', 'jose']);
     expect(stdout).toContain('| 6 twin | nginx proxy, same hop without auth_request |');
