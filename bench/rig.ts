@@ -33,6 +33,12 @@ export interface Rig extends Fixtures, Peers {
   redisGate: Server;
   /** Nothing reused: every session goes to the stand-in's resolver (row 4c). */
   resolverGate: Server;
+  /** POLICY_FILE of 1 and of 10,000 host + prefix rules, the request matching the last (rows P1, P2). */
+  policy1Gate: Server;
+  policy10kGate: Server;
+  /** The same with path_regex rules: 1 and 1,000 (rows P3, P4). */
+  regex1Gate: Server;
+  regex1kGate: Server;
   nginx: Server;
   /** The same nginx config, asking the floor reference instead of the sidecar (row 6's reference). */
   nginxToFloor: Server;
@@ -76,6 +82,10 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       uncachedGate,
       redisGate: await sidecar('redisGate'),
       resolverGate: await sidecar('resolverGate'),
+      policy1Gate: await sidecar('policy1Gate'),
+      policy10kGate: await sidecar('policy10kGate'),
+      regex1Gate: await sidecar('regex1Gate'),
+      regex1kGate: await sidecar('regex1kGate'),
       nginx,
       nginxToFloor,
       nginxFresh,

@@ -1,6 +1,6 @@
 import { nginxScenarios } from './nginx-scenarios.js';
 import { peerScenarios } from './peer-scenarios.js';
-import type { Rig } from './rig.js';
+import type { Rig, Server } from './rig.js';
 import { loadScenario, type Scenario } from './scenario.js';
 
 export { loadScenario, type Comparison, type Measurement, type Scenario } from './scenario.js';
@@ -90,6 +90,20 @@ export function buildScenarios(rig: Rig): Scenario[] {
     sessionRow('session-memory', '4a', '/auth, session cookie from the in-process cache', rig.gate, 0.85),
     sessionRow('session-redis', '4b', '/auth, session cookie from Redis (no in-process tier)', rig.redisGate, 0.6),
     sessionRow('session-miss', '4c', '/auth, session cookie from the stand-in resolver (miss)', rig.resolverGate),
+  );
+  // #22: the cost of matching flat in the rule count. Row 2's request, which only the last
+  // rule of policyWithRules matches, against the same request with one rule, in the same run.
+  const policyRow = (id: string, row: string, name: string, server: Server, twin?: { against: string; atLeast: number }) =>
+    loadScenario(
+      { id, row, name, comparisons: twin ? [twin, { against: 'floor' }] : [{ against: 'floor' }] },
+      { url: auth(server), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [server.pid] },
+      'allowed',
+    );
+  scenarios.push(
+    policyRow('policy-1', 'P1', '/auth, POLICY_FILE of 1 host + path_prefix rule (JWT seen before)', rig.policy1Gate),
+    policyRow('policy-10k', 'P2', '/auth, 10,000 host + path_prefix rules, the matching one last', rig.policy10kGate, { against: 'policy-1', atLeast: 0.9 }),
+    policyRow('regex-1', 'P3', '/auth, POLICY_FILE of 1 host + path_regex rule (JWT seen before)', rig.regex1Gate),
+    policyRow('regex-1k', 'P4', '/auth, 1,000 host + path_regex rules, the matching one last', rig.regex1kGate, { against: 'regex-1', atLeast: 0.5 }),
   );
   return [...scenarios, ...peerScenarios(rig)];
 }

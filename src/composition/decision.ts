@@ -11,9 +11,9 @@ import { AUTHGEAR_COOKIES } from '../decision/credentials/credentials.js';
 import { createAuthDecision } from '../decision/decide.js';
 import type { AuthDecision } from '../decision/question.js';
 import { createAuthorizer } from '../decision/policy/authorize.js';
-import { createRequirementLookup } from '../decision/policy/route-requirements.js';
 import type { Observers } from '../observability/observers.js';
 import type { AuthgearKeys } from './keys.js';
+import type { LivePolicy } from './policy.js';
 
 /** Browser login, when a redirect URI is configured; the authorize endpoint comes from discovery. */
 function loginRedirect(config: Config, keys: AuthgearKeys): LoginRedirect | undefined {
@@ -38,7 +38,7 @@ export interface ComposedDecision {
 }
 
 /** The one decision every gateway asks, and the verifiers and resolver it authenticates with. */
-export function composeDecision(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing; keys: AuthgearKeys }): ComposedDecision {
+export function composeDecision(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing; keys: AuthgearKeys; policy: LivePolicy }): ComposedDecision {
   const { now, observers, keys } = deps;
   const verifyJwt = createJwtVerifier({
     keysFor: keys.keyStore.keysFor,
@@ -87,7 +87,7 @@ export function composeDecision(config: Config, deps: { now: () => number; obser
       authenticator,
       credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
       realm: config.realm,
-      requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined, defaultMode: config.authMode }),
+      policy: deps.policy.current,
       authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, acceptedAudiences: config.acceptedAudiences, idTokens }),
       idTokenHeader: config.idTokenHeader,
       login: loginRedirect(config, keys),

@@ -235,7 +235,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     // Every native peer was installed (.ci/install-system-deps), verified, then measured.
     expect(result.rows.map((row) => row.id)).toEqual([
       'bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials',
-      'nginx-auth', 'nginx-auth-fresh', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss',
+      'nginx-auth', 'nginx-auth-fresh', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss', 'policy-1', 'policy-10k', 'regex-1', 'regex-1k',
       'haproxy-cached', 'haproxy-fresh', 'haproxy-open', 'apache-oauth2-cached', 'apache-oauth2-fresh', 'apache-open',
       'apache-openidc-cached', 'apache-openidc-fresh',
     ]);
@@ -250,6 +250,8 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     expect(target('session-redis')).toEqual([['floor', 0.6]]);
     expect(target('no-credentials')).toEqual([['floor', 0.85]]);
     expect(target('nginx-auth')).toEqual([['nginx-auth-floor', 0.9]]);
+    expect(target('policy-10k')).toEqual([['policy-1', 0.9]]);
+    expect(target('regex-1k')).toEqual([['regex-1', 0.5]]);
     expect(against('jwt-cached-raw')).toEqual(['floor', 'jwt-cached']);
     expect(against('jwt-fresh')).toEqual(['bare', 'jose']);
     // Like against like: a cached token against the same token, a fresh one against fresh ones.
