@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { createGrowingLru } from './growing-lru.js';
 import type { Cache } from './cache.js';
 
 export interface MemoryCacheOptions {
@@ -11,7 +11,7 @@ export interface MemoryCacheOptions {
 export function createMemoryCache(options: MemoryCacheOptions): Cache {
   // A given clock is read each time (lru-cache would otherwise hold a reading for 1 ms).
   const clock = options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {};
-  const entries = new LRUCache<string, string>({ max: options.maxEntries, ...clock });
+  const entries = createGrowingLru<string>(options.maxEntries, clock);
   return {
     kind: 'memory',
     get: async (key) => entries.get(key),

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { createGrowingLru } from '../cache/growing-lru.js';
 import type { Cache, CacheObserver } from '../cache/cache.js';
 import { createSingleFlight } from '../cache/single-flight.js';
 import type { Credentials } from '../decision/credentials/credentials.js';
@@ -53,7 +53,7 @@ export function createCachedResolver(options: CachedResolverOptions): SessionRes
   // Answers are kept decoded in process, so a hit costs a hash and a lookup. Without Redis
   // this is the only tier (the shared memory cache would only hold them again, as text).
   const inProcessOnly = shared.kind === 'memory';
-  const local = new LRUCache<string, LocalEntry>({ max: options.localMaxEntries });
+  const local = createGrowingLru<LocalEntry>(options.localMaxEntries);
   const singleFlight = createSingleFlight<Resolution>();
   // While the shared cache fails, the local tier holds answers for their full TTL instead.
   let sharedHealthy = true;
