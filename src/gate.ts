@@ -48,14 +48,15 @@ export interface Gate {
  * reads the Config, handing each component only the options it needs. No listening, no
  * signals, no env, no globals touched.
  */
-export function createGate(config: Config, deps: GateDependencies): Gate {
+export async function createGate(config: Config, deps: GateDependencies): Promise<Gate> {
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? createMetrics();
   const observers = createObservers(metrics, deps.logger, { now, onDecision: deps.onDecision, cacheObserver: deps.cacheObserver });
-  const sharing = composeSharing(config, { logger: deps.logger, now, observer: observers.cache });
+  const sharing = await composeSharing(config, { logger: deps.logger, now, observer: observers.cache });
   const keys = composeKeys(config, { now, observers, sharing });
   const policy = composePolicy(config, { observers });
-  const { decide, authenticator, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, policy });
+  const { decide, authenticator, tokenCacheSize, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, policy });
+  metrics.cacheEntries('token', tokenCacheSize);
 
   let draining = false;
   const listeners = composeListeners(config, {

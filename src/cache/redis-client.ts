@@ -1,17 +1,9 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { RedisTopology } from './redis-topology.js';
+
+export type { RedisTopology } from './redis-topology.js';
 
 export type RedisClient = Redis | Cluster;
-
-export interface RedisTopology {
-  url?: string | undefined;
-  sentinelUrls?: string[] | undefined;
-  sentinelMaster?: string | undefined;
-  sentinelPassword?: string | undefined;
-  clusterUrls?: string[] | undefined;
-  username?: string | undefined;
-  password?: string | undefined;
-  connectTimeoutMs: number;
-}
 
 const node = (url: string): { host: string; port: number } => {
   const parsed = new URL(url);

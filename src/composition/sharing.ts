@@ -6,8 +6,7 @@ import type { KeySetLoadReason } from '../oidc/key-store.js';
 import { shareKeySetLoads } from '../oidc/shared-key-set.js';
 import type { Cache, CacheObserver, SharedCacheName } from '../cache/cache.js';
 import { createMemoryCache } from '../cache/memory-cache.js';
-import { createRedisCache } from '../cache/redis-cache.js';
-import { createRedisClient, type RedisTopology } from '../cache/redis-client.js';
+import { hasRedis, type RedisTopology } from '../cache/redis-topology.js';
 import { createSignedCache } from '../cache/signed-cache.js';
 
 type KeySetLoader = (reason: KeySetLoadReason) => Promise<JsonWebKeySet>;
@@ -45,13 +44,17 @@ export interface SharingOptions {
   keySet: { key: string; reuseForMs: number; keepForMs: number; waitForPeerMs: number };
 }
 
-/** Redis when a topology is configured, otherwise the in-process cache (the embedded default). */
-function createSharedCache(options: SharingOptions, observer: CacheObserver): Cache {
+/**
+ * Redis when a topology is configured, otherwise the in-process cache (the embedded default).
+ * ioredis is imported only then: a sidecar without Redis never loads it (about 8 MB).
+ */
+async function createSharedCache(options: SharingOptions, observer: CacheObserver): Promise<Cache> {
+  const { redis } = options;
+  if (!hasRedis(redis)) return createMemoryCache({ maxEntries: options.memoryMaxEntries });
+  const [{ createRedisClient }, { createRedisCache }] = await Promise.all([import('../cache/redis-client.js'), import('../cache/redis-cache.js')]);
   const connectTimeoutMs = options.redisConnectTimeoutMs;
-  const client = createRedisClient({ ...options.redis, connectTimeoutMs });
-  if (!client) return createMemoryCache({ maxEntries: options.memoryMaxEntries });
   return createRedisCache({
-    client,
+    client: createRedisClient({ ...redis, connectTimeoutMs })!,
     keyPrefix: options.redisKeyPrefix,
     timeoutMs: options.redisTimeoutMs,
     connectTimeoutMs,
@@ -60,10 +63,10 @@ function createSharedCache(options: SharingOptions, observer: CacheObserver): Ca
   });
 }
 
-export function createSharing(options: SharingOptions, deps: { logger: Logger; now: () => number; observer?: CacheObserver }): Sharing {
+export async function createSharing(options: SharingOptions, deps: { logger: Logger; now: () => number; observer?: CacheObserver }): Promise<Sharing> {
   const { logger, now } = deps;
   const observer: CacheObserver = deps.observer ?? {};
-  const store = createSharedCache(options, observer);
+  const store = await createSharedCache(options, observer);
   const remote = store.kind === 'redis';
   const secret = options.hmacSecret;
   // The configuration refuses this already; hand-made options must not share unsigned either.
@@ -108,7 +111,7 @@ export function createSharing(options: SharingOptions, deps: { logger: Logger; n
 }
 
 /** What replicas share (Redis, or nothing beyond the process), from the settings that say how. */
-export function composeSharing(config: Config, deps: { logger: Logger; now: () => number; observer: CacheObserver }): Sharing {
+export function composeSharing(config: Config, deps: { logger: Logger; now: () => number; observer: CacheObserver }): Promise<Sharing> {
   return createSharing(
     {
       redis: {

@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { hostPattern } from '../request/host-patterns.js';
@@ -61,6 +61,12 @@ const PolicyDocument = z.strictObject({
   rules: z.array(Rule).default([]),
 });
 
+// Only a YAML policy needs the YAML parser: required on first use, so a sidecar without
+// POLICY_FILE (or with a JSON one) never loads it (about 3 MB). The policy is read at start
+// and on reload, both synchronous, hence require and not import().
+const requireModule = createRequire(import.meta.url);
+const yamlParser = (): typeof import('yaml') => requireModule('yaml') as typeof import('yaml');
+
 /** Problems a schema cannot see: combinations that would silently do nothing. */
 function ruleProblems(rule: PolicyRule, where: string): string[] {
   const problems: string[] = [];
@@ -85,7 +91,7 @@ export function parsePolicy(text: string, fileName: string): Policy {
       throw new ConfigError([`${prefix}${fileName} is not valid JSON: ${(error as Error).message}`]);
     }
   } else {
-    const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+    const document = yamlParser().parseDocument(text, { uniqueKeys: true, prettyErrors: true });
     if (document.errors.length > 0) throw new ConfigError(document.errors.map((error) => `${prefix}${fileName}: ${error.message.split('\n')[0]}`));
     data = document.toJS({ maxAliasCount: 100 }) ?? {};
   }
