@@ -34,6 +34,8 @@ function loginRedirect(config: Config, keys: AuthgearKeys): LoginRedirect | unde
 export interface ComposedDecision {
   decide: AuthDecision;
   authenticator: Authenticator;
+  /** Entries of the in-process token cache. */
+  tokenCacheSize(): number;
   close(): void;
 }
 
@@ -95,5 +97,5 @@ export function composeDecision(config: Config, deps: { now: () => number; obser
       onDecision: observers.decision,
     }),
   );
-  return { decide, authenticator, close: () => sessions.close() };
+  return { decide, authenticator, tokenCacheSize: accessTokens.cacheSize, close: () => sessions.close() };
 }

@@ -50,6 +50,8 @@ export interface Metrics extends PolicyMetrics {
   claimHeaderOmitted(header: string): void;
   /** A role outside Authgear's role grammar, ignored. */
   roleIgnored(): void;
+  /** Reports `entries()` at each scrape as the size of the named in-process cache. */
+  cacheEntries(cache: 'token', entries: () => number): void;
   /** A log line stdout could not take (see log-output.ts). */
   logLineDropped(reason: LogDropReason): void;
   readonly contentType: string;
@@ -80,6 +82,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   // time); read at scrape.
   let authInFlight = 0;
   new Gauge({ name: `${prefix}auth_requests_in_flight`, help: '/auth requests being decided now.', registers, collect() { this.set(authInFlight); } });
+  const cacheSizes = new Map<string, () => number>();
+  new Gauge({ name: `${prefix}cache_entries`, help: 'Entries held in process now, by cache (token: verified JWTs, each until its exp or until evicted).', labelNames: ['cache'] as const, registers, collect() { for (const [cache, entries] of cacheSizes) this.set({ cache }, entries()); } });
   const decisionSeconds = createCountingHistogram({ name: `${prefix}decision_duration_seconds`, help: 'Time to answer /auth, from request to decision.', labelNames: ['result', 'via'] as const, buckets: DECISION_BUCKETS, registry });
   const cacheLookups = createBatchedCounter({ name: `${prefix}cache_lookups_total`, help: 'Cache lookups by cache, layer (memory, redis) and outcome.', labelNames: ['cache', 'layer', 'outcome'] as const, registers });
   const cacheRejected = new Counter({ name: `${prefix}cache_rejected_total`, help: 'Entries read from Redis and ignored because they failed authentication (unsigned, a MAC this service did not make for that key, or replayed past their signed expiry), by cache and reason.', labelNames: ['cache', 'reason'] as const, registers });
@@ -155,6 +159,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     // Header names come from CLAIM_HEADERS only: as many series as the operator configured.
     claimHeaderOmitted: (header) => claimHeadersOmitted.inc({ header }),
     roleIgnored: () => rolesIgnored.inc(),
+    cacheEntries: (cache, entries) => void cacheSizes.set(cache, entries),
     logLineDropped: createLogMetrics(registers),
     ...createPolicyMetrics(registers),
     contentType: registry.contentType,

@@ -1,9 +1,9 @@
 import { hash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { createGrowingLru } from '../../../cache/growing-lru.js';
 import { verifiedPayload } from './compact-jws.js';
 import { looksLikeJwt } from '../../credentials/credentials.js';
-import { grantFromClaims, type AccessGrant } from '../../identity/access-grant.js';
-import { identityHeaders, type Identity } from '../../identity/identity.js';
+import { grantFromClaims } from '../../identity/access-grant.js';
+import { createIdentityPool, type SharedAccess } from '../../identity/identity-pool.js';
 import { NO_CLAIMS, pickClaims, type ClaimSelection, type SelectedClaims } from '../../identity/selected-claims.js';
 import { identityFromClaims, principalKindOf, type ClaimReport } from '../../identity/token-claims.js';
 import type { JwtClaims, JwtKind, JwtVerifier } from './verify-jwt.js';
@@ -13,11 +13,7 @@ import type { JwtClaims, JwtKind, JwtVerifier } from './verify-jwt.js';
  * route. Its audience and scopes are not judged here but by each route's policy (the grant),
  * so the cache holds no route's verdict.
  */
-export interface VerifiedAccess {
-  identity: Identity;
-  grant: AccessGrant;
-  /** Precomputed answer headers: a cache hit costs a hash and a lookup, nothing more. */
-  headers: ReadonlyArray<readonly [string, string]>;
+export interface VerifiedAccess extends SharedAccess {
   /** exp, in ms. */
   expiresAt: number;
   /** The selection `claims` were picked for: the policy's, when the token was verified or last asked for. */
@@ -60,7 +56,9 @@ const ACCESS_TOKEN: JwtKind = { name: 'token', typ: 'at+jwt', requiredClaims: ['
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
   const verifyJwt = options.verifyJwt;
   const cache =
-    options.cacheMaxEntries > 0 ? new LRUCache<string, VerifiedAccess>({ max: options.cacheMaxEntries }) : undefined;
+    options.cacheMaxEntries > 0 ? createGrowingLru<VerifiedAccess>(options.cacheMaxEntries) : undefined;
+  // Without a cache no token is kept, so there is nothing to share.
+  const identities = createIdentityPool(cache ? options.cacheMaxEntries : 0);
 
   function lookUp(digest: string): VerifiedAccess | undefined {
     const cached = cache!.get(digest);
@@ -99,7 +97,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   function remember(payload: JwtClaims, digest: string | undefined, claims: ClaimSelection): VerifiedAccess {
     const grant = grantFromClaims(payload);
     const identity = identityFromClaims(payload, options.claimHeaders, principalKindOf(payload, grant), options.claimReport);
-    const verified = { identity, grant, headers: identityHeaders(identity, grant), expiresAt: (payload['exp'] as number) * 1000, claimSelection: claims, claims: pickClaims(payload, claims) };
+    const verified = { ...identities.share(identity, grant), expiresAt: (payload['exp'] as number) * 1000, claimSelection: claims, claims: pickClaims(payload, claims) };
     if (digest !== undefined) cache!.set(digest, verified);
     return verified;
   }
