@@ -1,19 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
-/**
- * The documented memory bound of the sidecar (docs/performance.md, Memory): a fixed part plus a
- * budget per cached token, both from npm run bench:memory. A typical Authgear token's entry
- * holds 1.1 KB of live heap, but without a heap cap V8 lets garbage build up before a full
- * collection, by how much depending on the machine: a million tokens through 100,000 entries
- * peaked at 426 and 470 MB on a 2-vCPU AMD machine, and at 625 MB on a faster Intel one
- * with 24 GB (4 KB per entry held on the first, not on the second). 10,000 entries peaked
- * at 206 MB. A cap (--max-old-space-size, as deploy/ sets) holds RSS far lower.
- */
-export const FIXED_MB = 200;
-export const PER_ENTRY_KB = 5;
-export const memoryBoundMb = (cacheEntries: number) => Math.round(FIXED_MB + (cacheEntries * PER_ENTRY_KB) / 1024);
-
 /** Resident set size of a process, from /proc (Linux). */
 export function readRssMb(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

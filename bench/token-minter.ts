@@ -10,6 +10,8 @@ export interface MinterSetup {
   claims: Record<string, unknown>;
   /** Makes tokens of different runs distinct too. */
   runId: string;
+  /** Tokens of this many users in turn (token i is user i mod users's); absent: a user each. */
+  users?: number;
 }
 export interface MintRequest {
   type: 'mint';
@@ -24,7 +26,7 @@ export interface MintReply {
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-let setup: { key: KeyObject; header: string; claims: Record<string, unknown>; runId: string } | undefined;
+let setup: { key: KeyObject; header: string; claims: Record<string, unknown>; runId: string; users: number | undefined } | undefined;
 
 process.on('message', (message: MinterSetup | MintRequest) => {
   if (message.type === 'setup') {
@@ -33,6 +35,7 @@ process.on('message', (message: MinterSetup | MintRequest) => {
       header: encode({ alg: 'RS256', typ: 'at+jwt', kid: message.kid }),
       claims: message.claims,
       runId: message.runId,
+      users: message.users,
     };
     return;
   }
@@ -40,7 +43,8 @@ process.on('message', (message: MinterSetup | MintRequest) => {
   const tokens: string[] = [];
   for (let index = message.start; index < message.start + message.count; index++) {
     const id = `${setup.runId}-${index}`;
-    const input = `${setup.header}.${encode({ ...setup.claims, sub: `bench-user-${id}`, jti: id })}`;
+    const user = setup.users === undefined ? id : `${setup.runId}-${index % setup.users}`;
+    const input = `${setup.header}.${encode({ ...setup.claims, sub: `bench-user-${user}`, jti: id })}`;
     tokens.push(`${input}.${sign('sha256', Buffer.from(input), setup.key).toString('base64url')}`);
   }
   process.send!({ id: message.id, tokens } satisfies MintReply);

@@ -13,6 +13,8 @@ export interface MintOptions {
   total: number;
   batchSize?: number;
   processes?: number;
+  /** Tokens of this many users in turn; absent: every token of a user of its own. */
+  users?: number;
 }
 
 /**
@@ -28,6 +30,7 @@ export async function* mintTokenBatches(options: MintOptions): AsyncGenerator<st
     kid: options.key.kid,
     claims: options.claims,
     runId: randomUUID().slice(0, 8),
+    ...(options.users === undefined ? {} : { users: options.users }),
   };
   const children = Array.from({ length: Math.max(1, options.processes ?? availableParallelism()) }, () => fork(MINTER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const waiting = new Map<number, (tokens: string[]) => void>();
