@@ -14,7 +14,7 @@ import { createLogOutput } from '../src/observability/log-output.js';
 import { createLogger } from '../src/observability/logging.js';
 
 const config = loadConfig(process.env);
-const gate = createGate(config, { logger: createLogger(config.logLevel, createLogOutput(process.stdout, { onDrop: () => {} })) });
+const gate = await createGate(config, { logger: createLogger(config.logLevel, createLogOutput(process.stdout, { onDrop: () => {} })) });
 void gate.start();
 const exchangeOf = createAuthRequestGateway(config.gateway);
 const writeAnswer = createAnswerWriter(undefined);

@@ -1,4 +1,5 @@
 import type { CacheObserver } from './cache/cache.js';
+import { composeAssertions } from './composition/assertions.js';
 import { composeDecision } from './composition/decision.js';
 import { composeKeys } from './composition/keys.js';
 import { composeListeners, type ListenerSpec } from './composition/listeners.js';
@@ -40,15 +41,17 @@ export interface Gate {
 /**
  * Builds the whole service from a validated config. src/composition/ is the one place that
  * reads the Config, handing each component only the options it needs. No listening, no
- * signals, no env, no globals touched.
+ * signals, no env, no globals touched. Asynchronous because optional parts (signed
+ * assertions) are loaded only when configured.
  */
-export function createGate(config: Config, deps: GateDependencies): Gate {
+export async function createGate(config: Config, deps: GateDependencies): Promise<Gate> {
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? createMetrics();
   const observers = createObservers(metrics, deps.logger, { now, onDecision: deps.onDecision, cacheObserver: deps.cacheObserver });
   const sharing = composeSharing(config, { logger: deps.logger, now, observer: observers.cache });
   const keys = composeKeys(config, { now, observers, sharing });
-  const { decide, authenticator, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys });
+  const assertions = await composeAssertions(config, { now, logger: deps.logger });
+  const { decide, authenticator, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, assert: assertions.assert });
 
   let draining = false;
   const listeners = composeListeners(config, {
@@ -56,6 +59,7 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
     metrics,
     observers,
     logger: deps.logger,
+    extraRoutes: assertions.routes,
     // A cache outage slows us down but answers keep coming: report it, stay ready.
     async readiness() {
       const ready = keys.keyStore.isReady();

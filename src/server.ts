@@ -32,7 +32,7 @@ const metrics = createMetrics({ processMetrics: true });
 // For a pipe (a container's stdout) process.stdout writes without blocking: see log-output.ts.
 const logOutput = createLogOutput(process.stdout, { onDrop: metrics.logLineDropped });
 const logger = createLogger(config.logLevel, logOutput);
-const gate = createGate(config, { logger, metrics });
+const gate = await createGate(config, { logger, metrics });
 const startup = new AbortController();
 void gate.start(startup.signal).then(() => {
   if (gate.keyStore.isReady()) logger.info('signing keys loaded, ready');

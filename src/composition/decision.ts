@@ -37,8 +37,10 @@ export interface ComposedDecision {
   close(): void;
 }
 
-/** The one decision every gateway asks, and the verifiers and resolver it authenticates with. */
-export function composeDecision(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing; keys: AuthgearKeys }): ComposedDecision {
+export function composeDecision(
+  config: Config,
+  deps: { now: () => number; observers: Observers; sharing: Sharing; keys: AuthgearKeys; /** Adds to the decision's allows (signed assertions). */ assert?: (decide: AuthDecision) => AuthDecision },
+): ComposedDecision {
   const { now, observers, keys } = deps;
   const verifyJwt = createJwtVerifier({
     getKey: keys.keyStore.getKey,
@@ -82,18 +84,18 @@ export function composeDecision(config: Config, deps: { now: () => number; obser
     { shared: deps.sharing.cache, now, observer: deps.sharing.observer, upstreamObserver: observers.upstream('resolver') },
   );
   const authenticator = createAuthenticator({ accessTokens, sessions, mode: config.authMode });
-  const decide = observers.countInFlight(
-    createAuthDecision({
-      authenticator,
-      credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
-      realm: config.realm,
-      requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined, defaultMode: config.authMode }),
-      authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, acceptedAudiences: config.acceptedAudiences, idTokens }),
-      idTokenHeader: config.idTokenHeader,
-      login: loginRedirect(config, keys),
-      now,
-      onDecision: observers.decision,
-    }),
-  );
+  const decided = createAuthDecision({
+    authenticator,
+    credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
+    realm: config.realm,
+    requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined, defaultMode: config.authMode }),
+    authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, acceptedAudiences: config.acceptedAudiences, idTokens }),
+    idTokenHeader: config.idTokenHeader,
+    login: loginRedirect(config, keys),
+    now,
+    onDecision: observers.decision,
+  });
+  // An assertion is part of the answer: signing one counts as in flight too.
+  const decide = observers.countInFlight(deps.assert ? deps.assert(decided) : decided);
   return { decide, authenticator, close: () => sessions.close() };
 }

@@ -91,7 +91,7 @@ export async function startTestGate(
     ...env,
   });
   const decisions: DecisionEvent[] = [];
-  const gate = createGate(config, {
+  const gate = await createGate(config, {
     logger: options.logger ?? createLogger(config.logLevel, process.stdout),
     ...(options.now ? { now: options.now } : {}),
     ...(options.cacheObserver ? { cacheObserver: options.cacheObserver } : {}),
