@@ -49,7 +49,7 @@ export const USER_HEADER_PREFIX = 'x-authgear-user-';
 export const ASSERTION_HEADER = 'x-authgear-gate-assertion';
 
 /** Every header the gateway must take from us and never from the client. */
-export const IDENTITY_HEADER_NAMES: readonly string[] = Object.values(HEADER);
+export const IDENTITY_HEADER_NAMES: readonly string[] = [...Object.values(HEADER), ASSERTION_HEADER];
 
 /**
  * The longest header value the sidecar sends. An identity that would need more is refused,
