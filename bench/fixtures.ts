@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessTokenClaims, startAuthgearStandIn, type AuthgearStandIn } from '../test/support/authgear-stand-in.js';
@@ -5,7 +6,7 @@ import { REPO, tempDir } from '../test/support/processes.js';
 import { startRedis, TEST_HMAC_SECRET } from '../test/support/redis.js';
 import { mintTokens } from './tokens.js';
 
-export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate';
+export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate' | 'assertionGate';
 
 /** What a sidecar runs: the built server, or for rawGate the same gate behind a bare Node listener. */
 export const sidecarEntry = (name: SidecarName) =>
@@ -39,6 +40,7 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
       writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
       return join(dir, name);
     };
+    const assertionKey = writeLines('assertion-key.pem', [String(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }))]);
     redis = await startRedis();
     const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn' };
     return {
@@ -51,6 +53,8 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
         redisGate: { ...common, REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, RESOLVER_LOCAL_TTL_SECONDS: '0' },
         // Nothing is reused: every request asks the resolver.
         resolverGate: { ...common, RESOLVER_POSITIVE_TTL_SECONDS: '0' },
+        // The shipped gate with signed assertions on (an ES256 key).
+        assertionGate: { ...common, ASSERTION_KEY_FILE: assertionKey },
       },
       cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
       freshTokens,

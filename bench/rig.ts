@@ -23,6 +23,8 @@ export interface Rig extends Fixtures {
   floor: Server;
   /** The sidecar as shipped (token cache on): rows 2, 5 and 6. */
   gate: Server;
+  /** The same gate with ASSERTION_KEY_FILE: every allow signed (row 2 signed). */
+  assertionGate: Server;
   /** The same gate with /auth on a bare Node listener (row 2 raw): the transport not shipped, the reference for what Hono costs. */
   rawGate: Server;
   /** TOKEN_CACHE_MAX_ENTRIES=0: every request is a full RS256 verification (row 3). */
@@ -65,6 +67,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       floor,
       gate,
       rawGate: await sidecar('rawGate'),
+      assertionGate: await sidecar('assertionGate'),
       uncachedGate: await sidecar('uncachedGate'),
       redisGate: await sidecar('redisGate'),
       resolverGate: await sidecar('resolverGate'),

@@ -99,6 +99,18 @@ export function buildScenarios(rig: Rig): Scenario[] {
       { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPid: rig.gate.pid },
       'allowed',
     ),
+    // Row 2 with signed assertions on, in the same run: what they add to the hot path.
+    loadScenario(
+      { id: 'jwt-cached-assertion', row: '2 signed', name: '/auth, JWT seen before, assertions on', comparisons: [{ against: 'jwt-cached', atLeast: 0.9 }, { against: 'floor' }] },
+      { url: auth(rig.assertionGate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPid: rig.assertionGate.pid },
+      'allowed',
+      {
+        async probe() {
+          const answer = await httpGet(auth(rig.assertionGate), { ...NGINX_SUBREQUEST_HEADERS, ...bearer });
+          if (answer.headers['x-authgear-gate-assertion'] === undefined) throw new Error('jwt-cached-assertion: the 200 carries no X-Authgear-Gate-Assertion');
+        },
+      },
+    ),
     // The transport not shipped, in the same run: row 2 against it is what the Hono route costs (docs/performance.md).
     loadScenario(
       { id: 'jwt-cached-raw', row: '2 raw', name: '/auth on a bare Node listener, no Hono (JWT seen before)', comparisons: [{ against: 'floor' }, { against: 'jwt-cached' }] },

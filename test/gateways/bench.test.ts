@@ -181,12 +181,13 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
       ),
     );
     const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[] };
-    expect(result.rows.map((row) => row.id)).toEqual(['bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials', 'nginx-auth', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss']);
+    expect(result.rows.map((row) => row.id)).toEqual(['bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-assertion', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials', 'nginx-auth', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss']);
     for (const row of result.rows) expect(row.requestsPerSecond, row.id).toBeGreaterThan(0);
     const against = (id: string) => result.rows.find((row) => row.id === id)!.comparisons.map((c) => c.against);
     // The targets: each /auth row against the floor, nginx against its floor hop.
     const target = (id: string) => result.rows.find((row) => row.id === id)!.comparisons.filter((c) => c.atLeast !== undefined).map((c) => [c.against, c.atLeast]);
     expect(target('jwt-cached')).toEqual([['floor', 0.85]]);
+    expect(target('jwt-cached-assertion')).toEqual([['jwt-cached', 0.9]]);
     expect(target('session-memory')).toEqual([['floor', 0.85]]);
     expect(target('session-redis')).toEqual([['floor', 0.6]]);
     expect(target('no-credentials')).toEqual([['floor', 0.85]]);
