@@ -46,11 +46,12 @@ export interface Gate {
  */
 export async function createGate(config: Config, deps: GateDependencies): Promise<Gate> {
   const now = deps.now ?? Date.now;
+  // First, before any client or cache exists: nothing to close if it fails.
+  const assertions = await composeAssertions(config, { now, logger: deps.logger });
   const metrics = deps.metrics ?? createMetrics();
   const observers = createObservers(metrics, deps.logger, { now, onDecision: deps.onDecision, cacheObserver: deps.cacheObserver });
   const sharing = composeSharing(config, { logger: deps.logger, now, observer: observers.cache });
   const keys = composeKeys(config, { now, observers, sharing });
-  const assertions = await composeAssertions(config, { now, logger: deps.logger });
   const { decide, authenticator, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, assert: assertions.assert });
 
   let draining = false;

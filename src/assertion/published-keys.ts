@@ -5,8 +5,8 @@ import type { AssertionKeys, PublishedKey } from '../config/assertion-keys.js';
 export const JWKS_PATH = '/.well-known/jwks.json';
 
 /**
- * How long an app's key cache may keep the set (Cache-Control max-age). A rotation keeps the
- * key being replaced published at least this long after it stops signing, plus the TTL.
+ * How long an app's key cache may keep the set (Cache-Control max-age): a rotation publishes
+ * the new key at least this long before it signs (docs/assertions.md, Rotating the key).
  */
 export const JWKS_MAX_AGE_SECONDS = 300;
 
