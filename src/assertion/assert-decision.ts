@@ -8,6 +8,11 @@ export interface AssertingOptions {
   headersWithAssertion: HeadersWithAssertion;
 }
 
+type Allowed = Extract<Outcome, { kind: 'allow' }>;
+
+/** The allow with these headers: written out, which costs less than a spread on the hot path. */
+const signedAllow = (outcome: Allowed, headers: Allowed['headers']): Outcome => ({ kind: 'allow', code: outcome.code, headers, authentication: outcome.authentication, rule: outcome.rule });
+
 /**
  * The decision, with the signed assertion added to every allow that proved an identity
  * (`allowed`): its headers are the identity's plus X-Authgear-Gate-Assertion. A public route
@@ -22,7 +27,7 @@ export function assertDecisions(decide: AuthDecision, options: AssertingOptions)
     // An identity was proved for a request the decision read: never an allow without its host.
     if (audience === undefined && host === undefined) throw new Error('an allow without the original request\'s host');
     const headers = headersWithAssertion(outcome.authentication, audience ?? hostnameOf(host!), outcome.rule);
-    return headers instanceof Promise ? headers.then((all) => ({ ...outcome, headers: all })) : { ...outcome, headers };
+    return headers instanceof Promise ? headers.then((all) => signedAllow(outcome, all)) : signedAllow(outcome, headers);
   }
 
   if (audience !== undefined) {

@@ -38,14 +38,15 @@ export function createAssertionCache(options: AssertionCacheOptions): HeadersWit
   if (options.maxEntries === 0) return (authentication, audience, rule) => mint(authentication, audience, rule, now()).then(headersOf);
   const minted = new LRUCache<string, MintedHeaders>({ max: options.maxEntries });
   const minting = new Map<string, Promise<MintedHeaders>>();
-  const serials = new WeakMap<object, number>();
+  // Each identity's number, written once as the start of its keys.
+  const prefixes = new WeakMap<object, string>();
   let nextSerial = 0;
 
-  // Neither the serial nor the audience (a host, or ASSERTION_AUDIENCE) holds a space.
+  // Neither the number nor the audience (a host, or ASSERTION_AUDIENCE) holds a space.
   function keyOf(identity: object, audience: string, rule: string | undefined): string {
-    let serial = serials.get(identity);
-    if (serial === undefined) serials.set(identity, (serial = nextSerial++));
-    return rule === undefined ? `${serial} ${audience}` : `${serial} ${audience} ${rule}`;
+    let prefix = prefixes.get(identity);
+    if (prefix === undefined) prefixes.set(identity, (prefix = `${nextSerial++} `));
+    return rule === undefined ? prefix + audience : `${prefix}${audience} ${rule}`;
   }
 
   function mintOnce(key: string, authentication: Authentication, audience: string, rule: string | undefined, nowMs: number): Promise<MintedHeaders> {
