@@ -62,6 +62,10 @@ export function costRows(rig: Fixtures): CostRow[] {
     { id: 'session-redis', row: '4b', name: '/auth, session from Redis', server: 'redisGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
     { id: 'session-miss', row: '4c', name: '/auth, session from the resolver (miss)', server: 'resolverGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
     { id: 'no-credentials', row: '5', name: '/auth, no credentials (401)', server: 'gate', headers: NGINX_SUBREQUEST_HEADERS, status: 401 },
+    { id: 'policy-1', row: 'P1', name: '/auth, 1 host + path_prefix rule', server: 'policy1Gate', headers: bearer, status: 200 },
+    { id: 'policy-10k', row: 'P2', name: '/auth, 10,000 host + path_prefix rules, the last matching', server: 'policy10kGate', headers: bearer, status: 200 },
+    { id: 'regex-1', row: 'P3', name: '/auth, 1 host + path_regex rule', server: 'regex1Gate', headers: bearer, status: 200 },
+    { id: 'regex-1k', row: 'P4', name: '/auth, 1,000 host + path_regex rules, the last matching', server: 'regex1kGate', headers: bearer, status: 200 },
   ];
 }
 

@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { accessTokenClaims, startAuthgearStandIn, type AuthgearStandIn } from '../test/support/authgear-stand-in.js';
 import { REPO, tempDir } from '../test/support/processes.js';
 import { startRedis, TEST_HMAC_SECRET } from '../test/support/redis.js';
+import { policyWithRules } from './policy-scale.js';
 import { mintTokens } from './tokens.js';
 
-export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate' | 'assertionGate';
+/** The sidecars of rows P1-P4: POLICY_FILE of 1 or many rules, the bench's request matching the last. */
+export type PolicySidecarName = 'policy1Gate' | 'policy10kGate' | 'regex1Gate' | 'regex1kGate';
+export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate' | 'assertionGate' | PolicySidecarName;
 
 /** What a sidecar runs: the built server, or for rawGate the same gate behind a bare Node listener. */
 export const sidecarEntry = (name: SidecarName) =>
@@ -42,7 +45,9 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
     };
     const assertionKey = writeLines('assertion-key.pem', [String(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }))]);
     redis = await startRedis();
-    const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn' };
+    // The shipped default clock skew, stated: the verification step waits it out (verification.ts).
+    const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', CLOCK_SKEW_SECONDS: '30' };
+    const withPolicy = (name: string, count: number, kind: 'prefix' | 'regex') => ({ ...common, POLICY_FILE: writeLines(name, [policyWithRules(count, kind)]) });
     return {
       authgear,
       sidecarEnv: {
@@ -55,6 +60,11 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
         resolverGate: { ...common, RESOLVER_POSITIVE_TTL_SECONDS: '0' },
         // The shipped gate with signed assertions on (an ES256 key).
         assertionGate: { ...common, ASSERTION_KEY_FILE: assertionKey },
+        // #22's targets: 10,000 host + prefix rules at least 0.9x of one, 1,000 path_regex rules 0.5x.
+        policy1Gate: withPolicy('policy-1.yaml', 1, 'prefix'),
+        policy10kGate: withPolicy('policy-10k.yaml', 10_000, 'prefix'),
+        regex1Gate: withPolicy('regex-1.yaml', 1, 'regex'),
+        regex1kGate: withPolicy('regex-1k.yaml', 1_000, 'regex'),
       },
       cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
       freshTokens,

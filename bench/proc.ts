@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * The documented memory bound of the sidecar (docs/performance.md, Memory): a fixed part plus a
@@ -42,10 +42,48 @@ export function startRssSampler(pid: number) {
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** CPU time (user + system) a process has used, from /proc (Linux). */
-export function readCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+interface ProcStat {
+  ppid: number;
+  /** Its own CPU (all its threads) and that of the children it has waited for, in ticks. */
+  ticks: number;
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined; // Gone between the listing and the read.
+  }
   // Fields after the command name, which may itself contain spaces and parentheses.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]) };
+}
+
+/**
+ * CPU time (user + system) used by processes and all their descendants (nginx's workers,
+ * Apache's children, every thread of each), from /proc (Linux). A child that exited and was
+ * waited for still counts, in its parent's figure: Apache may replace children mid-run.
+ */
+export function readTreeCpuSeconds(roots: readonly number[]): number {
+  const stats = new Map<number, ProcStat>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat) stats.set(Number(name), stat);
+  }
+  const inTree = new Set(roots);
+  // Descendants: repeat until no process joins (a child may be listed before its parent).
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, stat] of stats) {
+      if (!inTree.has(pid) && inTree.has(stat.ppid)) {
+        inTree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  let ticks = 0;
+  for (const pid of inTree) ticks += stats.get(pid)?.ticks ?? 0;
+  return ticks / CLOCK_TICKS;
 }

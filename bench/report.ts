@@ -1,5 +1,5 @@
 import type { RowCost } from './cost.js';
-import type { Measurement, Scenario } from './scenarios.js';
+import type { Measurement, Scenario } from './scenario.js';
 
 export interface ComparisonSummary {
   against: string;

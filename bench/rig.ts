@@ -1,6 +1,8 @@
 import { startGateProcess, startNginx, type Spawned } from '../test/support/processes.js';
 import { sidecarEntry, startFixtures, type Fixtures, type SidecarName } from './fixtures.js';
 import { startJoseRate, type JoseRate } from './jose-rate.js';
+import { withOpenLocation } from './nginx-open-location.js';
+import { peerOptions, startPeers, type Peers } from './peers/peers.js';
 import { startReferenceServer } from './reference-servers.js';
 
 export interface Server {
@@ -17,7 +19,7 @@ export interface RigOptions {
 }
 
 /** Everything the rows talk to, all on loopback, all started here and stopped by close(). */
-export interface Rig extends Fixtures {
+export interface Rig extends Fixtures, Peers {
   bare: Server;
   /** Node writing the sidecar's 200 prebuilt, deciding nothing (row 2's reference). */
   floor: Server;
@@ -33,9 +35,17 @@ export interface Rig extends Fixtures {
   redisGate: Server;
   /** Nothing reused: every session goes to the stand-in's resolver (row 4c). */
   resolverGate: Server;
+  /** POLICY_FILE of 1 and of 10,000 host + prefix rules, the request matching the last (rows P1, P2). */
+  policy1Gate: Server;
+  policy10kGate: Server;
+  /** The same with path_regex rules: 1 and 1,000 (rows P3, P4). */
+  regex1Gate: Server;
+  regex1kGate: Server;
   nginx: Server;
   /** The same nginx config, asking the floor reference instead of the sidecar (row 6's reference). */
   nginxToFloor: Server;
+  /** The same nginx config, asking the uncached sidecar: a fresh token's whole path (row 6 fresh). */
+  nginxFresh: Server;
   joseRate: JoseRate;
 }
 
@@ -56,8 +66,12 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     const sidecar = (name: SidecarName) =>
       keep(startGateProcess(fixtures.sidecarEnv[name], { nodeArgs, entry: sidecarEntry(name) })).then((gate) => asServer(gate, gate.port));
     const gate = await sidecar('gate');
-    const nginx = await keep(startNginx({ gatePort: gate.port, appPort: bare.port }));
-    const nginxToFloor = await keep(startNginx({ gatePort: floor.port, appPort: bare.port }));
+    const nginxTo = (authPort: number) => keep(startNginx({ gatePort: authPort, appPort: bare.port, edit: withOpenLocation })).then((nginx) => asServer(nginx, nginx.port));
+    const nginx = await nginxTo(gate.port);
+    const nginxToFloor = await nginxTo(floor.port);
+    const uncachedGate = await sidecar('uncachedGate');
+    const nginxFresh = await nginxTo(uncachedGate.port);
+    const peers = await startPeers(peerOptions(fixtures.authgear, bare.port), keep);
     const key = fixtures.authgear.keys[0]!;
     const joseRate = await keep(startJoseRate({ publicJwk: key.publicJwk, issuer: fixtures.authgear.origin, tokens: fixtures.freshTokens }));
 
@@ -68,11 +82,17 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       gate,
       rawGate: await sidecar('rawGate'),
       assertionGate: await sidecar('assertionGate'),
-      uncachedGate: await sidecar('uncachedGate'),
+      uncachedGate,
       redisGate: await sidecar('redisGate'),
       resolverGate: await sidecar('resolverGate'),
-      nginx: asServer(nginx, nginx.port),
-      nginxToFloor: asServer(nginxToFloor, nginxToFloor.port),
+      policy1Gate: await sidecar('policy1Gate'),
+      policy10kGate: await sidecar('policy10kGate'),
+      regex1Gate: await sidecar('regex1Gate'),
+      regex1kGate: await sidecar('regex1kGate'),
+      nginx,
+      nginxToFloor,
+      nginxFresh,
+      ...peers,
       joseRate,
       close: () => stopAll(stops),
     };

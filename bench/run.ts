@@ -9,7 +9,11 @@ import { costRows, measureRowCost, type CostSettings, type RowCost } from './cos
 import { formatCostTable, formatTable, rotation, summarize, targetsMet } from './report.js';
 import { startFixtures } from './fixtures.js';
 import { startRig } from './rig.js';
+import { formatPeerTable } from './peer-report.js';
+import { MOD_OAUTH2_CACHED_TOKENS } from './peers/apache.js';
+import { verifyingStacks } from './peer-scenarios.js';
 import { buildScenarios, type Measurement } from './scenarios.js';
+import { formatVerificationTable, unverifiedStacks, verifyStacks, type StackVerification } from './verification.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -67,7 +71,17 @@ const fullRig = costOnly ? undefined : await startRig({ freshTokens: settings.fr
 const rig = fullRig ?? (await startFixtures({ freshTokens: settings.freshTokens }));
 try {
   const only = args.only?.split(',');
-  const scenarios = fullRig ? buildScenarios(fullRig).filter((scenario) => !only || only.includes(scenario.id)) : [];
+  // Before anything is measured: a stack that does not verify tokens has no speed worth comparing.
+  if (fullRig) log('verification: every case token to every stack (a few seconds: one case waits for a token to expire)');
+  const verification: StackVerification[] = fullRig ? await verifyStacks(verifyingStacks(fullRig), fullRig.authgear) : [];
+  const unverified = unverifiedStacks(verification, 'nginx-gate');
+  for (const stack of verification.filter((v) => unverified.has(v.id))) log(`verification: ${stack.name} does not verify tokens; its rows are not measured`);
+  const scenarios = fullRig
+    ? buildScenarios(fullRig).filter((scenario) => (!only || only.includes(scenario.id)) && !(scenario.stack && unverified.has(scenario.stack)))
+    : [];
+  if (settings.freshTokens <= MOD_OAUTH2_CACHED_TOKENS && scenarios.some((scenario) => scenario.id === 'apache-oauth2-fresh')) {
+    log(`note: ${settings.freshTokens} fresh tokens fit mod_oauth2's ${MOD_OAUTH2_CACHED_TOKENS}-entry cache, so row 8 fresh is served from it`);
+  }
   for (const scenario of scenarios) await scenario.probe();
   if (settings.warmup > 0) {
     log(`warm-up: ${settings.warmup} s per scenario`);
@@ -110,8 +124,15 @@ try {
       `load average ${loadBefore} before, ${loadAfter} after; Node ${process.version}`;
     process.stdout.write(`\n${conditions}${costConditions ? `\n${costConditions}` : ''}\n\n${formatTable(rows)}\n\n`);
     process.stdout.write(targetsMet(rows) ? 'All targets met.\n' : 'Some targets missed (see the Target column).\n');
+    const peerTable = formatPeerTable(rows);
+    if (peerTable) process.stdout.write(`\nAgainst the native peers (medians above; CPU: all processes of each side):\n\n${peerTable}\n`);
+    if (verification.length > 0) {
+      process.stdout.write(`\nWhat each stack accepted and refused (the bench's own requests, before measuring):\n\n${formatVerificationTable(verification)}\n`);
+    }
   }
-  const json = costOnly ? { costSettings, costs: costTable } : { settings, ...(costSettings ? { costSettings, costs: costTable } : {}), loadBefore, loadAfter, rows };
+  const json = costOnly
+    ? { costSettings, costs: costTable }
+    : { settings, ...(costSettings ? { costSettings, costs: costTable } : {}), loadBefore, loadAfter, rows, verification };
   if (args.json) writeFileSync(args.json, JSON.stringify(json, null, 2));
 } finally {
   await rig.close();

@@ -1,33 +1,10 @@
 import { httpGet } from '../test/support/processes.js';
-import { readCpuSeconds } from './proc.js';
-import type { Rig } from './rig.js';
-import { runWrk, type LoadOptions } from './wrk.js';
+import { nginxScenarios } from './nginx-scenarios.js';
+import { peerScenarios } from './peer-scenarios.js';
+import type { Rig, Server } from './rig.js';
+import { loadScenario, type Scenario } from './scenario.js';
 
-export interface Measurement {
-  requestsPerSecond: number;
-  /** Absent for the in-process jose row, which has no requests. */
-  p50Ms?: number;
-  p99Ms?: number;
-  /** CPU time the server process spent per request: far less sensitive to a busy machine than req/s. */
-  serverCpuUs?: number;
-}
-
-export interface Comparison {
-  against: string;
-  /** The target: this row's rate divided by the other's, at least. */
-  atLeast?: number;
-}
-
-export interface Scenario {
-  id: string;
-  row: string;
-  name: string;
-  comparisons: Comparison[];
-  p99UnderMs?: number;
-  /** One request, checked, before anything is measured: a row that answers wrongly is an error, not a number. */
-  probe(): Promise<void>;
-  measure(seconds: number, connections: number): Promise<Measurement>;
-}
+export { loadScenario, type Comparison, type Measurement, type Scenario } from './scenario.js';
 
 /** What nginx's auth-endpoint.conf sends with every subrequest. */
 export const NGINX_SUBREQUEST_HEADERS = {
@@ -38,35 +15,6 @@ export const NGINX_SUBREQUEST_HEADERS = {
   'x-request-id': '5f0e6a3c9d8b47a1b2c3d4e5f6a7b8c9',
 };
 
-type Expect = 'allowed' | 'denied';
-
-export function loadScenario(
-  base: Omit<Scenario, 'probe' | 'measure'>,
-  target: Omit<LoadOptions, 'seconds' | 'connections'> & { serverPid?: number },
-  expect: Expect,
-  extra: { probeHeaders?: Record<string, string>; probe?: () => Promise<void> } = {},
-): Scenario {
-  return {
-    ...base,
-    async probe() {
-      const answer = await httpGet(target.url, { ...target.headers, ...extra.probeHeaders });
-      const wanted = expect === 'allowed' ? 200 : 401;
-      if (answer.status !== wanted) throw new Error(`${base.id}: probe answered ${answer.status}, expected ${wanted}`);
-      await extra.probe?.();
-    },
-    async measure(seconds, connections) {
-      const cpuBefore = target.serverPid ? readCpuSeconds(target.serverPid) : 0;
-      const result = await runWrk({ ...target, seconds, connections });
-      const serverCpuUs = target.serverPid ? ((readCpuSeconds(target.serverPid) - cpuBefore) * 1e6) / result.requests : undefined;
-      const wrong = expect === 'allowed' ? result.statusErrors : result.requests - result.statusErrors;
-      if (wrong > 0 || result.socketErrors > 0 || result.requests === 0) {
-        throw new Error(`${base.id}: ${wrong} of ${result.requests} answers were not ${expect}, ${result.socketErrors} socket errors`);
-      }
-      return { ...result, ...(serverCpuUs !== undefined ? { serverCpuUs } : {}) };
-    },
-  };
-}
-
 export function buildScenarios(rig: Rig): Scenario[] {
   const bearer = { authorization: `Bearer ${rig.cachedToken}` };
   const auth = (server: { url: string }) => `${server.url}/auth`;
@@ -75,17 +23,17 @@ export function buildScenarios(rig: Rig): Scenario[] {
     // parsing 1.3 KB of request headers costs. 1 ref is the same server sent none.
     loadScenario(
       { id: 'bare', row: '1', name: "bare Node http server, empty 200 (row 2's request)", comparisons: [] },
-      { url: `${rig.bare.url}/`, headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPid: rig.bare.pid },
+      { url: `${rig.bare.url}/`, headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.bare.pid] },
       'allowed',
     ),
     loadScenario(
       { id: 'bare-empty', row: '1 ref', name: 'bare Node http server, empty 200 (no request headers)', comparisons: [{ against: 'bare' }] },
-      { url: `${rig.bare.url}/`, serverPid: rig.bare.pid },
+      { url: `${rig.bare.url}/`, serverPids: [rig.bare.pid] },
       'allowed',
     ),
     loadScenario(
       { id: 'floor', row: '2 ref', name: "Node http writing row 2's 200 prebuilt (no decision)", comparisons: [{ against: 'bare' }] },
-      { url: auth(rig.floor), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPid: rig.floor.pid },
+      { url: auth(rig.floor), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.floor.pid] },
       'allowed',
     ),
     loadScenario(
@@ -96,13 +44,13 @@ export function buildScenarios(rig: Rig): Scenario[] {
         comparisons: [{ against: 'floor', atLeast: 0.85 }, { against: 'bare' }],
         p99UnderMs: 2,
       },
-      { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPid: rig.gate.pid },
+      { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.gate.pid] },
       'allowed',
     ),
     // Row 2 with signed assertions on, in the same run: what they add to the hot path.
     loadScenario(
       { id: 'jwt-cached-assertion', row: '2 signed', name: '/auth, JWT seen before, assertions on', comparisons: [{ against: 'jwt-cached', atLeast: 0.9 }, { against: 'floor' }] },
-      { url: auth(rig.assertionGate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPid: rig.assertionGate.pid },
+      { url: auth(rig.assertionGate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.assertionGate.pid] },
       'allowed',
       {
         async probe() {
@@ -114,7 +62,7 @@ export function buildScenarios(rig: Rig): Scenario[] {
     // The transport not shipped, in the same run: row 2 against it is what the Hono route costs (docs/performance.md).
     loadScenario(
       { id: 'jwt-cached-raw', row: '2 raw', name: '/auth on a bare Node listener, no Hono (JWT seen before)', comparisons: [{ against: 'floor' }, { against: 'jwt-cached' }] },
-      { url: auth(rig.rawGate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPid: rig.rawGate.pid },
+      { url: auth(rig.rawGate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.rawGate.pid] },
       'allowed',
     ),
     loadScenario(
@@ -124,7 +72,7 @@ export function buildScenarios(rig: Rig): Scenario[] {
         name: '/auth, fresh JWT each time (RS256 verify; cache off)',
         comparisons: [{ against: 'bare' }, { against: 'jose', atLeast: 0.8 }],
       },
-      { url: auth(rig.uncachedGate), headers: NGINX_SUBREQUEST_HEADERS, cycle: { file: rig.freshTokenFile, header: 'Authorization', prefix: 'Bearer ' }, serverPid: rig.uncachedGate.pid },
+      { url: auth(rig.uncachedGate), headers: NGINX_SUBREQUEST_HEADERS, cycle: { file: rig.freshTokenFile, header: 'Authorization', prefix: 'Bearer ' }, serverPids: [rig.uncachedGate.pid] },
       'allowed',
       { probeHeaders: { authorization: `Bearer ${rig.freshTokens[0]}` } },
     ),
@@ -138,37 +86,16 @@ export function buildScenarios(rig: Rig): Scenario[] {
     },
     loadScenario(
       { id: 'no-credentials', row: '5', name: '/auth, no credentials (401)', comparisons: [{ against: 'floor', atLeast: 0.85 }] },
-      { url: auth(rig.gate), headers: NGINX_SUBREQUEST_HEADERS, serverPid: rig.gate.pid },
+      { url: auth(rig.gate), headers: NGINX_SUBREQUEST_HEADERS, serverPids: [rig.gate.pid] },
       'denied',
     ),
-    loadScenario(
-      { id: 'nginx-auth', row: '6', name: 'nginx proxy with auth_request (JWT, cached)', comparisons: [{ against: 'nginx-auth-floor', atLeast: 0.9 }, { against: 'nginx-open' }] },
-      { url: `${rig.nginx.url}/api/orders?page=2`, headers: bearer },
-      'allowed',
-      {
-        // Proof that auth_request is really in the path: the same URL without a token is refused.
-        async probe() {
-          const refused = await httpGet(`${rig.nginx.url}/api/orders?page=2`);
-          if (refused.status !== 401) throw new Error(`nginx-auth: without a token nginx answered ${refused.status}, not 401`);
-        },
-      },
-    ),
-    loadScenario(
-      { id: 'nginx-auth-floor', row: '6 ref', name: 'nginx proxy with auth_request to the floor reference (2 ref)', comparisons: [{ against: 'nginx-open' }] },
-      { url: `${rig.nginxToFloor.url}/api/orders?page=2`, headers: bearer },
-      'allowed',
-    ),
-    loadScenario(
-      { id: 'nginx-open', row: '6 twin', name: 'nginx proxy, same hop without auth_request', comparisons: [] },
-      { url: `${rig.nginx.url}/healthz`, headers: bearer },
-      'allowed',
-    ),
+    ...nginxScenarios(rig),
   ];
   // Distinct sessions in turn, so concurrent requests never share one resolver or Redis call.
   const sessionRow = (id: string, row: string, name: string, server: { url: string; pid: number }, atLeast?: number) =>
     loadScenario(
       { id, row, name, comparisons: [{ against: 'floor', ...(atLeast !== undefined ? { atLeast } : {}) }] },
-      { url: auth(server), headers: NGINX_SUBREQUEST_HEADERS, cycle: { file: rig.sessionFile, header: 'Cookie', prefix: 'session=' }, serverPid: server.pid },
+      { url: auth(server), headers: NGINX_SUBREQUEST_HEADERS, cycle: { file: rig.sessionFile, header: 'Cookie', prefix: 'session=' }, serverPids: [server.pid] },
       'allowed',
       { probeHeaders: { cookie: `session=${rig.sessions[0]}` } },
     );
@@ -177,5 +104,19 @@ export function buildScenarios(rig: Rig): Scenario[] {
     sessionRow('session-redis', '4b', '/auth, session cookie from Redis (no in-process tier)', rig.redisGate, 0.6),
     sessionRow('session-miss', '4c', '/auth, session cookie from the stand-in resolver (miss)', rig.resolverGate),
   );
-  return scenarios;
+  // #22: the cost of matching flat in the rule count. Row 2's request, which only the last
+  // rule of policyWithRules matches, against the same request with one rule, in the same run.
+  const policyRow = (id: string, row: string, name: string, server: Server, twin?: { against: string; atLeast: number }) =>
+    loadScenario(
+      { id, row, name, comparisons: twin ? [twin, { against: 'floor' }] : [{ against: 'floor' }] },
+      { url: auth(server), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [server.pid] },
+      'allowed',
+    );
+  scenarios.push(
+    policyRow('policy-1', 'P1', '/auth, POLICY_FILE of 1 host + path_prefix rule (JWT seen before)', rig.policy1Gate),
+    policyRow('policy-10k', 'P2', '/auth, 10,000 host + path_prefix rules, the matching one last', rig.policy10kGate, { against: 'policy-1', atLeast: 0.9 }),
+    policyRow('regex-1', 'P3', '/auth, POLICY_FILE of 1 host + path_regex rule (JWT seen before)', rig.regex1Gate),
+    policyRow('regex-1k', 'P4', '/auth, 1,000 host + path_regex rules, the matching one last', rig.regex1kGate, { against: 'regex-1', atLeast: 0.5 }),
+  );
+  return [...scenarios, ...peerScenarios(rig)];
 }

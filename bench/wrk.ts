@@ -23,6 +23,8 @@ export interface LoadResult {
   statusErrors: number;
   /** Connect, read, write errors and timeouts: a healthy run has none. */
   socketErrors: number;
+  /** Which they were, for the error message: "read 1, timeout 2". */
+  socketErrorKinds: string;
 }
 
 interface WrkReport {
@@ -58,5 +60,6 @@ export async function runWrk(options: LoadOptions): Promise<LoadResult> {
     p99Ms: report.p99Us / 1000,
     statusErrors: status,
     socketErrors: connect + read + write + timeout,
+    socketErrorKinds: Object.entries({ connect, read, write, timeout }).filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${count}`).join(', '),
   };
 }

@@ -41,6 +41,11 @@ export const DENIAL_STATUS = {
   // the route needs what only a JWT access token proves (its aud or scope); a session or a
   // token the resolver answered for carries neither, and logging in again would not change that
   access_token_required: 403,
+  // the route has claim conditions, which only a JWT access token verified here carries; a
+  // session checked by the resolver (headers, not claims) cannot meet them
+  claims_unavailable: 403,
+  // a verified claim does not meet one of the route's claim conditions
+  claim_mismatch: 403,
   reauthentication_impossible: 403,
   route_denied: 403,
   login_failed: 403,

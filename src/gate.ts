@@ -3,6 +3,7 @@ import { composeAssertions } from './composition/assertions.js';
 import { composeDecision } from './composition/decision.js';
 import { composeKeys } from './composition/keys.js';
 import { composeListeners, type ListenerSpec } from './composition/listeners.js';
+import { composePolicy, type ReloadTrigger } from './composition/policy.js';
 import { composeSharing } from './composition/sharing.js';
 import type { Config } from './config/load-config.js';
 import type { Authenticator } from './decision/authentication/authenticator.js';
@@ -33,6 +34,11 @@ export interface Gate {
   metrics: Metrics;
   /** Loads discovery and keys (retrying); decisions are 503 until it is done. */
   start(signal?: AbortSignal): Promise<void>;
+  /**
+   * Reads POLICY_FILE again (server.ts: on SIGHUP and when the file changes): applied to the
+   * requests that start after it when valid, logged and counted when not.
+   */
+  reloadPolicy(trigger: ReloadTrigger): 'success' | 'failure' | 'unchanged' | 'none';
   /** Shutdown has begun: /readyz answers 503 from now on, decisions keep coming. */
   drain(): void;
   close(): Promise<void>;
@@ -52,7 +58,8 @@ export async function createGate(config: Config, deps: GateDependencies): Promis
   const observers = createObservers(metrics, deps.logger, { now, onDecision: deps.onDecision, cacheObserver: deps.cacheObserver });
   const sharing = composeSharing(config, { logger: deps.logger, now, observer: observers.cache });
   const keys = composeKeys(config, { now, observers, sharing });
-  const { decide, authenticator, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, assert: assertions.assert });
+  const policy = composePolicy(config, { observers });
+  const { decide, authenticator, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, policy, assert: assertions.assert });
 
   let draining = false;
   const listeners = composeListeners(config, {
@@ -77,9 +84,11 @@ export async function createGate(config: Config, deps: GateDependencies): Promis
     authenticator,
     metrics,
     async start(signal) {
+      policy.reportStart();
       await sharing.connect();
       await keys.keyStore.start(signal);
     },
+    reloadPolicy: (trigger) => policy.reload(trigger),
     drain() {
       draining = true;
     },

@@ -8,6 +8,7 @@ import type { ServedListener } from './http/served-listener.js';
 import { createLogOutput } from './observability/log-output.js';
 import { createLogger } from './observability/logging.js';
 import { createMetrics } from './observability/metrics/metrics.js';
+import { watchFiles } from './ops/file-watch.js';
 import { createShutdown } from './ops/shutdown.js';
 
 function readConfig(): Config {
@@ -24,6 +25,8 @@ function readConfig(): Config {
 
 const config = readConfig();
 if (process.argv.includes('--check-config')) {
+  // Valid, but probably not meant: said, without failing the check.
+  for (const warning of config.policyWarnings) process.stderr.write(`authgear-gate: warning: ${warning}\n`);
   process.stdout.write(`configuration is valid\n${JSON.stringify(maskRedisSecrets(config), null, 2)}\n`);
   process.exit(0);
 }
@@ -37,6 +40,17 @@ const startup = new AbortController();
 void gate.start(startup.signal).then(() => {
   if (gate.keyStore.isReady()) logger.info('signing keys loaded, ready');
 });
+
+// POLICY_FILE is read again on SIGHUP and when it changes on disk; without one, SIGHUP is
+// only logged (rather than Node's default for it, which ends the process).
+process.on('SIGHUP', () => gate.reloadPolicy('signal'));
+const policyWatch = config.policyFile
+  ? watchFiles({
+      paths: [config.policyFile],
+      onChange: () => gate.reloadPolicy('file'),
+      onError: (path, error) => logger.warn({ path, error: error.message }, 'cannot watch the policy file for changes; SIGHUP still reloads it'),
+    })
+  : undefined;
 
 const listeners: ServedListener[] = [];
 for (const spec of gate.listeners) {
@@ -59,6 +73,7 @@ const shutdown = createShutdown({
   steps: {
     drain() {
       startup.abort();
+      policyWatch?.close();
       gate.drain();
       listeners.forEach((listener) => listener.drain());
     },

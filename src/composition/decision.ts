@@ -11,9 +11,9 @@ import { AUTHGEAR_COOKIES } from '../decision/credentials/credentials.js';
 import { createAuthDecision } from '../decision/decide.js';
 import type { AuthDecision } from '../decision/question.js';
 import { createAuthorizer } from '../decision/policy/authorize.js';
-import { createRequirementLookup } from '../decision/policy/route-requirements.js';
 import type { Observers } from '../observability/observers.js';
 import type { AuthgearKeys } from './keys.js';
+import type { LivePolicy } from './policy.js';
 
 /** Browser login, when a redirect URI is configured; the authorize endpoint comes from discovery. */
 function loginRedirect(config: Config, keys: AuthgearKeys): LoginRedirect | undefined {
@@ -37,13 +37,21 @@ export interface ComposedDecision {
   close(): void;
 }
 
-export function composeDecision(
-  config: Config,
-  deps: { now: () => number; observers: Observers; sharing: Sharing; keys: AuthgearKeys; /** Adds to the decision's allows (signed assertions). */ assert?: (decide: AuthDecision) => AuthDecision },
-): ComposedDecision {
+export interface DecisionDependencies {
+  now: () => number;
+  observers: Observers;
+  sharing: Sharing;
+  keys: AuthgearKeys;
+  policy: LivePolicy;
+  /** What adds to the decision's allows (signed assertions); none by default. */
+  assert?: (decide: AuthDecision) => AuthDecision;
+}
+
+/** The one decision every gateway asks, and the verifiers and resolver it authenticates with. */
+export function composeDecision(config: Config, deps: DecisionDependencies): ComposedDecision {
   const { now, observers, keys } = deps;
   const verifyJwt = createJwtVerifier({
-    getKey: keys.keyStore.getKey,
+    keysFor: keys.keyStore.keysFor,
     issuer: config.authgearEndpoint,
     algorithms: config.allowedAlgorithms,
     clockSkewSeconds: config.clockSkewSeconds,
@@ -88,7 +96,7 @@ export function composeDecision(
     authenticator,
     credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
     realm: config.realm,
-    requirementsFor: createRequirementLookup({ policy: config.policy, idTokensEnabled: idTokens !== undefined, defaultMode: config.authMode }),
+    policy: deps.policy.current,
     authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, acceptedAudiences: config.acceptedAudiences, idTokens }),
     idTokenHeader: config.idTokenHeader,
     login: loginRedirect(config, keys),

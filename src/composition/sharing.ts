@@ -1,4 +1,4 @@
-import type { JSONWebKeySet } from 'jose';
+import type { JsonWebKeySet } from '../oidc/key-set.js';
 import type { Config } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logging.js';
@@ -10,7 +10,7 @@ import { createRedisCache } from '../cache/redis-cache.js';
 import { createRedisClient, type RedisTopology } from '../cache/redis-client.js';
 import { createSignedCache } from '../cache/signed-cache.js';
 
-type KeySetLoader = (reason: KeySetLoadReason) => Promise<JSONWebKeySet>;
+type KeySetLoader = (reason: KeySetLoadReason) => Promise<JsonWebKeySet>;
 
 /** What replicas share: through Redis when one is configured, else nothing leaves the process. */
 export interface Sharing {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { loadPolicyFile, type Policy } from '../decision/policy/policy-file.js';
-import { needsAccessToken } from '../decision/policy/requirements.js';
+import { policyWarnings } from '../decision/policy/policy-warnings.js';
+import { policySettingProblems } from './policy-settings.js';
 import { readAssertionKeys, type AssertionKeys } from './assertion-keys.js';
 import { settingProblems } from './problem-text.js';
 import { redisProblems } from './redis-settings.js';
@@ -13,6 +14,8 @@ export type Config = Omit<Settings, 'acceptedAudiences' | 'returnToHosts'> & {
   returnToHosts: string[];
   /** The validated POLICY_FILE, if any. */
   policy: Policy | undefined;
+  /** What the policy says that is valid but probably not meant (printed by --check-config, logged at start). */
+  policyWarnings: string[];
   /** ASSERTION_KEY_FILE (and the previous key), read and checked; undefined: no assertions. */
   assertionKeys: AssertionKeys | undefined;
   /** What the settings imply for several components, worked out once. */
@@ -33,15 +36,7 @@ function crossProblems(config: Partial<Settings>, policy: Policy | undefined): s
   }
   if (config.clientIds === undefined) return problems;
   if (config.loginRedirectUri && config.clientIds.length === 0) problems.push('LOGIN_REDIRECT_URI: needs CLIENT_IDS (the first one is the client that logs in)');
-  const rules = policy ? [policy.fallback, ...policy.rules] : [];
-  if (config.clientIds.length === 0 && rules.some((rule) => rule.requirements.freshnessFrom === 'id_token')) {
-    problems.push('POLICY_FILE: a rule takes freshness from ID tokens, which needs CLIENT_IDS');
-  }
-  // A rule's own mode: resolver is refused by the policy file itself; this is AUTH_MODE's turn.
-  if (config.authMode === 'resolver' && rules.some((rule) => rule.requirements.mode === undefined && needsAccessToken(rule.requirements))) {
-    problems.push('POLICY_FILE: a rule needs a resource or scopes, which only JWT access tokens prove, but AUTH_MODE is resolver (give the rule mode: auto or jwt)');
-  }
-  return problems;
+  return problems.concat(policySettingProblems(policy, config));
 }
 
 /** Reads the whole configuration from env (and the policy file it names), reporting every problem at once. */
@@ -78,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     acceptedAudiences: config.acceptedAudiences ?? [config.authgearEndpoint],
     returnToHosts: config.returnToHosts ?? (config.loginRedirectUri ? [new URL(config.loginRedirectUri).hostname] : []),
     policy,
+    policyWarnings: policyWarnings(policy, config.authMode),
     assertionKeys: assertions.keys,
     derived: deriveSettings(config),
   };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { hostPattern } from '../decision/request/host-patterns.js';
 import { IDENTITY_HEADER_NAMES } from '../decision/identity/identity.js';
 import { AUTH_MODES } from '../decision/authentication/auth-mode.js';
-import { SIGNING_ALGORITHMS } from '../decision/authentication/jwt/algorithms.js';
+import { SIGNING_ALGORITHMS } from '../oidc/jws-algorithms.js';
 
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -98,7 +98,7 @@ export const SETTINGS = {
   redisKeyPrefix: { env: 'REDIS_KEY_PREFIX', schema: z.string().max(100).default('authgear-gate:'), doc: 'Prefix of every key this service writes.' },
   redisTimeoutMs: { env: 'REDIS_TIMEOUT_MS', schema: integer(10, 10_000).default(250), doc: 'Budget of each Redis command; past it the answer comes from Authgear instead.' },
   realm: { env: 'REALM', schema: z.string().regex(/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,100}$/, 'must be 1-100 printable ASCII characters without " or \\').default('authgear-gate'), doc: 'realm of the WWW-Authenticate challenge.' },
-  policyFile: { env: 'POLICY_FILE', schema: z.string().min(1).optional(), doc: 'YAML or JSON file of route rules (host, path, method; roles, freshness, ...). Default: every route needs a signed-in user.' },
+  policyFile: { env: 'POLICY_FILE', schema: z.string().min(1).optional(), doc: 'YAML or JSON file of route rules (host, path, method; roles, claims, freshness, ...), read again on SIGHUP and when it changes. Default: every route needs a signed-in user.' },
   clientIds: { env: 'CLIENT_IDS', schema: list(z.string().min(1)).default([]), doc: 'Comma-separated Authgear client ids: the accepted aud of ID tokens; the first one is used for browser login.' },
   idTokenHeader: { env: 'ID_TOKEN_HEADER', schema: z.string().toLowerCase().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a header name: letters, digits and -, at most 64').default('x-authgear-id-token'), doc: 'Request header carrying an Authgear ID token, for routes whose freshness comes from an ID token.' },
   loginRedirectUri: { env: 'LOGIN_REDIRECT_URI', schema: z.url({ protocol: /^https?$/ }).refine((value) => !value.includes('#'), 'must not have a fragment').optional(), doc: 'Redirect URI registered in Authgear for the first client id; setting it sends browsers to Authgear\'s login page instead of a bare 401.' },

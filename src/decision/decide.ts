@@ -4,8 +4,8 @@ import type { PrincipalKind } from './identity/identity.js';
 import { createRouteJudge } from './judge-routes.js';
 import { Denial } from './outcome.js';
 import { admitWithoutAuthentication, type Authorize } from './policy/authorize.js';
-import type { RequirementLookup, RouteRequirements } from './policy/route-requirements.js';
-import { outcomeCode, resultOf, type AllowCode, type AuthDecision, type AuthQuestion, type DecisionEvent, type Outcome } from './question.js';
+import { addRoutes, type RequirementLookup, type RouteRequirements } from './policy/route-requirements.js';
+import { outcomeCode, resultOf, type AllowCode, type AuthDecision, type AuthQuestion, type DecisionEvent, type Outcome, type WouldDeny } from './question.js';
 import type { LoginRedirect } from './refusal/login/login-redirect.js';
 import { createRefusal } from './refusal/refusal.js';
 import { createHeaderScreen } from './request/header-screen.js';
@@ -17,7 +17,11 @@ export interface AuthDecisionOptions {
   authenticator: Authenticator;
   credentials: CredentialOptions;
   realm: string;
-  requirementsFor: RequirementLookup;
+  /**
+   * The policy version a request starting now is decided by. Asked once per request, which
+   * keeps that lookup to its answer, across its awaits: a reload never shows it half of one.
+   */
+  policy: () => RequirementLookup;
   authorize: Authorize;
   /** Where routes whose freshness comes from an ID token find it. */
   idTokenHeader: string;
@@ -38,7 +42,7 @@ const unauthenticated = (code: AllowCode, rule: string | undefined): Outcome => 
  * question and writes the outcome in its own terms (gateways/).
  */
 export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
-  const { requirementsFor, login, onDecision } = options;
+  const { policy, login, onDecision } = options;
   const readCredentials = createCredentialReader(options.credentials);
   const refusal = createRefusal({ realm: options.realm, login });
   const idTokenHeader = options.idTokenHeader.toLowerCase();
@@ -50,7 +54,12 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
     let request: OriginalRequest | undefined;
     let rule: string | undefined;
     let principal: PrincipalKind | undefined;
-    const trace = { rule: (name: string | undefined) => { rule = name; }, principal: (authentication: Authentication) => { principal = authentication.identity.kind; } };
+    let wouldDeny: WouldDeny[] | undefined;
+    const trace = {
+      rule: (name: string | undefined) => { rule = name; },
+      principal: (authentication: Authentication) => { principal = authentication.identity.kind; },
+      wouldDeny: (name: string | undefined, denial: Denial) => { (wouldDeny ??= []).push({ rule: name, denial }); },
+    };
     try {
       const decided = decide();
       return decided instanceof Promise ? decided.catch(refuse) : decided;
@@ -63,33 +72,41 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
       const { methodOverride } = screenHeaders(header);
       const returnTo = login?.callbackTarget(original);
       if (returnTo !== undefined) return done({ kind: 'redirect', code: 'login_callback', location: returnTo, denial: undefined, challenge: undefined });
-      const route = requirementsFor(original, query);
+      // One policy version from here to the answer, whatever a reload swaps in meanwhile.
+      const lookup = policy();
+      const routes: RouteRequirements[] = [];
+      const requests: OriginalRequest[] = [];
+      const route = addRoutes(lookup, original, query, routes, requests);
       rule = route.rule;
       // The app may take the request for another method (an override header or `_method`):
       // it passes only if it would pass as each of them.
-      const routes = [route];
-      const requests = [original];
-      for (const method of overriddenMethods(original, header, methodOverride)) {
-        const as = { ...original, method };
-        routes.push(requirementsFor(as, query));
-        requests.push(as);
-      }
-      const toAuthenticate = routes.filter((each, at) => !admitted(each, requests[at]!));
+      for (const method of overriddenMethods(original, header, methodOverride)) addRoutes(lookup, { ...original, method }, query, routes, requests);
+      const toJudge = routes.filter((each, at) => !admitted(each, requests[at]!));
       rule = route.rule;
-      if (toAuthenticate.length === 0) return done(unauthenticated(route.requirements.access === 'public' ? 'public' : 'cors_preflight', route.rule));
+      const withoutIdentity = () => done(unauthenticated(route.requirements.access === 'public' ? 'public' : 'cors_preflight', route.rule));
+      if (toJudge.length === 0) return withoutIdentity();
       const idToken = (requirements: RouteRequirements['requirements']) => (requirements.freshnessFrom === 'id_token' ? header(idTokenHeader) : undefined);
-      const judged = judgeRoutes(toAuthenticate, readCredentials(header('authorization'), header('cookie')), idToken, trace);
-      const allowed = (authentication: Authentication) => {
+      const judged = judgeRoutes(toJudge, readCredentials(header('authorization'), header('cookie')), idToken, trace);
+      // No enforced route needed an identity (only a report-only one did): answered as the enforced ones say.
+      const answer = (authentication: Authentication | undefined) => {
         rule = route.rule;
+        if (!authentication) return withoutIdentity();
         return done({ kind: 'allow', code: 'allowed', headers: authentication.headers, authentication, rule: route.rule }, authentication.via);
       };
       if (judged instanceof Denial) return refuse(judged);
-      return judged instanceof Promise ? judged.then(allowed) : allowed(judged);
+      return judged instanceof Promise ? judged.then(answer) : answer(judged);
     }
 
     function admitted(route: RouteRequirements, as: OriginalRequest): boolean {
       rule = route.rule;
-      return admitWithoutAuthentication(route.requirements, as, () => header('access-control-request-method') !== undefined);
+      try {
+        return admitWithoutAuthentication(route.requirements, as, () => header('access-control-request-method') !== undefined);
+      } catch (error) {
+        // A report-only `access: deny` is reported, and then nothing more of it is judged.
+        if (!route.reportOnly || !(error instanceof Denial)) throw error;
+        trace.wouldDeny(route.rule, error);
+        return true;
+      }
     }
 
     function refuse(error: unknown): Outcome {
@@ -106,6 +123,7 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
         via,
         principal,
         rule,
+        wouldDeny,
         durationMs: performance.now() - started,
         error,
       });

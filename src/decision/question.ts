@@ -39,8 +39,16 @@ export interface DecisionEvent {
   principal: PrincipalKind | undefined;
   /** The policy rule that applied, if a policy file or an auth URL query is in use. */
   rule: string | undefined;
+  /** Refusals of report-only rules (enforce: false), which did not give the answer; undefined when none. */
+  wouldDeny: readonly WouldDeny[] | undefined;
   durationMs: number;
   error: unknown;
+}
+
+/** What a report-only rule would have answered, had it been enforced. */
+export interface WouldDeny {
+  rule: string | undefined;
+  denial: Denial;
 }
 
 const RESULTS = { allow: 'allow', redirect: 'redirect', deny: 'deny', undecided: 'unavailable' } as const;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { DecisionEvent } from '../decision/question.js';
+import { Denial } from '../decision/outcome.js';
+import type { DecisionEvent, WouldDeny } from '../decision/question.js';
 import type { UpstreamCall } from '../upstream/http-client.js';
 import { createLogBudget } from './log-budget.js';
 
@@ -69,10 +70,49 @@ export function createDecisionLogger(logger: Logger, options: { now: () => numbe
         via: event.via,
         principal: event.principal,
         rule: event.rule,
+        ...conditionOf(event.error),
         latencyMs: Math.round(event.durationMs * 1000) / 1000,
         ...(loud ? { error: describeError(event.error) } : {}),
       },
       event.allowed ? 'allowed' : 'denied',
+    );
+  };
+}
+
+/** Which claim condition a refusal is about: the claim (and members inside it) and the operator, never a value. */
+function conditionOf(error: unknown): { claim?: string; members?: readonly string[]; operator?: string } {
+  const condition = error instanceof Denial ? error.condition : undefined;
+  if (!condition) return {};
+  return { claim: condition.claim, ...(condition.members.length > 0 ? { members: condition.members } : {}), operator: condition.operator };
+}
+
+/**
+ * One line per refusal of a report-only rule, at info like a denial, within the same kind of
+ * budget (per reason code), whatever the answer was: what an operator rolling a rule out
+ * reads. The answer itself is logged as usual, by the decision logger.
+ */
+export function createWouldDenyLogger(logger: Logger, options: { now: () => number }): (event: DecisionEvent, wouldDeny: WouldDeny) => void {
+  const budget = createLogBudget({ ...DECISION_LOG_BUDGET, now: options.now });
+  return function logWouldDeny(event, { rule, denial }) {
+    if (!logger.isLevelEnabled('info')) return;
+    const verdict = budget(denial.code);
+    if (verdict.leftOut > 0) logger.info({ reason: denial.code, notLogged: verdict.leftOut, overMs: verdict.leftOutOverMs }, 'report-only refusals not logged: more than the log budget for this reason');
+    if (!verdict.write) return;
+    logger.info(
+      {
+        requestId: event.requestId,
+        method: event.request?.method,
+        host: event.request?.host,
+        path: event.request?.path,
+        decision: 'would_deny',
+        status: denial.status,
+        reason: denial.code,
+        rule,
+        ...conditionOf(denial),
+        principal: event.principal,
+        answer: { status: event.status, reason: event.code, rule: event.rule },
+      },
+      'would deny (report-only rule)',
     );
   };
 }

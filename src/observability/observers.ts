@@ -3,7 +3,8 @@ import { createRedisConnectionLog, createRejectionLog } from './cache-logs.js';
 import { LRUCache } from 'lru-cache';
 import type { AuthDecision, DecisionEvent } from '../decision/question.js';
 import type { ClaimReport } from '../decision/identity/token-claims.js';
-import { createDecisionLogger, createUpstreamFailureLogger, describeError, type Logger } from './logging.js';
+import { createDecisionLogger, createUpstreamFailureLogger, createWouldDenyLogger, describeError, type Logger } from './logging.js';
+import { createPolicyLoadObserver, type PolicyLoadReport } from './policy-log.js';
 import type { Metrics, UpstreamClientName } from './metrics/metrics.js';
 import type { KeyStoreOptions } from '../oidc/key-store.js';
 import type { UpstreamObserver } from '../upstream/http-client.js';
@@ -21,6 +22,8 @@ export interface Observers {
   /** Resolver and key-set caches, Redis errors and state. */
   cache: CacheObserver;
   decision(event: DecisionEvent): void;
+  /** POLICY_FILE read at start or again (SIGHUP, a change on disk): applied, refused or unchanged. */
+  policyLoad(report: PolicyLoadReport): void;
   /** A decision that failed or an answer that could not be written on this listener; it was answered 503. */
   writeError(listener: string): (error: unknown) => void;
   /** Wraps the /auth decision so requests in flight are counted (what a draining pod still owes). */
@@ -55,6 +58,7 @@ function createRoleReport(metrics: Metrics, logger: Logger): (role: string) => v
 export function createObservers(metrics: Metrics, logger: Logger, extras: ObserverExtras = {}): Observers {
   const logUpstreamFailure = createUpstreamFailureLogger(logger);
   const logDecision = createDecisionLogger(logger, { now: extras.now ?? Date.now });
+  const logWouldDeny = createWouldDenyLogger(logger, { now: extras.now ?? Date.now });
   const extra = extras.cacheObserver ?? {};
   const redisLog = createRedisConnectionLog(logger, Date.now);
   const logRejection = createRejectionLog(logger, { intervalMs: REJECTION_LOG_INTERVAL_MS, now: Date.now });
@@ -107,8 +111,13 @@ export function createObservers(metrics: Metrics, logger: Logger, extras: Observ
     decision(event) {
       metrics.decision(event);
       logDecision(event);
+      for (const each of event.wouldDeny ?? []) {
+        metrics.wouldDeny(each.rule ?? 'default', each.denial.code);
+        logWouldDeny(event, each);
+      }
       extras.onDecision?.(event);
     },
+    policyLoad: createPolicyLoadObserver(metrics, logger, extras.now ?? Date.now),
     writeError: (listener) => (error) => logger.error({ listener, error: describeError(error) }, 'could not decide or write an answer; answered 503'),
     countInFlight: (decide) =>
       // Not async: an answer given synchronously (a known token) must stay so.

@@ -1,6 +1,9 @@
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { KeyObject } from 'node:crypto';
 import { GateError } from '../errors.js';
+import type { SigningAlgorithm } from './jws-algorithms.js';
 import { createMissCooldown } from './miss-cooldown.js';
+import type { JsonWebKeySet } from './key-set.js';
+import { importVerificationKeys, type VerificationKeys } from './verification-keys.js';
 
 export type KeySetLoadReason = 'startup' | 'refresh' | 'unknown_kid';
 
@@ -14,7 +17,7 @@ export class KeysNotLoaded extends GateError {
 
 export interface KeyStoreOptions {
   /** Loads the current key set (from Authgear, or a cache shared with other replicas). */
-  loadKeySet: (reason: KeySetLoadReason) => Promise<JSONWebKeySet>;
+  loadKeySet: (reason: KeySetLoadReason) => Promise<JsonWebKeySet>;
   now: () => number;
   /** Age (ms) after which keys are refreshed in the background while still being used. */
   refreshAfterMs: number;
@@ -38,12 +41,17 @@ export interface KeyStore {
   /** Loads keys, retrying with backoff until it works or the signal aborts. */
   start(signal?: AbortSignal): Promise<void>;
   isReady(): boolean;
-  /** Key resolver for jose: never looks at jku, x5u or an embedded jwk, only at our set. */
-  getKey: JWTVerifyGetKey;
+  /**
+   * The issuer's keys a token naming this kid and alg may be verified with: never one from
+   * the token itself (jku, x5u, an embedded jwk), only our set's. At once when the set has
+   * them; for a kid it lacks, after a reload (a rotation), paced against floods of made-up
+   * kids; [] when there is still none. Throws KeysNotLoaded before the first load.
+   */
+  keysFor(kid: string | undefined, alg: SigningAlgorithm): readonly KeyObject[] | Promise<readonly KeyObject[]>;
 }
 
 interface LoadedKeys {
-  resolve: JWTVerifyGetKey;
+  verification: VerificationKeys;
   loadedAt: number;
   /** Each key as JSON, to tell a rotation from a reload that brought nothing. */
   keys: ReadonlySet<string>;
@@ -51,7 +59,7 @@ interface LoadedKeys {
   addedKeys: boolean;
 }
 
-const keysOf = (jwks: JSONWebKeySet): ReadonlySet<string> => new Set(jwks.keys.map((key) => JSON.stringify(key)));
+const keysOf = (jwks: JsonWebKeySet): ReadonlySet<string> => new Set(jwks.keys.map((key) => JSON.stringify(key)));
 const addsKeys = (before: LoadedKeys | undefined, after: ReadonlySet<string>) => before !== undefined && [...after].some((key) => !before.keys.has(key));
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -82,7 +90,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
           const addedKeys = addsKeys(loaded, keys);
           // New keys mean a rotation: its next unknown kid is the next key, not a flood.
           if (addedKeys) missCooldown.foundNewKeys();
-          loaded = { resolve: createLocalJWKSet(jwks), loadedAt: options.now(), keys, addedKeys };
+          loaded = { verification: importVerificationKeys(jwks), loadedAt: options.now(), keys, addedKeys };
           refreshFailing = false;
           options.onLoad?.(reason);
           return loaded;
@@ -109,7 +117,7 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     }
   }
 
-  const getKey: JWTVerifyGetKey = async (header, token) => {
+  function keysFor(kid: string | undefined, alg: SigningAlgorithm): readonly KeyObject[] | Promise<readonly KeyObject[]> {
     const current = loaded;
     if (!current) throw new KeysNotLoaded();
     const now = options.now();
@@ -120,23 +128,25 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
       reload('refresh').catch(() => undefined);
     }
     if (refreshFailing) options.onStaleUse?.();
-    let seen = current;
-    let miss: unknown;
-    // After a miss, two more tries: a reload we joined may have been fetched before the key was
-    // published, and then one of our own is due (cooldown permitting).
-    for (let round = 0; round < 3; round++) {
-      const keys = round === 0 ? current : await keysAfterMiss(seen);
-      if (!keys) throw miss;
-      try {
-        return await keys.resolve(header, token);
-      } catch (error) {
-        if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
-        miss ??= error;
-        seen = keys;
-      }
+    const keys = current.verification.keysFor(kid, alg);
+    return keys.length > 0 ? keys : keysAfterMisses(current, kid, alg);
+  }
+
+  /**
+   * Two more tries after a miss: a reload we joined may have been fetched before the key was
+   * published, and then one of our own is due (cooldown permitting).
+   */
+  async function keysAfterMisses(missed: LoadedKeys, kid: string | undefined, alg: SigningAlgorithm): Promise<readonly KeyObject[]> {
+    let seen = missed;
+    for (let round = 0; round < 2; round++) {
+      const newer = await keysAfterMiss(seen);
+      if (!newer) return [];
+      const keys = newer.verification.keysFor(kid, alg);
+      if (keys.length > 0) return keys;
+      seen = newer;
     }
-    throw miss;
-  };
+    return [];
+  }
 
   /** Newer keys for a kid `seen` lacks, or undefined when there is none to be had now. */
   async function keysAfterMiss(seen: LoadedKeys): Promise<LoadedKeys | undefined> {
@@ -157,5 +167,5 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     );
   }
 
-  return { start, isReady: () => loaded !== undefined, getKey };
+  return { start, isReady: () => loaded !== undefined, keysFor };
 }

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import type { Cache, CacheObserver } from '../cache/cache.js';
-import { signingKeysOnly } from './fetch-jwks.js';
+import { signingKeySet, type JsonWebKeySet } from './key-set.js';
 import type { KeySetLoadReason } from './key-store.js';
 
 export interface SharedKeySetOptions {
   /** Fetches the key set from Authgear. */
-  load: (reason: KeySetLoadReason) => Promise<JSONWebKeySet>;
+  load: (reason: KeySetLoadReason) => Promise<JsonWebKeySet>;
   cache: Cache;
   /** Cache key of this project's key set. */
   key: string;
@@ -23,7 +22,7 @@ export interface SharedKeySetOptions {
 }
 
 interface SharedKeySet {
-  jwks: JSONWebKeySet;
+  jwks: JsonWebKeySet;
   fetchedAt: number;
 }
 
@@ -37,7 +36,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * cache is filtered and parsed like one from Authgear. Any cache failure means "fetch it
  * yourself": sharing saves calls, it is never needed for an answer.
  */
-export function shareKeySetLoads(options: SharedKeySetOptions): (reason: KeySetLoadReason) => Promise<JSONWebKeySet> {
+export function shareKeySetLoads(options: SharedKeySetOptions): (reason: KeySetLoadReason) => Promise<JsonWebKeySet> {
   const { cache, now } = options;
   const lockKey = `${options.key}:lock`;
   let newestSeen = -Infinity;
@@ -46,17 +45,17 @@ export function shareKeySetLoads(options: SharedKeySetOptions): (reason: KeySetL
     try {
       const text = await cache.get(options.key);
       const parsed = text === undefined ? undefined : Stored.safeParse(JSON.parse(text));
-      const shared = parsed?.success ? { fetchedAt: parsed.data.fetchedAt, jwks: signingKeysOnly(parsed.data.jwks as JSONWebKeySet) } : undefined;
-      if (shared) createLocalJWKSet(shared.jwks);
-      options.observer?.onCacheLookup?.('keys', cache.kind, shared && shared.jwks.keys.length > 0 ? 'hit' : 'miss');
-      return shared && shared.jwks.keys.length > 0 ? shared : undefined;
+      const jwks = parsed?.success ? signingKeySet(parsed.data.jwks) : undefined;
+      const shared = jwks && parsed?.success ? { fetchedAt: parsed.data.fetchedAt, jwks } : undefined;
+      options.observer?.onCacheLookup?.('keys', cache.kind, shared ? 'hit' : 'miss');
+      return shared;
     } catch {
       options.observer?.onCacheLookup?.('keys', cache.kind, 'error');
       return undefined;
     }
   }
 
-  function adopt(shared: SharedKeySet): JSONWebKeySet {
+  function adopt(shared: SharedKeySet): JsonWebKeySet {
     newestSeen = Math.max(newestSeen, shared.fetchedAt);
     return shared.jwks;
   }

@@ -9,11 +9,15 @@ import { rawRequest, sendFixedLoad } from '../../bench/fixed-load.js';
 import { nameDump, readPerfMap } from '../../bench/callgrind-names.js';
 import { formatTable, median, rotation, summarize, type RowSummary } from '../../bench/report.js';
 import { loadScenario, type Measurement, type Scenario } from '../../bench/scenarios.js';
+import { readTreeCpuSeconds } from '../../bench/proc.js';
 import { startReferenceServer } from '../../bench/reference-servers.js';
 import { NGINX_SUBREQUEST_HEADERS } from '../../bench/scenarios.js';
+import { VERIFICATION_CASES } from '../../bench/verification-tokens.js';
+import { formatVerificationTable, unverifiedStacks, verifyStacks, type StackVerification } from '../../bench/verification.js';
 import { startAuthgearStandIn } from '../support/authgear-stand-in.js';
 import { startTestGate } from '../support/gate.js';
-import { httpGet, REPO, tempDir } from '../support/processes.js';
+import { httpGet, REPO, spawnProcess, tempDir } from '../support/processes.js';
+import { waitFor } from '../support/wait-for.js';
 
 const scenario = (id: string, comparisons: Scenario['comparisons'] = [], p99UnderMs?: number): Scenario => ({
   id,
@@ -172,17 +176,72 @@ describe('a bench row that answers wrongly', () => {
   });
 });
 
+describe('server CPU of a whole side (bench/proc.ts)', () => {
+  it("counts a process's children too: Apache's and nginx's work is done in them", async () => {
+    // The parent only waits; its child burns about 300 ms of CPU, says so and stays alive.
+    const child = `while (process.cpuUsage().user < 300_000); console.log('burnt'); setInterval(() => {}, 1000);`;
+    const parent = `const child = require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' });
+process.on('SIGTERM', () => { child.kill(); process.exit(0); });`;
+    const spawned = spawnProcess(process.execPath, ['-e', parent]);
+    try {
+      await waitFor(() => spawned.output().includes('burnt'), 10_000, 'the child to burn its CPU');
+      const pid = spawned.process.pid!;
+      expect(readTreeCpuSeconds([pid])).toBeGreaterThan(0.25);
+    } finally {
+      await spawned.stop();
+    }
+  });
+});
+
+describe('the verification step (bench/verification.ts)', () => {
+  let server: http.Server;
+  let url: string;
+  beforeAll(async () => {
+    // A "proxy" that checks nothing: every token passes.
+    server = http.createServer((_req, res) => res.writeHead(200, { 'content-length': '0' }).end());
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
+  });
+  afterAll(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
+
+  it('reports a stack that accepts a forged token as not verifying, so its rows are not measured', async () => {
+    const authgear = await startAuthgearStandIn();
+    try {
+      const [result] = await verifyStacks([{ id: 'open-door', name: 'open door', url, leewaySeconds: 0 }], authgear);
+      expect(result!.verifies).toBe(false);
+      expect(result!.answers['wrong-signature']).toBe('accepted');
+      // Accepting a token never seen, once expired, is not a cache's doing.
+      expect(result!.answers['expired-after-accepted']).toBe('inconclusive: accepts expired tokens');
+      expect(unverifiedStacks([result!], 'nginx-gate')).toEqual(new Set(['open-door']));
+      expect(() => unverifiedStacks([{ ...result!, id: 'nginx-gate' }], 'nginx-gate')).toThrow(/does not verify tokens/);
+      const table = formatVerificationTable([result!]);
+      expect(table).toContain('| signed by another key, under the published kid | **accepted** |');
+      expect(table).toContain('| verifies, so measured | **no: not measured** |');
+    } finally {
+      await authgear.close();
+    }
+  }, 20_000);
+});
+
 describe('npm run bench, as a smoke run (asserts that it works, never how fast)', () => {
-  it('starts every process, measures every row and prints the table', async () => {
+  it('starts every process, verifies every stack, measures every row and prints the tables', async () => {
     const json = join(tempDir('bench-smoke'), 'result.json');
     const stdout = await new Promise<string>((resolve, reject) =>
       execFile('npm', ['run', '--silent', 'bench', '--', '--smoke', '--json', json], { cwd: REPO, timeout: 180_000 }, (error, out, err) =>
         error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
       ),
     );
-    const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[] };
-    expect(result.rows.map((row) => row.id)).toEqual(['bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-assertion', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials', 'nginx-auth', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss']);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[]; verification: StackVerification[] };
+    // Every native peer was installed (.ci/install-system-deps), verified, then measured.
+    expect(result.rows.map((row) => row.id)).toEqual([
+      'bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-assertion', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials',
+      'nginx-auth', 'nginx-auth-fresh', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss', 'policy-1', 'policy-10k', 'regex-1', 'regex-1k',
+      'haproxy-cached', 'haproxy-fresh', 'haproxy-open', 'apache-oauth2-cached', 'apache-oauth2-fresh', 'apache-open',
+      'apache-openidc-cached', 'apache-openidc-fresh',
+    ]);
     for (const row of result.rows) expect(row.requestsPerSecond, row.id).toBeGreaterThan(0);
+    // Server CPU for every row with requests, nginx's and the peers' included (all their processes).
+    for (const row of result.rows.filter((row) => row.id !== 'jose')) expect(row.serverCpuUs, row.id).toBeGreaterThan(0);
     const against = (id: string) => result.rows.find((row) => row.id === id)!.comparisons.map((c) => c.against);
     // The issue's targets: each /auth row against the floor, nginx against its floor hop.
     const target = (id: string) => result.rows.find((row) => row.id === id)!.comparisons.filter((c) => c.atLeast !== undefined).map((c) => [c.against, c.atLeast]);
@@ -192,8 +251,26 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     expect(target('session-redis')).toEqual([['floor', 0.6]]);
     expect(target('no-credentials')).toEqual([['floor', 0.85]]);
     expect(target('nginx-auth')).toEqual([['nginx-auth-floor', 0.9]]);
+    expect(target('policy-10k')).toEqual([['policy-1', 0.9]]);
+    expect(target('regex-1k')).toEqual([['regex-1', 0.5]]);
     expect(against('jwt-cached-raw')).toEqual(['floor', 'jwt-cached']);
     expect(against('jwt-fresh')).toEqual(['bare', 'jose']);
+    // Like against like: a cached token against the same token, a fresh one against fresh ones.
+    expect(against('nginx-auth')).toEqual(['nginx-auth-floor', 'nginx-open', 'haproxy-cached', 'apache-oauth2-cached', 'apache-openidc-cached']);
+    expect(against('nginx-auth-fresh')).toEqual(['nginx-auth', 'haproxy-fresh', 'apache-oauth2-fresh', 'apache-openidc-fresh']);
     expect(stdout).toContain('| 6 twin | nginx proxy, same hop without auth_request |');
+
+    // Each peer's config verifies: were one to let a forged, expired or foreign token through,
+    // its rows would go unmeasured and this would say which.
+    expect(result.verification.map((stack) => stack.id)).toEqual(['nginx-gate', 'haproxy', 'apache-oauth2', 'apache-openidc']);
+    for (const stack of result.verification) {
+      expect({ stack: stack.id, verifies: stack.verifies }).toEqual({ stack: stack.id, verifies: true });
+      expect(stack.answers, stack.id).toMatchObject({ valid: 'accepted', expired: 'refused', 'wrong-signature': 'refused', 'wrong-audience': 'refused' });
+    }
+    // Ours refuses every case; what the peers let through is recorded, whatever it is.
+    const ours = result.verification.find((stack) => stack.id === 'nginx-gate')!;
+    for (const c of VERIFICATION_CASES) expect(ours.answers[c.id], c.id).toBe(c.expect);
+    expect(stdout).toContain('What each stack accepted and refused');
+    expect(stdout).toContain('| 6: nginx proxy with auth_request (JWT, cached) | 7: HAProxy jwt_verify (no cache), the same JWT each time |');
   }, 240_000);
 });

@@ -198,7 +198,7 @@ describe('authorize without an ID token verifier', () => {
     const authorize = createAuthorizer({ clockSkewSeconds: 0, acceptedAudiences: [], idTokens: undefined });
     const identity: Identity = { kind: 'user', userId: 'u', anonymous: false, verified: true, canReauthenticate: true, roles: [], amr: [], authenticatedAt: START, extraHeaders: [] };
     const requirements = { ...DEFAULT_REQUIREMENTS, maxAuthAge: 60, freshnessFrom: 'id_token' as const };
-    await expect(Promise.resolve(authorize({ identity, grant: undefined }, requirements, START * 1000, 'x.y.z'))).rejects.toMatchObject({ code: 'policy_invalid' });
-    expect(authorize({ identity, grant: undefined }, { ...requirements, freshnessFrom: 'session' }, START * 1000)).toBeUndefined();
+    await expect(Promise.resolve(authorize({ identity, grant: undefined, claims: undefined }, requirements, START * 1000, 'x.y.z'))).rejects.toMatchObject({ code: 'policy_invalid' });
+    expect(authorize({ identity, grant: undefined, claims: undefined }, { ...requirements, freshnessFrom: 'session' }, START * 1000)).toBeUndefined();
   });
 });

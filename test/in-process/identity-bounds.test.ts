@@ -125,7 +125,7 @@ describe('numeric dates are real dates', () => {
   it('refuses the same in an ID token', async () => {
     const { createIdTokenVerifier } = await import('../../src/decision/authentication/jwt/id-token-verifier.js');
     const { createJwtVerifier } = await import('../../src/decision/authentication/jwt/verify-jwt.js');
-    const verifyJwt = createJwtVerifier({ getKey: gate.keyStore.getKey, issuer: authgear.origin, algorithms: ['RS256'], clockSkewSeconds: 30, now: Date.now });
+    const verifyJwt = createJwtVerifier({ keysFor: gate.keyStore.keysFor, issuer: authgear.origin, algorithms: ['RS256'], clockSkewSeconds: 30, now: Date.now });
     const verifier = createIdTokenVerifier({ verifyJwt, clientIds: ['test-client'], maxTokenBytes: 8192 });
     await expect(verifier.verify(await authgear.idToken({ payloadText: withClaim('auth_time', '1e309') }))).rejects.toMatchObject({ code: 'claims_invalid' });
     await expect(verifier.verify(await authgear.idToken({ payloadText: withClaim('exp', '1e309') }))).rejects.toMatchObject({ code: 'claims_invalid' });

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
 import { Denial } from '../../src/decision/outcome.js';
+import { CLAIM_OPERATORS } from '../../src/decision/policy/claims/claim-conditions.js';
+import { parsePolicy, RULE_KEYS } from '../../src/decision/policy/policy-file.js';
 import { parseQueryRequirements } from '../../src/decision/policy/query-requirements.js';
 import { RequirementFields } from '../../src/decision/policy/requirements.js';
 import { createMetrics } from '../../src/observability/metrics/metrics.js';
@@ -35,6 +37,22 @@ describe('docs/policies.md', () => {
     const parameters = rows.flatMap(([, parameter]) => codeSpans(parameter!).map((span) => /^[a-z_]+/.exec(span)![0]));
     expect(known.length).toBeGreaterThan(10);
     expect(sorted(parameters)).toEqual(sorted(known));
+  });
+
+  it('lists every key a rule has besides the requirement fields', () => {
+    const keys = table(read('docs/policies.md'), 'Rule key').flatMap(([key]) => codeSpans(key!));
+    expect(sorted(keys)).toEqual(sorted(RULE_KEYS));
+  });
+
+  it('lists every operator of a claim condition, and members', () => {
+    const operators = table(section(read('docs/policies.md'), 'Claim conditions'), 'Operator').flatMap(([operator]) => codeSpans(operator!).map((span) => /^[a-z_]+/.exec(span)![0]));
+    expect(sorted(operators)).toEqual(sorted([...CLAIM_OPERATORS, 'members']));
+  });
+
+  it('shows only valid policy files, those inside a list included', () => {
+    const blocks = [...read('docs/policies.md').matchAll(/^( *)```yaml\n([\s\S]*?)^\1```$/gm)].map(([, indent, body]) => body!.replace(new RegExp(`^${indent}`, 'gm'), ''));
+    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    for (const block of blocks) expect(() => parsePolicy(block, 'policy.yaml'), block.slice(0, 80)).not.toThrow();
   });
 });
 

@@ -98,6 +98,7 @@ describe('the PrometheusRule in deploy/base', () => {
     ['a threshold its case does not reach', 'AuthgearGateFailingClosed', (rule: Rule) => { rule.expr = rule.expr.replace('> 0.05', '> 0.5'); }],
     ['a refresh failure alert blind to recoveries', 'AuthgearGateKeyRefreshFailing', (rule: Rule) => { rule.expr = rule.expr.replace(/unless[^]*$/, ''); }],
     ['a queue alert without its for', 'AuthgearGateUpstreamQueueing', (rule: Rule) => { rule.for = '0m'; }],
+    ['a policy alert that waits for the failures to stop', 'AuthgearGatePolicyFileInvalid', (rule: Rule) => { rule.expr = 'sum by (namespace, pod) (increase(authgear_gate_policy_reload_total{result="failure"}[5m])) > 0'; }],
   ])('fails those unit tests for %s', (_name, alert, change) => {
     const result = promtoolTestRules(writeUnitTests(changed(alert, change)));
     expect(result.ok).toBe(false);

@@ -122,10 +122,19 @@ export const FIRING: AlertScenario[] = [
     series: [series('authgear_gate_cache_rejected_total', { cache: 'keys', reason: 'unsigned' }, '0x10 2x20')],
     firing: [{ alert: 'AuthgearGateRedisEntriesRejected', at: '12m', labels: [{ namespace, pod, cache: 'keys', reason: 'unsigned', severity: 'warning' }] }],
   },
+  {
+    name: 'a policy file saved invalid and left so',
+    series: [
+      series('authgear_gate_policy_file_valid', {}, '1x5 0x20'),
+      series('authgear_gate_policy_reload_total', { result: 'failure' }, '0x5 1x20'),
+    ],
+    firing: [{ alert: 'AuthgearGatePolicyFileInvalid', at: '12m', labels: [{ namespace, pod, severity: 'warning' }] }],
+  },
 ];
 
 /** 90 minutes of a healthy pod, checked during each blip (503s at 11m, a timeout at 21m, a
- * failed refresh, stale keys and a queue at 31m, Redis errors at 41m) and after. */
+ * failed refresh, stale keys and a queue at 31m, Redis errors at 41m, a policy file saved
+ * invalid and fixed 3 minutes later at 41m) and after. */
 export const HEALTHY_AT = ['13m', '23m', '33m', '43m', '60m', '89m'];
 export const HEALTHY: InputSeries[] = [
   buildInfo,
@@ -150,4 +159,5 @@ export const HEALTHY: InputSeries[] = [
   series('authgear_gate_cache_lookups_total', { cache: 'resolver', layer: 'redis', outcome: 'hit' }, '0+50x90'),
   series('authgear_gate_cache_lookups_total', { cache: 'resolver', layer: 'redis', outcome: 'error' }, '0x40 2x50'),
   series('authgear_gate_cache_rejected_total', { cache: 'resolver', reason: 'bad_signature' }, '0x90'),
+  series('authgear_gate_policy_file_valid', {}, '1x40 0x3 1x46'),
 ];

@@ -16,15 +16,16 @@ describe('the rule mode reaches the authenticator', () => {
     const authenticator: Authenticator = {
       async authenticate(_credentials, options) {
         seen.push(options);
-        return { identity, grant: undefined, headers: identityHeaders(identity), via: 'jwt' };
+        return { identity, grant: undefined, claims: undefined, headers: identityHeaders(identity), via: 'jwt' };
       },
     };
     const policy = parsePolicy('rules: [{ match: { path_prefix: /sessions/ }, mode: resolver }]', 'p.yaml');
+    const lookup = createRequirementLookup({ policy, idTokensEnabled: false });
     const decide = createAuthDecision({
       authenticator,
       credentials: { maxTokenBytes: 8192, cookiePrefix: '' },
       realm: 'test',
-      requirementsFor: createRequirementLookup({ policy, idTokensEnabled: false }),
+      policy: () => lookup,
       authorize: createAuthorizer({ clockSkewSeconds: 0, acceptedAudiences: [], idTokens: undefined }),
       idTokenHeader: 'x-authgear-id-token',
       login: undefined,

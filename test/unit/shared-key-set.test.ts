@@ -1,4 +1,4 @@
-import type { JSONWebKeySet } from 'jose';
+import type { JsonWebKeySet } from '../../src/oidc/key-set.js';
 import { describe, expect, it } from 'vitest';
 import type { Cache } from '../../src/cache/cache.js';
 import { createMemoryCache } from '../../src/cache/memory-cache.js';
@@ -9,7 +9,7 @@ import { generateSigningKey } from '../support/authgear-stand-in.js';
 /** Interleavings of two replicas that real processes only hit under load, made certain here. */
 describe('the shared key set loader', () => {
   it('does not fetch again when a peer stored the set and released the lock between its read and its lock', async () => {
-    const jwks: JSONWebKeySet = { keys: [(await generateSigningKey()).publicJwk] };
+    const jwks: JsonWebKeySet = { keys: [(await generateSigningKey()).publicJwk] };
     const fetched: KeySetLoadReason[] = [];
     const cache = createMemoryCache({ maxEntries: 10 });
     const loader = (store: Cache) =>

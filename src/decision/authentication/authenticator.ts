@@ -2,6 +2,7 @@ import { assertBearerSyntax, type Credentials } from '../credentials/credentials
 import { Denial } from '../outcome.js';
 import type { AccessGrant } from '../identity/access-grant.js';
 import { identityHeaders, type Identity } from '../identity/identity.js';
+import type { ClaimSelection, SelectedClaims } from '../identity/selected-claims.js';
 import type { AccessTokenVerifier, VerifiedAccess } from './jwt/access-token-verifier.js';
 import type { AuthMode } from './auth-mode.js';
 import type { Resolution, SessionResolver } from './session-resolver.js';
@@ -10,6 +11,8 @@ export interface Authentication {
   identity: Identity;
   /** What a JWT access token grants (aud, scope, client); undefined for a resolver answer, which reports none. */
   grant: AccessGrant | undefined;
+  /** The verified claims the policy names; undefined for a resolver answer, which has headers, not claims. */
+  claims: SelectedClaims | undefined;
   /** The 200 answer's identity headers. */
   headers: ReadonlyArray<readonly [string, string]>;
   /** How the answer was reached, for metrics and logs. */
@@ -19,6 +22,8 @@ export interface Authentication {
 export interface AuthenticateOptions {
   /** The route's mode (policy rule or auth URL query); undefined: the configured AUTH_MODE. */
   mode?: AuthMode;
+  /** The claims the request's policy version names in its conditions; none when undefined. */
+  claims?: ClaimSelection;
 }
 
 export interface Authenticator {
@@ -30,7 +35,7 @@ export interface Authenticator {
   authenticate(credentials: Credentials, options?: AuthenticateOptions): Authentication | Denial | Promise<Authentication>;
 }
 
-const fromAccessToken = (verified: VerifiedAccess): Authentication => ({ identity: verified.identity, grant: verified.grant, headers: verified.headers, via: 'jwt' });
+const fromAccessToken = (verified: VerifiedAccess): Authentication => ({ identity: verified.identity, grant: verified.grant, claims: verified.claims, headers: verified.headers, via: 'jwt' });
 
 export interface AuthenticatorDependencies {
   accessTokens: AccessTokenVerifier;
@@ -58,7 +63,7 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
         headers: answer.setCookies.map((line) => ['set-cookie', line] as const),
       });
     }
-    return { identity: answer.identity, grant: undefined, headers: headersOf(answer.identity), via: stale ? 'resolver_stale' : 'resolver' };
+    return { identity: answer.identity, grant: undefined, claims: undefined, headers: headersOf(answer.identity), via: stale ? 'resolver_stale' : 'resolver' };
   }
 
   return {
@@ -67,7 +72,7 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
       const { bearer } = credentials;
       if (bearer !== undefined) {
         if (mode !== 'resolver') {
-          const verified = deps.accessTokens.verify(bearer);
+          const verified = deps.accessTokens.verify(bearer, options.claims);
           if (verified instanceof Promise) return verified.then(fromAccessToken);
           if (verified) return fromAccessToken(verified);
         }

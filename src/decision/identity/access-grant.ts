@@ -1,5 +1,7 @@
-import type { JWTPayload } from 'jose';
 import { Denial } from '../outcome.js';
+
+/** A verified token's claims set (a JSON object). */
+export type TokenClaims = Readonly<Record<string, unknown>>;
 
 /**
  * What a JWT access token grants besides who it is for: the resources it was issued for
@@ -23,7 +25,7 @@ const invalid = (claim: string) => new Denial('claims_invalid', `token ${claim} 
  * at, because a scope check or an x-authgear-client-id header would otherwise rest on it.
  * An aud entry that is not a string can match no resource, so it is dropped.
  */
-export function grantFromClaims(claims: JWTPayload): AccessGrant {
+export function grantFromClaims(claims: TokenClaims): AccessGrant {
   const { aud } = claims;
   const scope = claims['scope'];
   const clientId = claims['client_id'];

@@ -1,6 +1,5 @@
-import type { JWTPayload } from 'jose';
 import { Denial } from '../outcome.js';
-import type { AccessGrant } from './access-grant.js';
+import type { AccessGrant, TokenClaims } from './access-grant.js';
 import { authgearRoles, headerSafe, MAX_HEADER_VALUE, type Identity, type PrincipalKind } from './identity.js';
 
 /** Authgear's claims about a user; a machine client's token has none of them. */
@@ -25,7 +24,7 @@ const stringArray = (value: unknown): string[] =>
  * that prefix is never a user's: such a token counts as a machine only with exactly that
  * shape, and is refused otherwise. No mixture of the two can pass as a user (or a client).
  */
-export function principalKindOf(claims: JWTPayload, grant: AccessGrant): PrincipalKind {
+export function principalKindOf(claims: TokenClaims, grant: AccessGrant): PrincipalKind {
   const subject = String(claims.sub);
   if (!subject.startsWith(MACHINE_SUBJECT_PREFIX)) return 'user';
   if (grant.clientId === undefined || subject !== MACHINE_SUBJECT_PREFIX + grant.clientId) {
@@ -51,7 +50,7 @@ const LAST_DATE = 253_402_300_799;
 const DATE_CLAIMS = ['exp', 'nbf', 'iat', 'auth_time'] as const;
 
 /** Refuses a date claim that is present but no real date (not a finite number from 0 to year 9999). */
-export function assertRealDates(claims: JWTPayload, what = 'token'): void {
+export function assertRealDates(claims: TokenClaims, what = 'token'): void {
   for (const claim of DATE_CLAIMS) {
     const value = claims[claim];
     if (value === undefined) continue;
@@ -62,7 +61,7 @@ export function assertRealDates(claims: JWTPayload, what = 'token'): void {
 }
 
 export function identityFromClaims(
-  claims: JWTPayload,
+  claims: TokenClaims,
   claimHeaders: ReadonlyArray<{ claim: string; header: string }>,
   kind: PrincipalKind = 'user',
   report: ClaimReport = {},

@@ -2,6 +2,8 @@ import { Denial } from '../outcome.js';
 import type { AccessGrant } from '../identity/access-grant.js';
 import type { Identity } from '../identity/identity.js';
 import { createGrantCheck } from './grant-check.js';
+import { checkClaims } from './claims/claim-check.js';
+import type { SelectedClaims } from '../identity/selected-claims.js';
 import type { IdTokenVerifier } from '../authentication/jwt/id-token-verifier.js';
 import type { OriginalRequest } from '../request/original-request.js';
 import type { Requirements } from './requirements.js';
@@ -12,10 +14,12 @@ export interface FreshnessEvidence {
   canReauthenticate: boolean;
 }
 
-/** Who authenticated, and what their JWT access token grants (undefined for a resolver answer). */
+/** Who authenticated, and what their JWT access token grants and claims (undefined for a resolver answer). */
 export interface Authenticated {
   identity: Identity;
   grant: AccessGrant | undefined;
+  /** The verified claims the policy names; undefined for a session, which the resolver answers with headers. */
+  claims: SelectedClaims | undefined;
 }
 
 export interface AuthorizerOptions {
@@ -103,9 +107,10 @@ export function createAuthorizer(options: AuthorizerOptions): Authorize {
     return verified;
   }
 
-  return function authorize({ identity, grant }, requirements, now, idToken) {
+  return function authorize({ identity, grant, claims }, requirements, now, idToken) {
     checkGrant(identity.kind, grant, requirements);
     checkUser(identity, requirements);
+    checkClaims(claims, requirements.claims);
     const maxAge = requirements.maxAuthAge;
     if (maxAge === undefined) return;
     // A machine client never logged in: no login time, and no way to get one.

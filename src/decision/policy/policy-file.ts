@@ -19,6 +19,8 @@ export interface PolicyRule {
   name: string;
   match: RuleMatch;
   requirements: Requirements;
+  /** false (report-only, Istio's dry run): judged and its refusals reported, never the answer. */
+  enforce: boolean;
 }
 
 /** A validated policy: plain data (printable by --check-config); the matcher compiles it. */
@@ -48,7 +50,10 @@ const Match = z
   .refine((match) => !(match.path_prefix !== undefined && match.path_regex !== undefined), 'give path_prefix or path_regex, not both')
   .refine((match) => Object.keys(match).length > 0, 'match needs at least one of hosts, methods, path_prefix, path_regex');
 
-const Rule = RequirementFields.extend({ name: z.string().min(1).max(100).optional(), match: Match });
+const Rule = RequirementFields.extend({ name: z.string().min(1).max(100).optional(), match: Match, enforce: z.boolean().optional() });
+
+/** What a rule has besides requirement fields: its name, what it matches, whether it is enforced. */
+export const RULE_KEYS: readonly string[] = Object.keys(Rule.shape).filter((key) => !(key in RequirementFields.shape));
 
 const PolicyDocument = z.strictObject({
   ignore_path_case: z.boolean().default(false),
@@ -70,6 +75,8 @@ function ruleProblems(rule: PolicyRule, where: string): string[] {
 /** Validates a policy document's text (YAML, or JSON when the name ends in .json), listing every problem. */
 export function parsePolicy(text: string, fileName: string): Policy {
   const prefix = 'POLICY_FILE: ';
+  // An empty file is a write caught half-way far more often than a policy: say so.
+  if (text.trim() === '') throw new ConfigError([`${prefix}${fileName} is empty (a policy of the default rule alone is \`rules: []\`)`]);
   let data: unknown;
   if (extname(fileName).toLowerCase() === '.json') {
     try {
@@ -86,8 +93,8 @@ export function parsePolicy(text: string, fileName: string): Policy {
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, prefix));
 
   const fallbackRequirements = applyFields(DEFAULT_REQUIREMENTS, parsed.data.default);
-  const fallback: PolicyRule = { name: 'default', match: {}, requirements: fallbackRequirements };
-  const rules = parsed.data.rules.map(({ name, match, ...fields }, index): PolicyRule => ({
+  const fallback: PolicyRule = { name: 'default', match: {}, requirements: fallbackRequirements, enforce: true };
+  const rules = parsed.data.rules.map(({ name, match, enforce, ...fields }, index): PolicyRule => ({
     name: name ?? `rules.${index}`,
     match: {
       ...(match.hosts ? { hosts: match.hosts } : {}),
@@ -96,6 +103,7 @@ export function parsePolicy(text: string, fileName: string): Policy {
       ...(match.path_regex !== undefined ? { pathRegex: match.path_regex } : {}),
     },
     requirements: applyFields(fallbackRequirements, fields),
+    enforce: enforce ?? true,
   }));
   const problems = [
     ...ruleProblems(fallback, `${prefix}default`),

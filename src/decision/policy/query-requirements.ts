@@ -50,6 +50,10 @@ export function parseQueryRequirements(query: string): RequirementFields {
   const nameOf = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(query)) {
     const parameter = PARAMETERS[name];
+    if (!parameter && /^claims?\b/.test(name)) {
+      problems.push(`${name}: claim conditions are set in the policy file only, never in an auth URL query (docs/policies.md says why)`);
+      continue;
+    }
     if (!parameter) {
       problems.push(`${name}: unknown parameter (known: ${Object.keys(PARAMETERS).join(', ')})`);
       continue;

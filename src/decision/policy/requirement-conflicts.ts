@@ -1,5 +1,5 @@
 import type { AuthMode } from '../authentication/auth-mode.js';
-import { needsAccessToken, type Requirements } from './requirements.js';
+import { needsAccessToken, needsClaims, type Requirements } from './requirements.js';
 
 /**
  * Combinations that would refuse every request of a route, so they are refused where they
@@ -17,6 +17,10 @@ export function requirementConflicts(requirements: Requirements, defaultMode: Au
   // The resolver reports neither aud nor scope: only a JWT verified here proves them.
   if (needsAccessToken(requirements) && (requirements.mode ?? defaultMode) === 'resolver') {
     conflicts.push('resource and scopes need JWT access tokens, so mode resolver would refuse every request (use auto or jwt)');
+  }
+  // The resolver answers with headers, never claims: claim conditions could never be met.
+  if (needsClaims(requirements) && (requirements.mode ?? defaultMode) === 'resolver') {
+    conflicts.push('claim conditions need JWT access tokens, so mode resolver would refuse every request (use jwt or auto)');
   }
   return conflicts;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AUTH_MODES, type AuthMode } from '../authentication/auth-mode.js';
 import { AUTHGEAR_ROLE } from '../identity/identity.js';
+import { ClaimConditionsField, compileClaimConditions, type ClaimCondition } from './claims/claim-conditions.js';
 
 /** What a route asks of a request, whether it comes from a policy file rule or an auth URL query. */
 export interface Requirements {
@@ -33,6 +34,8 @@ export interface Requirements {
   scopesAnyOf: readonly string[];
   /** Who may pass: signed-in users, machine clients (M2M tokens), or both. */
   principals: Principals;
+  /** Conditions on verified claims of a JWT access token, all of which must hold (policy file only). */
+  claims: readonly ClaimCondition[];
 }
 
 export const PRINCIPALS = ['users', 'clients', 'any'] as const;
@@ -56,11 +59,15 @@ export const DEFAULT_REQUIREMENTS: Requirements = Object.freeze({
   scopesAnyOf: [],
   // Today's contract: what passes is a user; a machine client must be let in by name.
   principals: 'users',
+  claims: Object.freeze([]),
 });
 
 /** Whether the route needs what only a JWT access token carries (aud, scope). */
 export const needsAccessToken = (requirements: Requirements): boolean =>
   requirements.resource !== undefined || requirements.scopesAllOf.length > 0 || requirements.scopesAnyOf.length > 0;
+
+/** Whether the route has claim conditions, which a session (headers, not claims) can never meet. */
+export const needsClaims = (requirements: Requirements): boolean => requirements.claims.length > 0;
 
 // Only a role of Authgear's grammar can ever be matched (others are dropped from identities),
 // so a rule naming another one is a mistake, refused where it is written.
@@ -108,6 +115,7 @@ export const RequirementFields = z.strictObject({
     z.strictObject({ all_of: z.array(scope).optional(), any_of: z.array(scope).optional() }),
   ]).optional(),
   principals: z.enum(PRINCIPALS).optional(),
+  claims: ClaimConditionsField.optional(),
 });
 export type RequirementFields = z.infer<typeof RequirementFields>;
 
@@ -130,6 +138,7 @@ export function applyFields(base: Requirements, fields: RequirementFields): Requ
     scopesAllOf: scopes ? scopes.all_of ?? [] : base.scopesAllOf,
     scopesAnyOf: scopes ? scopes.any_of ?? [] : base.scopesAnyOf,
     principals: fields.principals ?? base.principals,
+    claims: fields.claims ? compileClaimConditions(fields.claims) : base.claims,
   });
 }
 

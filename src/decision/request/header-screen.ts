@@ -22,11 +22,21 @@ function readAsAuthgearHeader(name: string): boolean {
   return !isLetterOrDigit(name.charCodeAt(10));
 }
 
-const OVERRIDES = new Set<string>(METHOD_OVERRIDE_HEADERS);
+const overrideSpelling = createSpellingTest(METHOD_OVERRIDE_HEADERS);
 const sensitiveSpelling = createSpellingTest([...METHOD_OVERRIDE_HEADERS, ...ROUTING_HEADERS]);
+// Letters, digits and `-` only: a name that is its own spelling, never another's alias.
+const PLAIN_NAME = /^[A-Za-z0-9-]+$/;
+// Every name screened starts with x (X-Authgear-*, X-HTTP-Method-Override, X-Forwarded-*, ...)
+// or f (Forwarded): the others (Host, Authorization, Cookie, ...) cost one comparison.
+const mayBeScreened = (name: string) => {
+  const first = name.charCodeAt(0) | 0x20;
+  return first === 0x78 || first === 0x66;
+};
 
 /** Whether the client's headers carry a method override (its methods are judged too). */
 export type HeaderScreen = (header: Pick<HeaderReader, 'findName'>) => { methodOverride: boolean };
+const WITH_OVERRIDE = Object.freeze({ methodOverride: true });
+const WITHOUT_OVERRIDE = Object.freeze({ methodOverride: false });
 
 /**
  * Screens the names of the client's headers, in one pass, for what the app would read as
@@ -47,22 +57,15 @@ export function createHeaderScreen(options: HeaderScreenOptions): HeaderScreen {
   const forged = (name: string) => readAsAuthgearHeader(name) && !replacedByGateway.has(name.toLowerCase());
   return function screenHeaders(header) {
     let methodOverride = false;
-    let refused: string | undefined;
-    header.findName((name) => {
-      if (forged(name)) {
-        refused = `the client sent ${name}, a header only the sidecar may set`;
-        return true;
-      }
-      const spelling = sensitiveSpelling(name);
-      if (spelling === undefined) return false;
-      if (!spelling.exact) {
-        refused = `the client sent ${name}, which apps read as ${spelling.canonical} but no gateway rule names`;
-        return true;
-      }
-      if (OVERRIDES.has(spelling.canonical)) methodOverride = true;
+    const refused = header.findName((name) => {
+      if (!mayBeScreened(name)) return false;
+      if (forged(name)) return true;
+      if (!PLAIN_NAME.test(name)) return sensitiveSpelling(name) !== undefined;
+      if (overrideSpelling(name) !== undefined) methodOverride = true;
       return false;
     });
-    if (refused !== undefined) throw new Denial('request_malformed', refused);
-    return { methodOverride };
+    if (refused === undefined) return methodOverride ? WITH_OVERRIDE : WITHOUT_OVERRIDE;
+    const alias = forged(refused) ? undefined : sensitiveSpelling(refused)?.canonical;
+    throw new Denial('request_malformed', alias ? `the client sent ${refused}, which apps read as ${alias} but no gateway rule names` : `the client sent ${refused}, a header only the sidecar may set`);
   };
 }

@@ -35,9 +35,9 @@ const parameterAsPhpReadsIt = (name: string) => name.replace(/^ +/, '').replace(
 /** The methods the query's `_method` parameters name (each copy counts). */
 function queryOverrides(request: OriginalRequest): string[] {
   const queryAt = request.uri.indexOf('?');
-  // Every spelling of the name contains "method": no parse for the common query.
-  if (queryAt === -1 || !request.uri.includes('method', queryAt)) return [];
   const methods: string[] = [];
+  // Every spelling of the name contains "method": no parse for the common query.
+  if (queryAt === -1 || !request.uri.includes('method', queryAt)) return methods;
   for (const [name, value] of new URLSearchParams(request.uri.slice(queryAt + 1))) {
     if (parameterAsPhpReadsIt(name) !== METHOD_OVERRIDE_PARAMETER) continue;
     const method = checkedMethod(value, `the ${METHOD_OVERRIDE_PARAMETER} parameter`);
@@ -52,7 +52,7 @@ function queryOverrides(request: OriginalRequest): string[] {
  * plain request. An override naming no method is refused (request_malformed): the app would
  * do something, and the sidecar cannot say what.
  */
-export function overriddenMethods(request: OriginalRequest, header: HeaderLookup, headersSent: boolean): string[] {
+export function overriddenMethods(request: OriginalRequest, header: HeaderLookup, headersSent: boolean): readonly string[] {
   const methods = queryOverrides(request);
   if (headersSent) {
     for (const name of METHOD_OVERRIDE_HEADERS) {
@@ -62,5 +62,7 @@ export function overriddenMethods(request: OriginalRequest, header: HeaderLookup
       }
     }
   }
-  return [...new Set(methods)].filter((method) => method !== request.method);
+  return methods.length === 0 ? NONE : [...new Set(methods)].filter((method) => method !== request.method);
 }
+
+const NONE: readonly string[] = Object.freeze([]);

@@ -6,6 +6,7 @@ import { registerBuildInfo } from './build-info.js';
 import { createCountingHistogram } from './counting-histogram.js';
 import { decisionLabels, oneOf } from './labels.js';
 import { createLogMetrics } from './log-metrics.js';
+import { createPolicyMetrics, type PolicyMetrics } from './policy-metrics.js';
 
 export type CacheName = 'token' | 'resolver' | 'keys';
 export type CacheLayer = 'memory' | 'redis';
@@ -31,7 +32,7 @@ export interface DecisionSample {
  * Everything the service counts, as typed calls: the rest of the code never touches
  * prom-client, so a label can only take the values listed here and cardinality stays fixed.
  */
-export interface Metrics {
+export interface Metrics extends PolicyMetrics {
   decision(sample: DecisionSample): void;
   /** +1 when an /auth request starts, -1 when it is answered. */
   authInFlight(change: 1 | -1): void;
@@ -155,6 +156,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     claimHeaderOmitted: (header) => claimHeadersOmitted.inc({ header }),
     roleIgnored: () => rolesIgnored.inc(),
     logLineDropped: createLogMetrics(registers),
+    ...createPolicyMetrics(registers),
     contentType: registry.contentType,
     text: () => registry.metrics(),
   };

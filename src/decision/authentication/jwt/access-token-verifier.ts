@@ -1,10 +1,12 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { verifiedPayload } from './compact-jws.js';
 import { looksLikeJwt } from '../../credentials/credentials.js';
 import { grantFromClaims, type AccessGrant } from '../../identity/access-grant.js';
 import { identityHeaders, type Identity } from '../../identity/identity.js';
+import { NO_CLAIMS, pickClaims, type ClaimSelection, type SelectedClaims } from '../../identity/selected-claims.js';
 import { identityFromClaims, principalKindOf, type ClaimReport } from '../../identity/token-claims.js';
-import type { JwtKind, JwtVerifier } from './verify-jwt.js';
+import type { JwtClaims, JwtKind, JwtVerifier } from './verify-jwt.js';
 
 /**
  * A token whose signature, issuer, type and times were checked: what it proves whatever the
@@ -18,6 +20,10 @@ export interface VerifiedAccess {
   headers: ReadonlyArray<readonly [string, string]>;
   /** exp, in ms. */
   expiresAt: number;
+  /** The selection `claims` were picked for: the policy's, when the token was verified or last asked for. */
+  claimSelection: ClaimSelection;
+  /** The claims the policy names in its conditions, and no others (most policies name none: a shared empty set). */
+  claims: SelectedClaims;
 }
 
 export interface AccessTokenVerifierOptions {
@@ -35,8 +41,9 @@ export interface AccessTokenVerifier {
    * A token verified before and not expired yet comes back at once, so the hot path awaits
    * nothing; any other JWT is verified (the promise rejects with a Denial). undefined: not a
    * JWT at all, an opaque token for the resolver. The shape is checked only on a cache miss.
+   * `claims`: what the policy of the asking request names (its version's selection).
    */
-  verify(token: string): VerifiedAccess | Promise<VerifiedAccess> | undefined;
+  verify(token: string, claims?: ClaimSelection): VerifiedAccess | Promise<VerifiedAccess> | undefined;
   /** Entries held by the in-process token cache. */
   cacheSize(): number;
 }
@@ -62,23 +69,37 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     return undefined;
   }
 
-  function verify(token: string): VerifiedAccess | Promise<VerifiedAccess> | undefined {
+  function verify(token: string, claims = NO_CLAIMS): VerifiedAccess | Promise<VerifiedAccess> | undefined {
     const digest = cache ? tokenDigest(token) : undefined;
     const known = digest === undefined ? undefined : lookUp(digest);
     if (known) {
       options.onCacheLookup?.('hit');
-      return known;
+      return known.claimSelection === claims ? known : reselect(known, token, digest!, claims);
     }
     if (!looksLikeJwt(token)) return undefined;
     if (digest !== undefined) options.onCacheLookup?.('miss');
-    return verifySignatureAndClaims(token, digest);
+    return verifySignatureAndClaims(token, digest, claims);
   }
 
-  async function verifySignatureAndClaims(token: string, digest: string | undefined): Promise<VerifiedAccess> {
-    const payload = await verifyJwt(token, ACCESS_TOKEN);
+  /**
+   * A reload changed the claims the policy names: the token is read again for them. It is the
+   * very token verified before (its SHA-256 is the key), so its payload needs no new check.
+   */
+  function reselect(known: VerifiedAccess, token: string, digest: string, claims: ClaimSelection): VerifiedAccess {
+    const reselected = { ...known, claimSelection: claims, claims: pickClaims(verifiedPayload(token), claims) };
+    cache!.set(digest, reselected);
+    return reselected;
+  }
+
+  function verifySignatureAndClaims(token: string, digest: string | undefined, claims: ClaimSelection): VerifiedAccess | Promise<VerifiedAccess> {
+    const payload = verifyJwt(token, ACCESS_TOKEN);
+    return payload instanceof Promise ? payload.then((verified) => remember(verified, digest, claims)) : remember(payload, digest, claims);
+  }
+
+  function remember(payload: JwtClaims, digest: string | undefined, claims: ClaimSelection): VerifiedAccess {
     const grant = grantFromClaims(payload);
     const identity = identityFromClaims(payload, options.claimHeaders, principalKindOf(payload, grant), options.claimReport);
-    const verified = { identity, grant, headers: identityHeaders(identity, grant), expiresAt: payload.exp! * 1000 };
+    const verified = { identity, grant, headers: identityHeaders(identity, grant), expiresAt: (payload['exp'] as number) * 1000, claimSelection: claims, claims: pickClaims(payload, claims) };
     if (digest !== undefined) cache!.set(digest, verified);
     return verified;
   }

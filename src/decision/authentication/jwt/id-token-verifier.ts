@@ -36,7 +36,7 @@ export function createIdTokenVerifier(options: IdTokenVerifierOptions): IdTokenV
       const payload = await options.verifyJwt(token, ID_TOKEN);
       const identity = identityFromClaims(payload, []);
       if (identity.authenticatedAt === undefined) throw new Denial('claims_invalid', 'ID token auth_time claim is not a time');
-      return { subject: payload.sub!, authenticatedAt: identity.authenticatedAt, canReauthenticate: identity.canReauthenticate };
+      return { subject: payload.sub, authenticatedAt: identity.authenticatedAt, canReauthenticate: identity.canReauthenticate };
     },
   };
 }

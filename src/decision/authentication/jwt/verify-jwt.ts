@@ -1,12 +1,20 @@
-import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { JWS_ALGORITHMS, type SigningAlgorithm } from '../../../oidc/jws-algorithms.js';
+import { GateError } from '../../../errors.js';
 import { Denial } from '../../outcome.js';
 import { assertRealDates } from '../../identity/token-claims.js';
-import type { SigningAlgorithm } from './algorithms.js';
-import { denialFromJose } from './jose-denial.js';
+import { checkClaimsSet } from './claims-set.js';
+import { decodeBase64url, jsonObject, parseCompactJws, type ParsedJws } from './compact-jws.js';
+
+/** The claims of a verified token: a JSON object. */
+export type JwtClaims = Record<string, unknown> & { sub: string };
+
+/** The issuer's keys for a kid and alg: at once, or after a reload for a kid not known yet. */
+export type KeyLookup = (kid: string | undefined, alg: SigningAlgorithm) => readonly KeyObject[] | Promise<readonly KeyObject[]>;
 
 export interface JwtVerifierOptions {
   /** Keys of the configured issuer only: never one a token names (jku, x5u, an embedded jwk). */
-  getKey: JWTVerifyGetKey;
+  keysFor: KeyLookup;
   issuer: string;
   algorithms: readonly SigningAlgorithm[];
   clockSkewSeconds: number;
@@ -24,38 +32,64 @@ export interface JwtKind {
   requiredClaims: readonly string[];
 }
 
-/** The claims of a token whose signature, issuer, type, times and subject were checked; a Denial otherwise. */
-export type JwtVerifier = (token: string, kind: JwtKind) => Promise<JWTPayload>;
+/**
+ * The claims of a token whose signature, issuer, type, times and subject were checked; a
+ * Denial otherwise. Synchronous while the issuer's keys are at hand (every token but the
+ * first of a new key): the signature is OpenSSL's check on this thread, not a job queued
+ * for the thread pool.
+ */
+export type JwtVerifier = (token: string, kind: JwtKind) => JwtClaims | Promise<JwtClaims>;
 
 /**
- * The one JWT check of access and ID tokens: jose's verification (alg allow-list bound to the
- * key, crit, exact base64url, typ, iss, exp, nbf with the skew) and what jose leaves out: dates
- * that are real dates, an iat not beyond the skew in the future (jose compares iat only under
- * maxTokenAge: a clock fault, or an exp stretched by as much), and a string sub.
+ * The one JWT check of access and ID tokens. Every property jose's jwtVerify gave stays:
+ * compact serialization and exact base64url, a JSON-object header and claims set, `crit`
+ * understood or refused, the alg allow-list (asymmetric only), a key of the issuer's set
+ * selected by kid and bound to the alg's key type and curve (RSA of 2048 bits or more), typ,
+ * iss, aud, exp and nbf with the skew, required claims; and what jose leaves out: dates that
+ * are real dates, iat not beyond the skew ahead, a string sub.
  */
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
-  const algorithms = [...options.algorithms];
-  return async function verifyJwt(token, kind) {
+  const allowed: ReadonlySet<string> = new Set(options.algorithms);
+
+  function verified(jws: ParsedJws, keys: readonly KeyObject[], kind: JwtKind): JwtClaims {
+    if (keys.length === 0) throw new Denial('unknown_key', 'token is signed by an unknown key');
+    const algorithm = JWS_ALGORITHMS[jws.alg];
+    // A kid shared by two keys (it happens mid-rotation): either one may have signed.
+    if (!keys.some((key) => signatureHolds(algorithm.verify, key, jws))) throw new Denial('bad_signature', 'token signature is not valid');
+    const claims = jsonObject(decodeBase64url(jws.encodedPayload, 'payload'), 'claims set');
     const now = options.now();
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, options.getKey, {
-        algorithms,
-        issuer: options.issuer,
-        ...(kind.audience ? { audience: [...kind.audience] } : {}),
-        clockTolerance: options.clockSkewSeconds,
-        typ: kind.typ,
-        requiredClaims: [...kind.requiredClaims],
-        currentDate: new Date(now),
-      }));
-    } catch (error) {
-      throw denialFromJose(error);
-    }
-    assertRealDates(payload, kind.name);
-    if (typeof payload.iat === 'number' && payload.iat > Math.floor(now / 1000) + options.clockSkewSeconds) {
+    checkClaimsSet(jws.header, claims, { ...kind, issuer: options.issuer, clockSkewSeconds: options.clockSkewSeconds, now, audience: kind.audience });
+    assertRealDates(claims, kind.name);
+    if (typeof claims['iat'] === 'number' && claims['iat'] > Math.floor(now / 1000) + options.clockSkewSeconds) {
       throw new Denial('token_not_yet_valid', `${kind.name} iat claim is in the future`);
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '') throw new Denial('claims_invalid', `${kind.name} sub claim is not a string`);
-    return payload;
+    if (typeof claims['sub'] !== 'string' || claims['sub'] === '') throw new Denial('claims_invalid', `${kind.name} sub claim is not a string`);
+    return claims as JwtClaims;
+  }
+
+  return function verifyJwt(token, kind) {
+    const jws = parseCompactJws(token, allowed);
+    let keys: ReturnType<KeyLookup>;
+    try {
+      keys = options.keysFor(jws.kid, jws.alg);
+    } catch (error) {
+      throw keysUnavailable(error);
+    }
+    return keys instanceof Promise ? keys.then((found) => verified(jws, found, kind), (error: unknown) => { throw keysUnavailable(error); }) : verified(jws, keys, kind);
   };
+}
+
+/** OpenSSL refuses some malformed signatures by throwing: a bad signature all the same. */
+function signatureHolds(verify: (key: KeyObject, input: Uint8Array, signature: Uint8Array) => boolean, key: KeyObject, jws: ParsedJws): boolean {
+  try {
+    return verify(key, jws.signingInput, jws.signature);
+  } catch {
+    return false;
+  }
+}
+
+/** No key set loaded yet: no decision can be made, so none is (503). */
+function keysUnavailable(error: unknown): unknown {
+  if (error instanceof GateError && error.code === 'keys_not_loaded') return new Denial('keys_unavailable', error.message, { cause: error });
+  return error;
 }
