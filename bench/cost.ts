@@ -55,6 +55,7 @@ export function costRows(rig: Fixtures): CostRow[] {
   return [
     { id: 'floor', row: '2 ref', name: "the floor: Node writing row 2's 200 prebuilt", server: 'floor', headers: bearer, status: 200 },
     { id: 'jwt-cached', row: '2', name: '/auth, JWT seen before', server: 'gate', headers: bearer, status: 200 },
+    { id: 'jwt-cached-assertion', row: '2 signed', name: '/auth, JWT seen before, assertions on', server: 'assertionGate', headers: bearer, status: 200 },
     { id: 'jwt-cached-raw', row: '2 raw', name: '/auth on a bare Node listener (no Hono), JWT seen before', server: 'rawGate', headers: bearer, status: 200 },
     { id: 'jwt-fresh', row: '3', name: '/auth, fresh JWT each time (cache off)', server: 'uncachedGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: { header: 'authorization', prefix: 'Bearer ', values: rig.freshTokens }, status: 200 },
     { id: 'session-memory', row: '4a', name: '/auth, session from the in-process cache', server: 'gate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
@@ -79,6 +80,8 @@ function slowMotionEnv(name: SidecarName): Record<string, string> {
     RESOLVER_TIMEOUT_MS: '10000',
     REDIS_TIMEOUT_MS: '10000',
     ...(name === 'resolverGate' ? {} : { RESOLVER_POSITIVE_TTL_SECONDS: '3600' }),
+    // One assertion for the whole count, as in the req/s rounds (renewed every 40 s of them).
+    ...(name === 'assertionGate' ? { ASSERTION_TTL_SECONDS: '300' } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { accessTokenClaims, startAuthgearStandIn, type AuthgearStandIn } from '../test/support/authgear-stand-in.js';
@@ -8,7 +9,7 @@ import { mintTokens } from './tokens.js';
 
 /** The sidecars of rows P1-P4: POLICY_FILE of 1 or many rules, the bench's request matching the last. */
 export type PolicySidecarName = 'policy1Gate' | 'policy10kGate' | 'regex1Gate' | 'regex1kGate';
-export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate' | PolicySidecarName;
+export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate' | 'assertionGate' | PolicySidecarName;
 
 /** What a sidecar runs: the built server, or for rawGate the same gate behind a bare Node listener. */
 export const sidecarEntry = (name: SidecarName) =>
@@ -42,6 +43,7 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
       writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
       return join(dir, name);
     };
+    const assertionKey = writeLines('assertion-key.pem', [String(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }))]);
     redis = await startRedis();
     // The shipped default clock skew, stated: the verification step waits it out (verification.ts).
     const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', CLOCK_SKEW_SECONDS: '30' };
@@ -56,6 +58,8 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
         redisGate: { ...common, REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, RESOLVER_LOCAL_TTL_SECONDS: '0' },
         // Nothing is reused: every request asks the resolver.
         resolverGate: { ...common, RESOLVER_POSITIVE_TTL_SECONDS: '0' },
+        // The shipped gate with signed assertions on (an ES256 key).
+        assertionGate: { ...common, ASSERTION_KEY_FILE: assertionKey },
         // #22's targets: 10,000 host + prefix rules at least 0.9x of one, 1,000 path_regex rules 0.5x.
         policy1Gate: withPolicy('policy-1.yaml', 1, 'prefix'),
         policy10kGate: withPolicy('policy-10k.yaml', 10_000, 'prefix'),

@@ -25,6 +25,8 @@ export interface Rig extends Fixtures, Peers {
   floor: Server;
   /** The sidecar as shipped (token cache on): rows 2, 5 and 6. */
   gate: Server;
+  /** The same gate with ASSERTION_KEY_FILE: every allow signed (row 2 signed). */
+  assertionGate: Server;
   /** The same gate with /auth on a bare Node listener (row 2 raw): the transport not shipped, the reference for what Hono costs. */
   rawGate: Server;
   /** TOKEN_CACHE_MAX_ENTRIES=0: every request is a full RS256 verification (row 3). */
@@ -79,6 +81,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       floor,
       gate,
       rawGate: await sidecar('rawGate'),
+      assertionGate: await sidecar('assertionGate'),
       uncachedGate,
       redisGate: await sidecar('redisGate'),
       resolverGate: await sidecar('resolverGate'),

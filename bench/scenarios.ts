@@ -1,3 +1,4 @@
+import { httpGet } from '../test/support/processes.js';
 import { nginxScenarios } from './nginx-scenarios.js';
 import { peerScenarios } from './peer-scenarios.js';
 import type { Rig, Server } from './rig.js';
@@ -45,6 +46,18 @@ export function buildScenarios(rig: Rig): Scenario[] {
       },
       { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.gate.pid] },
       'allowed',
+    ),
+    // Row 2 with signed assertions on, in the same run: what they add to the hot path.
+    loadScenario(
+      { id: 'jwt-cached-assertion', row: '2 signed', name: '/auth, JWT seen before, assertions on', comparisons: [{ against: 'jwt-cached', atLeast: 0.9 }, { against: 'floor' }] },
+      { url: auth(rig.assertionGate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.assertionGate.pid] },
+      'allowed',
+      {
+        async probe() {
+          const answer = await httpGet(auth(rig.assertionGate), { ...NGINX_SUBREQUEST_HEADERS, ...bearer });
+          if (answer.headers['x-authgear-gate-assertion'] === undefined) throw new Error('jwt-cached-assertion: the 200 carries no X-Authgear-Gate-Assertion');
+        },
+      },
     ),
     // The transport not shipped, in the same run: row 2 against it is what the Hono route costs (docs/performance.md).
     loadScenario(

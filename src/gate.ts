@@ -1,4 +1,5 @@
 import type { CacheObserver } from './cache/cache.js';
+import { composeAssertions } from './composition/assertions.js';
 import { composeDecision } from './composition/decision.js';
 import { composeKeys } from './composition/keys.js';
 import { composeListeners, type ListenerSpec } from './composition/listeners.js';
@@ -46,16 +47,19 @@ export interface Gate {
 /**
  * Builds the whole service from a validated config. src/composition/ is the one place that
  * reads the Config, handing each component only the options it needs. No listening, no
- * signals, no env, no globals touched.
+ * signals, no env, no globals touched. Asynchronous because optional parts (signed
+ * assertions) are loaded only when configured.
  */
 export async function createGate(config: Config, deps: GateDependencies): Promise<Gate> {
   const now = deps.now ?? Date.now;
+  // First, before any client or cache exists: nothing to close if it fails.
+  const assertions = await composeAssertions(config, { now, logger: deps.logger });
   const metrics = deps.metrics ?? createMetrics();
   const observers = createObservers(metrics, deps.logger, { now, onDecision: deps.onDecision, cacheObserver: deps.cacheObserver });
   const sharing = await composeSharing(config, { logger: deps.logger, now, observer: observers.cache });
   const keys = composeKeys(config, { now, observers, sharing });
   const policy = composePolicy(config, { observers });
-  const { decide, authenticator, tokenCacheSize, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, policy });
+  const { decide, authenticator, tokenCacheSize, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, policy, assert: assertions.assert });
   metrics.cacheEntries('token', tokenCacheSize);
 
   let draining = false;
@@ -64,6 +68,7 @@ export async function createGate(config: Config, deps: GateDependencies): Promis
     metrics,
     observers,
     logger: deps.logger,
+    extraRoutes: assertions.routes,
     // A cache outage slows us down but answers keep coming: report it, stay ready.
     async readiness() {
       const ready = keys.keyStore.isReady();

@@ -39,8 +39,18 @@ export interface ComposedDecision {
   close(): void;
 }
 
+export interface DecisionDependencies {
+  now: () => number;
+  observers: Observers;
+  sharing: Sharing;
+  keys: AuthgearKeys;
+  policy: LivePolicy;
+  /** What adds to the decision's allows (signed assertions); none by default. */
+  assert?: (decide: AuthDecision) => AuthDecision;
+}
+
 /** The one decision every gateway asks, and the verifiers and resolver it authenticates with. */
-export function composeDecision(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing; keys: AuthgearKeys; policy: LivePolicy }): ComposedDecision {
+export function composeDecision(config: Config, deps: DecisionDependencies): ComposedDecision {
   const { now, observers, keys } = deps;
   const verifyJwt = createJwtVerifier({
     keysFor: keys.keyStore.keysFor,
@@ -84,18 +94,18 @@ export function composeDecision(config: Config, deps: { now: () => number; obser
     { shared: deps.sharing.cache, now, observer: deps.sharing.observer, upstreamObserver: observers.upstream('resolver') },
   );
   const authenticator = createAuthenticator({ accessTokens, sessions, mode: config.authMode });
-  const decide = observers.countInFlight(
-    createAuthDecision({
-      authenticator,
-      credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
-      realm: config.realm,
-      policy: deps.policy.current,
-      authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, acceptedAudiences: config.acceptedAudiences, idTokens }),
-      idTokenHeader: config.idTokenHeader,
-      login: loginRedirect(config, keys),
-      now,
-      onDecision: observers.decision,
-    }),
-  );
+  const decided = createAuthDecision({
+    authenticator,
+    credentials: { maxTokenBytes: config.maxTokenBytes, cookiePrefix: config.cookiePrefix },
+    realm: config.realm,
+    policy: deps.policy.current,
+    authorize: createAuthorizer({ clockSkewSeconds: config.clockSkewSeconds, acceptedAudiences: config.acceptedAudiences, idTokens }),
+    idTokenHeader: config.idTokenHeader,
+    login: loginRedirect(config, keys),
+    now,
+    onDecision: observers.decision,
+  });
+  // An assertion is part of the answer: signing one counts as in flight too.
+  const decide = observers.countInFlight(deps.assert ? deps.assert(decided) : decided);
   return { decide, authenticator, tokenCacheSize: accessTokens.cacheSize, close: () => sessions.close() };
 }

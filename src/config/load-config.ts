@@ -3,6 +3,7 @@ import { ConfigError } from '../errors.js';
 import { loadPolicyFile, type Policy } from '../decision/policy/policy-file.js';
 import { policyWarnings } from '../decision/policy/policy-warnings.js';
 import { policySettingProblems } from './policy-settings.js';
+import { readAssertionKeys, type AssertionKeys } from './assertion-keys.js';
 import { settingProblems } from './problem-text.js';
 import { redisProblems } from './redis-settings.js';
 import { deriveSettings, type Derived } from './derived.js';
@@ -15,12 +16,14 @@ export type Config = Omit<Settings, 'acceptedAudiences' | 'returnToHosts'> & {
   policy: Policy | undefined;
   /** What the policy says that is valid but probably not meant (printed by --check-config, logged at start). */
   policyWarnings: string[];
+  /** ASSERTION_KEY_FILE (and the previous key), read and checked; undefined: no assertions. */
+  assertionKeys: AssertionKeys | undefined;
   /** What the settings imply for several components, worked out once. */
   derived: Derived;
 };
 
 export interface ConfigSources {
-  /** How POLICY_FILE is read; tests may pass another reader. */
+  /** How POLICY_FILE and the assertion key files are read; tests may pass another reader. */
   readFile?: (path: string) => string;
 }
 
@@ -47,15 +50,18 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     if (result.success) parsed[key] = result.data;
     else problems.push(...settingProblems(setting.env, given, result.error.issues, setting.doc));
   }
+  const readFile = sources.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
   let policy: Policy | undefined;
   if (typeof parsed['policyFile'] === 'string') {
     try {
-      policy = loadPolicyFile(parsed['policyFile'], sources.readFile ?? ((path) => readFileSync(path, 'utf8')));
+      policy = loadPolicyFile(parsed['policyFile'], readFile);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);
     }
   }
+  const assertions = readAssertionKeys({ keyFile: parsed['assertionKeyFile'] as string | undefined, previousKeyFile: parsed['assertionPreviousKeyFile'] as string | undefined }, readFile);
+  problems.push(...assertions.problems);
   // A setting that did not parse is reported already; what it would mean together with others is not.
   const refused = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(':'))));
   const together = [...crossProblems(parsed, policy), ...redisProblems(parsed as Partial<Settings>), ...limitProblems(parsed)];
@@ -68,6 +74,7 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
     returnToHosts: config.returnToHosts ?? (config.loginRedirectUri ? [new URL(config.loginRedirectUri).hostname] : []),
     policy,
     policyWarnings: policyWarnings(policy, config.authMode),
+    assertionKeys: assertions.keys,
     derived: deriveSettings(config),
   };
 }

@@ -234,7 +234,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[]; verification: StackVerification[] };
     // Every native peer was installed (.ci/install-system-deps), verified, then measured.
     expect(result.rows.map((row) => row.id)).toEqual([
-      'bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials',
+      'bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-assertion', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials',
       'nginx-auth', 'nginx-auth-fresh', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss', 'policy-1', 'policy-10k', 'regex-1', 'regex-1k',
       'haproxy-cached', 'haproxy-fresh', 'haproxy-open', 'apache-oauth2-cached', 'apache-oauth2-fresh', 'apache-open',
       'apache-openidc-cached', 'apache-openidc-fresh',
@@ -246,6 +246,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     // The targets: each /auth row against the floor, nginx against its floor hop.
     const target = (id: string) => result.rows.find((row) => row.id === id)!.comparisons.filter((c) => c.atLeast !== undefined).map((c) => [c.against, c.atLeast]);
     expect(target('jwt-cached')).toEqual([['floor', 0.85]]);
+    expect(target('jwt-cached-assertion')).toEqual([['jwt-cached', 0.9]]);
     expect(target('session-memory')).toEqual([['floor', 0.85]]);
     expect(target('session-redis')).toEqual([['floor', 0.6]]);
     expect(target('no-credentials')).toEqual([['floor', 0.85]]);

@@ -44,7 +44,7 @@ describe.each(['nginx', 'caddy'] as const)('freshness from an ID token through r
 const withTenantHeader = {
   nginx: (file: string, text: string) => (file === 'authgear-gate/protect.conf' ? text.replace(/^#\s+((auth_request_set \$authgear_tenant|proxy_set_header X-Authgear-Tenant) .*)$/gm, '$1') : text),
   caddy: (_file: string, text: string) =>
-    text.replace(/(copy_headers .*X-Authgear-Scope)$/m, '$1 X-Authgear-Tenant').replace(/^(\s*)(import authgear_drop_absent X-Authgear-Scope)$/m, '$1$2\n$1import authgear_drop_absent X-Authgear-Tenant'),
+    text.replace(/^(\s*copy_headers .*)$/m, '$1 X-Authgear-Tenant').replace(/^(\s*)(import authgear_drop_absent X-Authgear-Scope)$/m, '$1$2\n$1import authgear_drop_absent X-Authgear-Tenant'),
 };
 
 describe.each(['nginx', 'caddy'] as const)('a custom claim header added to the shipped %s config', (gateway) => {

@@ -199,7 +199,7 @@ describe('sessions through ext_authz (the resolver)', () => {
     const request: ClientRequest = { path: '/orders', host: APP, headers: { cookie: `app_session=${value}`, 'x-authgear-user-roles': 'admin' } };
     const answer = await check(gate.extAuthzPort!, ENVOY, request);
     expect(answer.header('x-envoy-auth-headers-to-remove')!.split(', ').sort())
-      .toEqual(['x-authgear-client-id', 'x-authgear-scope', 'x-authgear-session-authenticated-at', 'x-authgear-user-roles', 'x-id-token', ...ROUTING_HEADERS].sort());
+      .toEqual(['x-authgear-client-id', 'x-authgear-scope', 'x-authgear-session-authenticated-at', 'x-authgear-user-roles', 'x-authgear-gate-assertion', 'x-id-token', ...ROUTING_HEADERS].sort());
     const outcome = envoyOutcome(ENVOY, request, answer);
     expect(outcome.allowed && outcome.upstreamHeaders).not.toHaveProperty('x-authgear-user-roles');
   });

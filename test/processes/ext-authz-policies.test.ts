@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
 import { ROUTING_HEADERS } from '../../src/decision/request/routing-headers.js';
+import { writeAssertionKey } from '../support/assertions.js';
 import { CLAIMS, startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
 import { check, envoyOutcome, type CheckAnswer, type EnvoyExtAuthz } from '../support/envoy-ext-authz.js';
 import { bearer, startTestGate } from '../support/gate.js';
@@ -93,7 +94,8 @@ describe.each([
   let target: Target;
   let lastRequestId = '';
   beforeAll(async () => {
-    target = await start(authgear, { POLICY_FILE: policyFile, EXT_AUTHZ_PORT: '18081', EXT_AUTHZ_PATH_PREFIX: '/authz' });
+    // Signed assertions on: an allow then carries every identity header the sidecar has.
+    target = await start(authgear, { POLICY_FILE: policyFile, EXT_AUTHZ_PORT: '18081', EXT_AUTHZ_PATH_PREFIX: '/authz', ASSERTION_KEY_FILE: writeAssertionKey().path });
   });
   afterAll(async () => {
     await target?.close();

@@ -45,7 +45,8 @@ function findCycles(graph: Map<string, string[]>): string[][] {
  * above. Errors are the vocabulary; upstream calls and caches know nothing of the domain; the
  * OIDC keys know nothing of a decision; the decision knows no transport, no resolver client
  * and no configuration; the resolver implements the decision's interface; configuration is
- * parsed into the decision's vocabulary; observers watch all of these; gateways read and
+ * parsed into the decision's vocabulary; signed assertions decorate the decision with the
+ * keys the configuration read; observers watch all of these; gateways read and
  * write the protocols, and the HTTP apps serve them; composition wires; the gate builds it
  * all; the server runs it.
  */
@@ -54,7 +55,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['upstream/', 'cache/'],
   ['oidc/'],
   ['decision/'],
-  ['resolver/', 'config/'],
+  ['resolver/', 'config/', 'assertion/'],
   ['observability/'],
   ['gateways/', 'ops/'],
   ['http/'],
@@ -89,6 +90,18 @@ describe('the source layout', () => {
 
   it('has no import circle, type-only imports included', () => {
     expect(findCycles(importGraph())).toEqual([]);
+  });
+
+  // Optional parts cost nothing when off: signed assertions are loaded only when configured.
+  it('loads src/assertion/ only through the dynamic import in src/composition/', () => {
+    const importers = sourceFiles(SRC)
+      .filter((file) => !relative(SRC, file).startsWith('assertion/'))
+      .flatMap((file) => {
+        const text = readFileSync(file, 'utf8');
+        const imports = [...text.matchAll(/(import\s*\(|from)\s*'(\.{1,2}\/[^']+)'/g)].filter((match) => resolve(dirname(file), match[2]!).startsWith(join(SRC, 'assertion/')));
+        return imports.map((match) => `${relative(SRC, file)} ${match[1]!.startsWith('import') ? 'dynamic' : 'static'}`);
+      });
+    expect(importers).toEqual(['composition/assertions.ts dynamic']);
   });
 
   it('keeps process side effects in server.ts alone', () => {

@@ -41,8 +41,15 @@ export const HEADER = {
 /** Headers that describe a user; a machine client's answer never carries one. */
 export const USER_HEADER_PREFIX = 'x-authgear-user-';
 
+/**
+ * The identity signed for the app (ASSERTION_KEY_FILE): a short-lived JWT an app verifies
+ * with the sidecar's public keys, so it can tell a request the sidecar judged from one that
+ * reached it some other way. Absent when assertions are off.
+ */
+export const ASSERTION_HEADER = 'x-authgear-gate-assertion';
+
 /** Every header the gateway must take from us and never from the client. */
-export const IDENTITY_HEADER_NAMES: readonly string[] = Object.values(HEADER);
+export const IDENTITY_HEADER_NAMES: readonly string[] = [...Object.values(HEADER), ASSERTION_HEADER];
 
 /**
  * The longest header value the sidecar sends. An identity that would need more is refused,
