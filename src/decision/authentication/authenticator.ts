@@ -14,7 +14,11 @@ export interface Authentication {
   headers: ReadonlyArray<readonly [string, string]>;
   /** How the answer was reached, for metrics and logs. */
   via: 'jwt' | 'resolver' | 'resolver_stale';
+  /** Which cache held it: the process's, Redis, or none (verified or resolved for this request). */
+  cache: CacheTier;
 }
+
+export type CacheTier = 'memory' | 'redis' | 'none';
 
 export interface AuthenticateOptions {
   /** The route's mode (policy rule or auth URL query); undefined: the configured AUTH_MODE. */
@@ -30,7 +34,8 @@ export interface Authenticator {
   authenticate(credentials: Credentials, options?: AuthenticateOptions): Authentication | Denial | Promise<Authentication>;
 }
 
-const fromAccessToken = (verified: VerifiedAccess): Authentication => ({ identity: verified.identity, grant: verified.grant, headers: verified.headers, via: 'jwt' });
+const fromAccessToken = (verified: VerifiedAccess, cache: CacheTier): Authentication => ({ identity: verified.identity, grant: verified.grant, headers: verified.headers, via: 'jwt', cache });
+const verifiedNow = (verified: VerifiedAccess) => fromAccessToken(verified, 'none');
 
 export interface AuthenticatorDependencies {
   accessTokens: AccessTokenVerifier;
@@ -52,13 +57,13 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
     return headers;
   };
 
-  function fromResolution({ answer, stale }: Resolution): Authentication {
+  function fromResolution({ answer, stale, cache }: Resolution): Authentication {
     if (!answer.valid) {
       throw new Denial('session_invalid', 'Authgear did not accept the session or token', {
         headers: answer.setCookies.map((line) => ['set-cookie', line] as const),
       });
     }
-    return { identity: answer.identity, grant: undefined, headers: headersOf(answer.identity), via: stale ? 'resolver_stale' : 'resolver' };
+    return { identity: answer.identity, grant: undefined, headers: headersOf(answer.identity), via: stale ? 'resolver_stale' : 'resolver', cache };
   }
 
   return {
@@ -68,8 +73,9 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
       if (bearer !== undefined) {
         if (mode !== 'resolver') {
           const verified = deps.accessTokens.verify(bearer);
-          if (verified instanceof Promise) return verified.then(fromAccessToken);
-          if (verified) return fromAccessToken(verified);
+          // Only a token seen before comes back at once: from the in-process token cache.
+          if (verified instanceof Promise) return verified.then(verifiedNow);
+          if (verified) return fromAccessToken(verified, 'memory');
         }
         assertBearerSyntax(bearer);
       }
