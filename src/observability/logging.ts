@@ -70,6 +70,7 @@ export function createDecisionLogger(logger: Logger, options: { now: () => numbe
         principal: event.principal,
         rule: event.rule,
         latencyMs: Math.round(event.durationMs * 1000) / 1000,
+        ...(event.trace ? { trace_id: event.trace.traceId, span_id: event.trace.spanId } : {}),
         ...(loud ? { error: describeError(event.error) } : {}),
       },
       event.allowed ? 'allowed' : 'denied',
