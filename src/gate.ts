@@ -10,6 +10,7 @@ import type { Logger } from './observability/logging.js';
 import { createMetrics, type Metrics } from './observability/metrics/metrics.js';
 import { createObservers } from './observability/observers.js';
 import type { KeyStore } from './oidc/key-store.js';
+import type { Tracing } from './observability/tracing/tracing.js';
 
 export interface GateDependencies {
   logger: Logger;
@@ -20,6 +21,8 @@ export interface GateDependencies {
   cacheObserver?: CacheObserver;
   /** Default: a fresh registry without process metrics (the server passes one with them). */
   metrics?: Metrics;
+  /** Spans for decisions and their calls out (composition/tracing.ts loads it when configured); the caller closes it. */
+  tracing?: Tracing;
 }
 
 export interface Gate {
@@ -46,9 +49,10 @@ export function createGate(config: Config, deps: GateDependencies): Gate {
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? createMetrics();
   const observers = createObservers(metrics, deps.logger, { now, onDecision: deps.onDecision, cacheObserver: deps.cacheObserver });
-  const sharing = composeSharing(config, { logger: deps.logger, now, observer: observers.cache });
-  const keys = composeKeys(config, { now, observers, sharing });
-  const { decide, authenticator, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys });
+  const { tracing } = deps;
+  const sharing = composeSharing(config, { logger: deps.logger, now, observer: observers.cache, tracing });
+  const keys = composeKeys(config, { now, observers, sharing, tracing });
+  const { decide, authenticator, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, tracing });
 
   let draining = false;
   const listeners = composeListeners(config, {

@@ -13,6 +13,7 @@ import type { AuthDecision } from '../decision/question.js';
 import { createAuthorizer } from '../decision/policy/authorize.js';
 import { createRequirementLookup } from '../decision/policy/route-requirements.js';
 import type { Observers } from '../observability/observers.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
 import type { AuthgearKeys } from './keys.js';
 
 /** Browser login, when a redirect URI is configured; the authorize endpoint comes from discovery. */
@@ -38,8 +39,8 @@ export interface ComposedDecision {
 }
 
 /** The one decision every gateway asks, and the verifiers and resolver it authenticates with. */
-export function composeDecision(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing; keys: AuthgearKeys }): ComposedDecision {
-  const { now, observers, keys } = deps;
+export function composeDecision(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing; keys: AuthgearKeys; tracing: Tracing | undefined }): ComposedDecision {
+  const { now, observers, keys, tracing } = deps;
   const verifyJwt = createJwtVerifier({
     getKey: keys.keyStore.getKey,
     issuer: config.authgearEndpoint,
@@ -67,6 +68,7 @@ export function composeDecision(config: Config, deps: { now: () => number; obser
         timeoutMs: config.resolverTimeoutMs,
         maxInFlight: config.upstreamMaxInFlight,
         maxQueued: config.upstreamMaxQueued,
+        ...(tracing ? { tracing: tracing.upstream } : {}),
       },
       cookieNames: AUTHGEAR_COOKIES.map((name) => config.cookiePrefix + name),
       onRoleRefused: observers.claims.roleRefused,
@@ -93,6 +95,7 @@ export function composeDecision(config: Config, deps: { now: () => number; obser
       login: loginRedirect(config, keys),
       now,
       onDecision: observers.decision,
+      ...(tracing ? { tracing: tracing.decision } : {}),
     }),
   );
   return { decide, authenticator, close: () => sessions.close() };

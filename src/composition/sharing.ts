@@ -1,5 +1,6 @@
 import type { JSONWebKeySet } from 'jose';
 import type { Config } from '../config/load-config.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
 import { ConfigError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logging.js';
 import type { KeySetLoadReason } from '../oidc/key-store.js';
@@ -8,6 +9,7 @@ import type { Cache, CacheObserver, SharedCacheName } from '../cache/cache.js';
 import { createMemoryCache } from '../cache/memory-cache.js';
 import { createRedisCache } from '../cache/redis-cache.js';
 import { createRedisClient, type RedisTopology } from '../cache/redis-client.js';
+import type { CommandTracing } from '../cache/redis-cache.js';
 import { createSignedCache } from '../cache/signed-cache.js';
 
 type KeySetLoader = (reason: KeySetLoadReason) => Promise<JSONWebKeySet>;
@@ -46,7 +48,7 @@ export interface SharingOptions {
 }
 
 /** Redis when a topology is configured, otherwise the in-process cache (the embedded default). */
-function createSharedCache(options: SharingOptions, observer: CacheObserver): Cache {
+function createSharedCache(options: SharingOptions, observer: CacheObserver, tracing: CommandTracing | undefined): Cache {
   const connectTimeoutMs = options.redisConnectTimeoutMs;
   const client = createRedisClient({ ...options.redis, connectTimeoutMs });
   if (!client) return createMemoryCache({ maxEntries: options.memoryMaxEntries });
@@ -57,13 +59,14 @@ function createSharedCache(options: SharingOptions, observer: CacheObserver): Ca
     connectTimeoutMs,
     ...(observer.onRedisError ? { onError: observer.onRedisError } : {}),
     ...(observer.onRedisState ? { onState: observer.onRedisState } : {}),
+    ...(tracing ? { tracing } : {}),
   });
 }
 
-export function createSharing(options: SharingOptions, deps: { logger: Logger; now: () => number; observer?: CacheObserver }): Sharing {
+export function createSharing(options: SharingOptions, deps: { logger: Logger; now: () => number; observer?: CacheObserver; tracing?: CommandTracing }): Sharing {
   const { logger, now } = deps;
   const observer: CacheObserver = deps.observer ?? {};
-  const store = createSharedCache(options, observer);
+  const store = createSharedCache(options, observer, deps.tracing);
   const remote = store.kind === 'redis';
   const secret = options.hmacSecret;
   // The configuration refuses this already; hand-made options must not share unsigned either.
@@ -108,7 +111,7 @@ export function createSharing(options: SharingOptions, deps: { logger: Logger; n
 }
 
 /** What replicas share (Redis, or nothing beyond the process), from the settings that say how. */
-export function composeSharing(config: Config, deps: { logger: Logger; now: () => number; observer: CacheObserver }): Sharing {
+export function composeSharing(config: Config, deps: { logger: Logger; now: () => number; observer: CacheObserver; tracing: Tracing | undefined }): Sharing {
   return createSharing(
     {
       redis: {
@@ -128,6 +131,6 @@ export function composeSharing(config: Config, deps: { logger: Logger; now: () =
       redisConnectTimeoutMs: config.derived.redisConnectTimeoutMs,
       keySet: config.derived.keySetSharing,
     },
-    deps,
+    { logger: deps.logger, now: deps.now, observer: deps.observer, tracing: deps.tracing?.redis },
   );
 }
