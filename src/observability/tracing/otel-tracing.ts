@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -19,6 +20,11 @@ const intoRecord: TextMapSetter<Record<string, string>> = { set: (headers, name,
 
 const NO_CALL_SPAN: UpstreamCallSpan = Object.freeze({ headers: Object.freeze({}), end: () => undefined });
 const endNothing = () => undefined;
+/**
+ * The last export at shutdown gets this long: the exporter retries an unreachable collector
+ * for up to its own timeout (10 s), which would eat the whole shutdown budget.
+ */
+const CLOSE_WITHIN_MS = 2000;
 
 /**
  * The gate's tracing on the OpenTelemetry SDK, loaded only when tracing is configured. No
@@ -100,5 +106,5 @@ export function createOtelTracing(options: TracingOptions): Tracing {
     },
   };
 
-  return { decision, upstream, redis, close: () => provider.shutdown() };
+  return { decision, upstream, redis, close: () => Promise.race([provider.shutdown(), sleep(CLOSE_WITHIN_MS, undefined, { ref: false })]) };
 }
