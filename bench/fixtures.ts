@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { accessTokenClaims, startAuthgearStandIn, type AuthgearStandIn } from '../test/support/authgear-stand-in.js';
 import { REPO, tempDir } from '../test/support/processes.js';
 import { startRedis, TEST_HMAC_SECRET } from '../test/support/redis.js';
+import { startSpanSink } from './span-sink.js';
 import { mintTokens } from './tokens.js';
 
-export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate';
+export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate' | 'tracedGate';
 
 /** What a sidecar runs: the built server, or for rawGate the same gate behind a bare Node listener. */
 export const sidecarEntry = (name: SidecarName) =>
@@ -29,6 +30,7 @@ export interface Fixtures {
 export async function startFixtures(options: { freshTokens: number }): Promise<Fixtures> {
   const authgear = await startAuthgearStandIn();
   let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+  let sink: Awaited<ReturnType<typeof startSpanSink>> | undefined;
   try {
     const key = authgear.keys[0]!;
     const now = Math.floor(Date.now() / 1000);
@@ -40,6 +42,7 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
       return join(dir, name);
     };
     redis = await startRedis();
+    sink = await startSpanSink();
     const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn' };
     return {
       authgear,
@@ -51,6 +54,8 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
         redisGate: { ...common, REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET, RESOLVER_LOCAL_TTL_SECONDS: '0' },
         // Nothing is reused: every request asks the resolver.
         resolverGate: { ...common, RESOLVER_POSITIVE_TTL_SECONDS: '0' },
+        // Tracing on as advised for production: 1% of new traces, exported to a local sink.
+        tracedGate: { ...common, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' },
       },
       cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
       freshTokens,
@@ -58,11 +63,13 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
       sessions,
       sessionFile: writeLines('sessions.txt', sessions),
       async close() {
+        await sink?.close();
         await redis?.stop();
         await authgear.close();
       },
     };
   } catch (error) {
+    await sink?.close();
     await redis?.stop();
     await authgear.close();
     throw error;

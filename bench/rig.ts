@@ -31,6 +31,8 @@ export interface Rig extends Fixtures {
   redisGate: Server;
   /** Nothing reused: every session goes to the stand-in's resolver (row 4c). */
   resolverGate: Server;
+  /** The shipped gate with tracing on, 1% sampled, exporting to a local sink (row 2 traced). */
+  tracedGate: Server;
   nginx: Server;
   /** The same nginx config, asking the floor reference instead of the sidecar (row 6's reference). */
   nginxToFloor: Server;
@@ -68,6 +70,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       uncachedGate: await sidecar('uncachedGate'),
       redisGate: await sidecar('redisGate'),
       resolverGate: await sidecar('resolverGate'),
+      tracedGate: await sidecar('tracedGate'),
       nginx: asServer(nginx, nginx.port),
       nginxToFloor: asServer(nginxToFloor, nginxToFloor.port),
       joseRate,

@@ -181,7 +181,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
       ),
     );
     const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[] };
-    expect(result.rows.map((row) => row.id)).toEqual(['bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials', 'nginx-auth', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss']);
+    expect(result.rows.map((row) => row.id)).toEqual(['bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-traced', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials', 'nginx-auth', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss']);
     for (const row of result.rows) expect(row.requestsPerSecond, row.id).toBeGreaterThan(0);
     const against = (id: string) => result.rows.find((row) => row.id === id)!.comparisons.map((c) => c.against);
     // The targets: each /auth row against the floor, nginx against its floor hop.
@@ -191,6 +191,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     expect(target('session-redis')).toEqual([['floor', 0.6]]);
     expect(target('no-credentials')).toEqual([['floor', 0.85]]);
     expect(target('nginx-auth')).toEqual([['nginx-auth-floor', 0.9]]);
+    expect(target('jwt-cached-traced')).toEqual([['jwt-cached', 0.95]]);
     expect(against('jwt-cached-raw')).toEqual(['floor', 'jwt-cached']);
     expect(against('jwt-fresh')).toEqual(['bare', 'jose']);
     expect(stdout).toContain('| 6 twin | nginx proxy, same hop without auth_request |');
