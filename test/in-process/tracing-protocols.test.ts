@@ -76,7 +76,7 @@ describe('the Trace Context of each protocol', () => {
   it('records nothing of a trace the gateway did not sample, and still logs its ids', async () => {
     const unsampled = newTrace('00');
     expect((await gate.auth({ traceparent: unsampled.traceparent, ...bearer(token) })).status).toBe(200);
-    expect(gate.decisions.at(-1)!.trace).toEqual({ traceId: unsampled.traceId, spanId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(gate.decisions.at(-1)!.trace).toMatchObject({ traceId: unsampled.traceId, spanId: expect.stringMatching(/^[0-9a-f]{16}$/) });
     const sampled = newTrace();
     await gate.auth({ traceparent: sampled.traceparent, ...bearer(token) });
     await decisionSpan(sampled.traceId);

@@ -1,21 +1,20 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapSetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { CommandTracing } from '../../cache/redis-cache.js';
-import { TRACE_CONTEXT_HEADERS, type DecisionTracing } from '../../decision/decision-tracing.js';
-import type { HeaderLookup } from '../../decision/request/header-reader.js';
 import type { UpstreamCallSpan, UpstreamTracing } from '../../upstream/http-client.js';
-import { callAttributes, callStatus, commandAttributes, decisionAttributes, SPAN } from './span-attributes.js';
+import { createDecisionTracing } from './decision-span.js';
+import { createIdHandOff } from './id-hand-off.js';
+import { callAttributes, callStatus, commandAttributes, SPAN } from './span-attributes.js';
 import { samplerOf } from './sampler.js';
 import { reportingExporter } from './reporting-exporter.js';
 import type { Tracing, TracingOptions } from './tracing.js';
 
-const fromHeaders: TextMapGetter<HeaderLookup> = { keys: () => [...TRACE_CONTEXT_HEADERS], get: (header, name) => header(name) };
 const intoRecord: TextMapSetter<Record<string, string>> = { set: (headers, name, value) => { headers[name] = value; } };
 
 const NO_CALL_SPAN: UpstreamCallSpan = Object.freeze({ headers: Object.freeze({}), end: () => undefined });
@@ -30,48 +29,34 @@ const CLOSE_WITHIN_MS = 2000;
  * The gate's tracing on the OpenTelemetry SDK, loaded only when tracing is configured. No
  * global is registered (no global tracer provider, propagator or context manager): the
  * provider is this instance's, and the decision's span travels to the calls it causes in an
- * AsyncLocalStorage of its own, entered only while a traced decision runs. Calls made outside
- * any decision (the key set loaded at start, a peer's background refresh) make no root spans.
+ * AsyncLocalStorage of its own, entered only while a decision that is recorded or continues a
+ * trace runs (decision-span.ts). Calls made outside one (the key set loaded at start) make no
+ * root spans.
  */
 export function createOtelTracing(options: TracingOptions): Tracing {
   const exporterOptions = { url: options.url };
   const exporter = options.protocol === 'http/json' ? new JsonExporter(exporterOptions) : new ProtobufExporter(exporterOptions);
+  const sampler = samplerOf(options.sampler, options.ratio);
+  const ids = createIdHandOff();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName, 'service.version': options.serviceVersion }),
-    sampler: samplerOf(options.sampler, options.ratio),
+    sampler,
+    idGenerator: ids,
     spanProcessors: [new BatchSpanProcessor({ exporter: reportingExporter(exporter, options.onExportError), scheduledDelayMillis: options.exportDelayMs })],
   });
   const tracer = provider.getTracer('authgear-gate', options.serviceVersion);
   const propagator = new W3CTraceContextPropagator();
-  const current = new AsyncLocalStorage<Context>();
+  const current = new AsyncLocalStorage<Span>();
 
   /** A child span of the decision being traced, or none outside one. */
   function childSpan(name: string, attributes: Parameters<Span['setAttributes']>[0]): { span: Span; context: Context } | undefined {
     const parent = current.getStore();
     if (parent === undefined) return undefined;
-    const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
-    return { span, context: trace.setSpan(parent, span) };
+    const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, trace.setSpan(ROOT_CONTEXT, parent));
+    return { span, context: trace.setSpan(ROOT_CONTEXT, span) };
   }
 
-  const decision: DecisionTracing = {
-    start(header) {
-      const parent = propagator.extract(ROOT_CONTEXT, header, fromHeaders);
-      const span = tracer.startSpan(SPAN.decide, { kind: SpanKind.SERVER }, parent);
-      const context = trace.setSpan(parent, span);
-      const { traceId, spanId } = span.spanContext();
-      return {
-        ids: { traceId, spanId },
-        within: (work) => current.run(context, work),
-        end(event) {
-          if (span.isRecording()) {
-            span.setAttributes(decisionAttributes(event, options.recordUserId));
-            if (event.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: event.code });
-          }
-          span.end();
-        },
-      };
-    },
-  };
+  const decision = createDecisionTracing({ tracer, sampler, ids, propagator, current, recordUserId: options.recordUserId });
 
   const upstream: UpstreamTracing = {
     startCall(call) {

@@ -1,0 +1,74 @@
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import { ROOT_CONTEXT, SamplingDecision, SpanKind, SpanStatusCode, TraceFlags, trace, type Span, type TextMapGetter, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+import type { Sampler } from '@opentelemetry/sdk-trace';
+import { TRACE_CONTEXT_HEADERS, type DecisionSpan, type DecisionTracing } from '../../decision/decision-tracing.js';
+import type { DecisionEvent } from '../../decision/question.js';
+import type { HeaderLookup } from '../../decision/request/header-reader.js';
+import type { IdHandOff } from './id-hand-off.js';
+import { decisionAttributes, SPAN } from './span-attributes.js';
+
+export interface DecisionTracingDependencies {
+  tracer: Tracer;
+  /** The tracer's own sampler, asked first here. */
+  sampler: Sampler;
+  ids: IdHandOff;
+  propagator: TextMapPropagator;
+  /** Where the decision's span waits for the calls it makes. */
+  current: AsyncLocalStorage<Span>;
+  recordUserId: boolean;
+}
+
+const fromHeaders: TextMapGetter<HeaderLookup> = { keys: () => [...TRACE_CONTEXT_HEADERS], get: (header, name) => header(name) };
+const NO_ATTRIBUTES = Object.freeze({});
+const NO_LINKS = Object.freeze([]) as [];
+
+class TracedDecision implements DecisionSpan {
+  constructor(
+    private readonly span: Span,
+    /** Whether calls out carry its context: when recorded, or when continuing the gateway's trace. */
+    private readonly propagate: boolean,
+    private readonly deps: DecisionTracingDependencies,
+  ) {}
+
+  get ids() {
+    return this.span.spanContext();
+  }
+
+  within<T>(work: () => T): T {
+    return this.propagate ? this.deps.current.run(this.span, work) : work();
+  }
+
+  end(event: DecisionEvent): void {
+    if (this.span.isRecording()) {
+      this.span.setAttributes(decisionAttributes(event, this.deps.recordUserId));
+      if (event.status >= 500) this.span.setStatus({ code: SpanStatusCode.ERROR, message: event.code });
+    }
+    this.span.end();
+  }
+}
+
+/**
+ * A span per decision, continuing the gateway's Trace Context. The sampler is asked before
+ * the SDK starts a span: at 1% sampling 99 decisions in 100 get a bare non-recording span
+ * (what the SDK itself would return, without its per-span bookkeeping), and one that neither
+ * is recorded nor continues a trace runs outside any context, so its calls out carry none.
+ */
+export function createDecisionTracing(deps: DecisionTracingDependencies): DecisionTracing {
+  const { tracer, sampler, ids, propagator } = deps;
+  return {
+    start(header) {
+      const parent = propagator.extract(ROOT_CONTEXT, header, fromHeaders);
+      const remote = trace.getSpanContext(parent);
+      const continued = remote !== undefined && trace.isSpanContextValid(remote) ? remote : undefined;
+      const traceId = continued?.traceId ?? ids.generateTraceId();
+      const sampling = sampler.shouldSample(parent, traceId, SPAN.decide, SpanKind.SERVER, NO_ATTRIBUTES, NO_LINKS);
+      if (sampling.decision === SamplingDecision.NOT_RECORD) {
+        const traceState = sampling.traceState ?? continued?.traceState;
+        const span = trace.wrapSpanContext({ traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE, ...(traceState ? { traceState } : {}) });
+        return new TracedDecision(span, continued !== undefined, deps);
+      }
+      if (continued === undefined) ids.handOver(traceId);
+      return new TracedDecision(tracer.startSpan(SPAN.decide, { kind: SpanKind.SERVER }, parent), true, deps);
+    },
+  };
+}
