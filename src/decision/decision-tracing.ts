@@ -15,8 +15,8 @@ export interface DecisionTracing {
 }
 
 export interface DecisionSpan {
-  /** For the decision's log line. */
-  readonly ids: TraceIds;
+  /** For the decision's log line; undefined when the decision belongs to no trace anyone will see. */
+  readonly ids: TraceIds | undefined;
   /** Runs the decision within the span, so that its calls out (Authgear, Redis) are the span's children. */
   within<T>(work: () => T): T;
   /** Ends the span with what was decided. */

@@ -22,11 +22,15 @@ const fromHeaders: TextMapGetter<HeaderLookup> = { keys: () => [...TRACE_CONTEXT
 const NO_ATTRIBUTES = Object.freeze({});
 const NO_LINKS = Object.freeze([]) as [];
 
+/**
+ * A decision neither recorded nor continuing a trace: its ids would name a trace that exists
+ * nowhere, so it has none, passes none on, and costs no allocation.
+ */
+const UNTRACED: DecisionSpan = Object.freeze({ ids: undefined, within: <T>(work: () => T) => work(), end: () => undefined });
+
 class TracedDecision implements DecisionSpan {
   constructor(
     private readonly span: Span,
-    /** Whether calls out carry its context: when recorded, or when continuing the gateway's trace. */
-    private readonly propagate: boolean,
     private readonly deps: DecisionTracingDependencies,
   ) {}
 
@@ -35,7 +39,7 @@ class TracedDecision implements DecisionSpan {
   }
 
   within<T>(work: () => T): T {
-    return this.propagate ? this.deps.current.run(this.span, work) : work();
+    return this.deps.current.run(this.span, work);
   }
 
   end(event: DecisionEvent): void {
@@ -49,9 +53,9 @@ class TracedDecision implements DecisionSpan {
 
 /**
  * A span per decision, continuing the gateway's Trace Context. The sampler is asked before
- * the SDK starts a span: at 1% sampling 99 decisions in 100 get a bare non-recording span
- * (what the SDK itself would return, without its per-span bookkeeping), and one that neither
- * is recorded nor continues a trace runs outside any context, so its calls out carry none.
+ * the SDK starts a span, so that a decision not recorded skips the SDK's per-span bookkeeping:
+ * one continuing the gateway's trace gets a bare non-recording span (what the SDK itself would
+ * return), whose context its calls out still carry; one that starts no trace gets nothing.
  */
 export function createDecisionTracing(deps: DecisionTracingDependencies): DecisionTracing {
   const { tracer, sampler, ids, propagator } = deps;
@@ -63,12 +67,13 @@ export function createDecisionTracing(deps: DecisionTracingDependencies): Decisi
       const traceId = continued?.traceId ?? ids.generateTraceId();
       const sampling = sampler.shouldSample(parent, traceId, SPAN.decide, SpanKind.SERVER, NO_ATTRIBUTES, NO_LINKS);
       if (sampling.decision === SamplingDecision.NOT_RECORD) {
-        const traceState = sampling.traceState ?? continued?.traceState;
+        if (continued === undefined) return UNTRACED;
+        const traceState = sampling.traceState ?? continued.traceState;
         const span = trace.wrapSpanContext({ traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE, ...(traceState ? { traceState } : {}) });
-        return new TracedDecision(span, continued !== undefined, deps);
+        return new TracedDecision(span, deps);
       }
       if (continued === undefined) ids.handOver(traceId);
-      return new TracedDecision(tracer.startSpan(SPAN.decide, { kind: SpanKind.SERVER }, parent), true, deps);
+      return new TracedDecision(tracer.startSpan(SPAN.decide, { kind: SpanKind.SERVER }, parent), deps);
     },
   };
 }
