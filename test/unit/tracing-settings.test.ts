@@ -56,3 +56,33 @@ describe('the OTEL_* settings', () => {
     expect(problemsOf({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' })).toEqual([]);
   });
 });
+
+describe('the root sampler', () => {
+  it('samples a new trace as the SDK\'s TraceIdRatioBasedSampler samples its id', async () => {
+    const { TraceIdRatioBasedSampler, SamplingDecision } = await import('@opentelemetry/sdk-trace');
+    const { ROOT_CONTEXT } = await import('@opentelemetry/api');
+    const { rootSamplerOf } = await import('../../src/observability/tracing/sampler.js');
+    for (const ratio of [0.01, 0.3, 0.9]) {
+      const sdk = new TraceIdRatioBasedSampler(ratio);
+      // Every fourth draw decides the id; replaying the same draws shows each id to the SDK.
+      let seed = 7;
+      const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+      const sampleRoot = rootSamplerOf('parentbased_traceidratio', ratio, random);
+      let sampled = 0;
+      for (let at = 0; at < 2000; at++) {
+        const before = seed;
+        const traceId = sampleRoot();
+        seed = before;
+        const words = [0, 1, 2, 3].map(() => (random() * 2 ** 32) >>> 0);
+        const id = words.map((word) => word.toString(16).padStart(8, '0')).join('');
+        const decision = sdk.shouldSample(ROOT_CONTEXT, id).decision;
+        expect(traceId, id).toBe(decision === SamplingDecision.RECORD_AND_SAMPLED ? id : undefined);
+        if (traceId) sampled++;
+      }
+      expect(sampled / 2000).toBeGreaterThan(ratio / 2);
+      expect(sampled / 2000).toBeLessThan(Math.min(1, ratio * 2));
+    }
+    expect(rootSamplerOf('always_off', 1)()).toBeUndefined();
+    expect(rootSamplerOf('parentbased_always_on', 0)()).toMatch(/^[0-9a-f]{32}$/);
+  });
+});

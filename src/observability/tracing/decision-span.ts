@@ -1,16 +1,19 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
-import { ROOT_CONTEXT, SamplingDecision, SpanKind, SpanStatusCode, TraceFlags, trace, type Span, type TextMapGetter, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SamplingDecision, SpanKind, SpanStatusCode, TraceFlags, trace, type Context, type Span, type TextMapGetter, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import type { Sampler } from '@opentelemetry/sdk-trace';
 import { TRACE_CONTEXT_HEADERS, type DecisionSpan, type DecisionTracing } from '../../decision/decision-tracing.js';
 import type { DecisionEvent } from '../../decision/question.js';
 import type { HeaderLookup } from '../../decision/request/header-reader.js';
 import type { IdHandOff } from './id-hand-off.js';
+import type { RootSampler } from './sampler.js';
 import { decisionAttributes, SPAN } from './span-attributes.js';
 
 export interface DecisionTracingDependencies {
   tracer: Tracer;
-  /** The tracer's own sampler, asked first here. */
+  /** The tracer's own sampler, asked first here about a decision continuing a trace. */
   sampler: Sampler;
+  /** The same sampler's verdict on a new trace. */
+  sampleRoot: RootSampler;
   ids: IdHandOff;
   propagator: TextMapPropagator;
   /** Where the decision's span waits for the calls it makes. */
@@ -58,22 +61,24 @@ class TracedDecision implements DecisionSpan {
  * return), whose context its calls out still carry; one that starts no trace gets nothing.
  */
 export function createDecisionTracing(deps: DecisionTracingDependencies): DecisionTracing {
-  const { tracer, sampler, ids, propagator } = deps;
+  const { tracer, sampler, ids, propagator, sampleRoot } = deps;
+  const startSpan = (parent: Context) => new TracedDecision(tracer.startSpan(SPAN.decide, { kind: SpanKind.SERVER }, parent), deps);
   return {
     start(header) {
       const parent = propagator.extract(ROOT_CONTEXT, header, fromHeaders);
       const remote = trace.getSpanContext(parent);
       const continued = remote !== undefined && trace.isSpanContextValid(remote) ? remote : undefined;
-      const traceId = continued?.traceId ?? ids.generateTraceId();
-      const sampling = sampler.shouldSample(parent, traceId, SPAN.decide, SpanKind.SERVER, NO_ATTRIBUTES, NO_LINKS);
-      if (sampling.decision === SamplingDecision.NOT_RECORD) {
-        if (continued === undefined) return UNTRACED;
-        const traceState = sampling.traceState ?? continued.traceState;
-        const span = trace.wrapSpanContext({ traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE, ...(traceState ? { traceState } : {}) });
-        return new TracedDecision(span, deps);
+      if (continued === undefined) {
+        const traceId = sampleRoot();
+        if (traceId === undefined) return UNTRACED;
+        ids.handOver(traceId);
+        return startSpan(parent);
       }
-      if (continued === undefined) ids.handOver(traceId);
-      return new TracedDecision(tracer.startSpan(SPAN.decide, { kind: SpanKind.SERVER }, parent), deps);
+      const sampling = sampler.shouldSample(parent, continued.traceId, SPAN.decide, SpanKind.SERVER, NO_ATTRIBUTES, NO_LINKS);
+      if (sampling.decision !== SamplingDecision.NOT_RECORD) return startSpan(parent);
+      const traceState = sampling.traceState ?? continued.traceState;
+      const span = trace.wrapSpanContext({ traceId: continued.traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE, ...(traceState ? { traceState } : {}) });
+      return new TracedDecision(span, deps);
     },
   };
 }

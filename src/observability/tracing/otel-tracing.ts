@@ -11,7 +11,7 @@ import type { UpstreamCallSpan, UpstreamTracing } from '../../upstream/http-clie
 import { createDecisionTracing } from './decision-span.js';
 import { createIdHandOff } from './id-hand-off.js';
 import { callAttributes, callStatus, commandAttributes, SPAN } from './span-attributes.js';
-import { samplerOf } from './sampler.js';
+import { rootSamplerOf, samplerOf } from './sampler.js';
 import { reportingExporter } from './reporting-exporter.js';
 import type { Tracing, TracingOptions } from './tracing.js';
 
@@ -56,7 +56,8 @@ export function createOtelTracing(options: TracingOptions): Tracing {
     return { span, context: trace.setSpan(ROOT_CONTEXT, span) };
   }
 
-  const decision = createDecisionTracing({ tracer, sampler, ids, propagator, current, recordUserId: options.recordUserId });
+  const sampleRoot = rootSamplerOf(options.sampler, options.ratio);
+  const decision = createDecisionTracing({ tracer, sampler, sampleRoot, ids, propagator, current, recordUserId: options.recordUserId });
 
   const upstream: UpstreamTracing = {
     startCall(call) {
