@@ -56,6 +56,7 @@ export function costRows(rig: Fixtures): CostRow[] {
     { id: 'floor', row: '2 ref', name: "the floor: Node writing row 2's 200 prebuilt", server: 'floor', headers: bearer, status: 200 },
     { id: 'jwt-cached', row: '2', name: '/auth, JWT seen before', server: 'gate', headers: bearer, status: 200 },
     { id: 'jwt-cached-assertion', row: '2 signed', name: '/auth, JWT seen before, assertions on', server: 'assertionGate', headers: bearer, status: 200 },
+    { id: 'jwt-cached-traced', row: '2 traced', name: '/auth, JWT seen before, tracing on (1%)', server: 'tracedGate', headers: bearer, status: 200 },
     { id: 'jwt-cached-raw', row: '2 raw', name: '/auth on a bare Node listener (no Hono), JWT seen before', server: 'rawGate', headers: bearer, status: 200 },
     { id: 'jwt-fresh', row: '3', name: '/auth, fresh JWT each time (cache off)', server: 'uncachedGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: { header: 'authorization', prefix: 'Bearer ', values: rig.freshTokens }, status: 200 },
     { id: 'session-memory', row: '4a', name: '/auth, session from the in-process cache', server: 'gate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },

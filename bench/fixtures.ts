@@ -5,11 +5,12 @@ import { accessTokenClaims, startAuthgearStandIn, type AuthgearStandIn } from '.
 import { REPO, tempDir } from '../test/support/processes.js';
 import { startRedis, TEST_HMAC_SECRET } from '../test/support/redis.js';
 import { policyWithRules } from './policy-scale.js';
+import { startSpanSink } from './span-sink.js';
 import { mintTokens } from './tokens.js';
 
 /** The sidecars of rows P1-P4: POLICY_FILE of 1 or many rules, the bench's request matching the last. */
 export type PolicySidecarName = 'policy1Gate' | 'policy10kGate' | 'regex1Gate' | 'regex1kGate';
-export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate' | 'assertionGate' | PolicySidecarName;
+export type SidecarName = 'gate' | 'rawGate' | 'uncachedGate' | 'redisGate' | 'resolverGate' | 'assertionGate' | 'tracedGate' | PolicySidecarName;
 
 /** What a sidecar runs: the built server, or for rawGate the same gate behind a bare Node listener. */
 export const sidecarEntry = (name: SidecarName) =>
@@ -33,6 +34,7 @@ export interface Fixtures {
 export async function startFixtures(options: { freshTokens: number }): Promise<Fixtures> {
   const authgear = await startAuthgearStandIn();
   let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+  let sink: Awaited<ReturnType<typeof startSpanSink>> | undefined;
   try {
     const key = authgear.keys[0]!;
     const now = Math.floor(Date.now() / 1000);
@@ -45,6 +47,7 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
     };
     const assertionKey = writeLines('assertion-key.pem', [String(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }))]);
     redis = await startRedis();
+    sink = await startSpanSink();
     // The shipped default clock skew, stated: the verification step waits it out (verification.ts).
     const common = { AUTHGEAR_ENDPOINT: authgear.origin, LOG_LEVEL: 'warn', CLOCK_SKEW_SECONDS: '30' };
     const withPolicy = (name: string, count: number, kind: 'prefix' | 'regex') => ({ ...common, POLICY_FILE: writeLines(name, [policyWithRules(count, kind)]) });
@@ -65,6 +68,8 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
         policy10kGate: withPolicy('policy-10k.yaml', 10_000, 'prefix'),
         regex1Gate: withPolicy('regex-1.yaml', 1, 'regex'),
         regex1kGate: withPolicy('regex-1k.yaml', 1_000, 'regex'),
+        // Tracing on as advised for production: 1% of new traces, exported to a local sink.
+        tracedGate: { ...common, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' },
       },
       cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
       freshTokens,
@@ -72,11 +77,13 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
       sessions,
       sessionFile: writeLines('sessions.txt', sessions),
       async close() {
+        await sink?.close();
         await redis?.stop();
         await authgear.close();
       },
     };
   } catch (error) {
+    await sink?.close();
     await redis?.stop();
     await authgear.close();
     throw error;

@@ -41,6 +41,8 @@ export interface Rig extends Fixtures, Peers {
   /** The same with path_regex rules: 1 and 1,000 (rows P3, P4). */
   regex1Gate: Server;
   regex1kGate: Server;
+  /** The shipped gate with tracing on, 1% sampled, exporting to a local sink (row 2 traced). */
+  tracedGate: Server;
   nginx: Server;
   /** The same nginx config, asking the floor reference instead of the sidecar (row 6's reference). */
   nginxToFloor: Server;
@@ -85,6 +87,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       uncachedGate,
       redisGate: await sidecar('redisGate'),
       resolverGate: await sidecar('resolverGate'),
+      tracedGate: await sidecar('tracedGate'),
       policy1Gate: await sidecar('policy1Gate'),
       policy10kGate: await sidecar('policy10kGate'),
       regex1Gate: await sidecar('regex1Gate'),

@@ -59,6 +59,12 @@ export function buildScenarios(rig: Rig): Scenario[] {
         },
       },
     ),
+    // Row 2's request to a gate with tracing on: the cost of a span per decision, 1% exported.
+    loadScenario(
+      { id: 'jwt-cached-traced', row: '2 traced', name: '/auth, JWT seen before, tracing on (1%)', comparisons: [{ against: 'jwt-cached', atLeast: 0.95 }] },
+      { url: auth(rig.tracedGate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.tracedGate.pid] },
+      'allowed',
+    ),
     // The transport not shipped, in the same run: row 2 against it is what the Hono route costs (docs/performance.md).
     loadScenario(
       { id: 'jwt-cached-raw', row: '2 raw', name: '/auth on a bare Node listener, no Hono (JWT seen before)', comparisons: [{ against: 'floor' }, { against: 'jwt-cached' }] },

@@ -12,6 +12,7 @@ import type { Logger } from './observability/logging.js';
 import { createMetrics, type Metrics } from './observability/metrics/metrics.js';
 import { createObservers } from './observability/observers.js';
 import type { KeyStore } from './oidc/key-store.js';
+import type { Tracing } from './observability/tracing/tracing.js';
 
 export interface GateDependencies {
   logger: Logger;
@@ -22,6 +23,8 @@ export interface GateDependencies {
   cacheObserver?: CacheObserver;
   /** Default: a fresh registry without process metrics (the server passes one with them). */
   metrics?: Metrics;
+  /** Spans for decisions and their calls out (composition/tracing.ts loads it when configured); the caller closes it. */
+  tracing?: Tracing;
 }
 
 export interface Gate {
@@ -56,10 +59,11 @@ export async function createGate(config: Config, deps: GateDependencies): Promis
   const assertions = await composeAssertions(config, { now, logger: deps.logger });
   const metrics = deps.metrics ?? createMetrics();
   const observers = createObservers(metrics, deps.logger, { now, onDecision: deps.onDecision, cacheObserver: deps.cacheObserver });
-  const sharing = await composeSharing(config, { logger: deps.logger, now, observer: observers.cache });
-  const keys = composeKeys(config, { now, observers, sharing });
+  const { tracing } = deps;
+  const sharing = await composeSharing(config, { logger: deps.logger, now, observer: observers.cache, tracing });
+  const keys = composeKeys(config, { now, observers, sharing, tracing });
   const policy = composePolicy(config, { observers });
-  const { decide, authenticator, tokenCacheSize, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, policy, assert: assertions.assert });
+  const { decide, authenticator, tokenCacheSize, close: closeDecision } = composeDecision(config, { now, observers, sharing, keys, policy, assert: assertions.assert, tracing });
   metrics.cacheEntries('token', tokenCacheSize);
 
   let draining = false;

@@ -3,6 +3,7 @@
 import { maskRedisSecrets } from './config/redis-settings.js';
 import { loadConfig, type Config } from './config/load-config.js';
 import { ConfigError } from './errors.js';
+import { loadTracing } from './composition/tracing.js';
 import { createGate } from './gate.js';
 import type { ServedListener } from './http/served-listener.js';
 import { createLogOutput } from './observability/log-output.js';
@@ -36,7 +37,9 @@ const metrics = createMetrics({ processMetrics: true });
 // For a pipe (a container's stdout) process.stdout writes without blocking: see log-output.ts.
 const logOutput = createLogOutput(process.stdout, { onDrop: metrics.logLineDropped });
 const logger = createLogger(config.logLevel, logOutput);
-const gate = await createGate(config, { logger, metrics });
+// OpenTelemetry is imported only when an exporter is configured (composition/tracing.ts).
+const tracing = await loadTracing(config, { logger });
+const gate = await createGate(config, { logger, metrics, ...(tracing ? { tracing } : {}) });
 const startup = new AbortController();
 void gate.start(startup.signal).then(() => {
   if (gate.keyStore.isReady()) logger.info('signing keys loaded, ready');
@@ -83,7 +86,11 @@ const shutdown = createShutdown({
       listeners.forEach((listener) => listener.drain());
     },
     closeListeners: () => Promise.all(listeners.map((listener) => listener.close())),
-    closeClients: () => gate.close(),
+    // The gate first: spans of the last decisions and calls end before the final export.
+    closeClients: async () => {
+      await gate.close();
+      await tracing?.close();
+    },
     forceClose: () => listeners.forEach((listener) => listener.forceClose()),
     flushLogs: (withinMs) => logOutput.flush(withinMs),
   },

@@ -12,6 +12,13 @@ export interface RedisCacheOptions {
   connectTimeoutMs: number;
   onError?: (operation: string, error: unknown) => void;
   onState?: (state: RedisConnectionState) => void;
+  tracing?: CommandTracing;
+}
+
+/** A span per command when tracing is on, so a slow Redis shows in the request's trace. */
+export interface CommandTracing {
+  /** Opens the span of one command (never its key); the returned function ends it, with the error if it failed. */
+  startCommand(operation: string): (error?: unknown) => void;
 }
 
 // ioredis emits each status it enters as an event of that name (Redis and Cluster alike).
@@ -33,7 +40,9 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
   }
 
   function command<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    const end = options.tracing?.startCommand(operation);
     const failed = (error: unknown): never => {
+      end?.(error);
       options.onError?.(operation, error);
       throw error instanceof CacheError ? error : new CacheError(`redis ${operation} failed`, { cause: error });
     };
@@ -45,7 +54,8 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => reject(new CacheError(`redis ${operation} timed out after ${timeoutMs} ms`)), timeoutMs);
     });
-    return Promise.race([send(), deadline]).catch(failed).finally(() => clearTimeout(timer));
+    const succeeded = end && ((value: T) => { end(); return value; });
+    return Promise.race([send(), deadline]).then(succeeded, failed).finally(() => clearTimeout(timer));
   }
 
   const ttl = (ttlMs: number) => Math.max(1, Math.ceil(ttlMs));

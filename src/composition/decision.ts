@@ -12,6 +12,7 @@ import { createAuthDecision } from '../decision/decide.js';
 import type { AuthDecision } from '../decision/question.js';
 import { createAuthorizer } from '../decision/policy/authorize.js';
 import type { Observers } from '../observability/observers.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
 import type { AuthgearKeys } from './keys.js';
 import type { LivePolicy } from './policy.js';
 
@@ -47,11 +48,13 @@ export interface DecisionDependencies {
   policy: LivePolicy;
   /** What adds to the decision's allows (signed assertions); none by default. */
   assert?: (decide: AuthDecision) => AuthDecision;
+  /** Spans for decisions and their calls out, when tracing is configured. */
+  tracing: Tracing | undefined;
 }
 
 /** The one decision every gateway asks, and the verifiers and resolver it authenticates with. */
 export function composeDecision(config: Config, deps: DecisionDependencies): ComposedDecision {
-  const { now, observers, keys } = deps;
+  const { now, observers, keys, tracing } = deps;
   const verifyJwt = createJwtVerifier({
     keysFor: keys.keyStore.keysFor,
     issuer: config.authgearEndpoint,
@@ -79,6 +82,7 @@ export function composeDecision(config: Config, deps: DecisionDependencies): Com
         timeoutMs: config.resolverTimeoutMs,
         maxInFlight: config.upstreamMaxInFlight,
         maxQueued: config.upstreamMaxQueued,
+        ...(tracing ? { tracing: tracing.upstream } : {}),
       },
       cookieNames: AUTHGEAR_COOKIES.map((name) => config.cookiePrefix + name),
       onRoleRefused: observers.claims.roleRefused,
@@ -104,6 +108,7 @@ export function composeDecision(config: Config, deps: DecisionDependencies): Com
     login: loginRedirect(config, keys),
     now,
     onDecision: observers.decision,
+    ...(tracing ? { tracing: tracing.decision } : {}),
   });
   // An assertion is part of the answer: signing one counts as in flight too.
   const decide = observers.countInFlight(deps.assert ? deps.assert(decided) : decided);

@@ -1,6 +1,7 @@
 import type { Sharing } from './sharing.js';
 import type { Config } from '../config/load-config.js';
 import type { Observers } from '../observability/observers.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
 import { fetchProviderMetadata, type ProviderMetadata } from '../oidc/discovery.js';
 import { fetchJwks } from '../oidc/fetch-jwks.js';
 import { createKeyStore, type KeyStore } from '../oidc/key-store.js';
@@ -14,7 +15,7 @@ export interface AuthgearKeys {
 }
 
 /** Authgear's signing keys: discovery, then the JWKS of the issuer origin, shared through `sharing`. */
-export function composeKeys(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing }): AuthgearKeys {
+export function composeKeys(config: Config, deps: { now: () => number; observers: Observers; sharing: Sharing; tracing: Tracing | undefined }): AuthgearKeys {
   const authgear = createUpstreamClient({
     baseUrl: config.derived.keysBaseUrl,
     publicOrigin: config.authgearEndpoint,
@@ -22,6 +23,7 @@ export function composeKeys(config: Config, deps: { now: () => number; observers
     maxInFlight: config.upstreamMaxInFlight,
     maxQueued: config.upstreamMaxQueued,
     observer: deps.observers.upstream('keys'),
+    ...(deps.tracing ? { tracing: deps.tracing.upstream } : {}),
   });
   let metadata: ProviderMetadata | undefined;
   const fetchKeySet = async () => {

@@ -1,5 +1,6 @@
 import type { JsonWebKeySet } from '../oidc/key-set.js';
 import type { Config } from '../config/load-config.js';
+import type { Tracing } from '../observability/tracing/tracing.js';
 import { ConfigError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logging.js';
 import type { KeySetLoadReason } from '../oidc/key-store.js';
@@ -7,6 +8,7 @@ import { shareKeySetLoads } from '../oidc/shared-key-set.js';
 import type { Cache, CacheObserver, SharedCacheName } from '../cache/cache.js';
 import { createMemoryCache } from '../cache/memory-cache.js';
 import { hasRedis, type RedisTopology } from '../cache/redis-topology.js';
+import type { CommandTracing } from '../cache/redis-cache.js';
 import { createSignedCache } from '../cache/signed-cache.js';
 
 type KeySetLoader = (reason: KeySetLoadReason) => Promise<JsonWebKeySet>;
@@ -48,7 +50,7 @@ export interface SharingOptions {
  * Redis when a topology is configured, otherwise the in-process cache (the embedded default).
  * ioredis is imported only then: a sidecar without Redis never loads it (about 8 MB).
  */
-async function createSharedCache(options: SharingOptions, observer: CacheObserver): Promise<Cache> {
+async function createSharedCache(options: SharingOptions, observer: CacheObserver, tracing: CommandTracing | undefined): Promise<Cache> {
   const { redis } = options;
   if (!hasRedis(redis)) return createMemoryCache({ maxEntries: options.memoryMaxEntries });
   const [{ createRedisClient }, { createRedisCache }] = await Promise.all([import('../cache/redis-client.js'), import('../cache/redis-cache.js')]);
@@ -60,13 +62,14 @@ async function createSharedCache(options: SharingOptions, observer: CacheObserve
     connectTimeoutMs,
     ...(observer.onRedisError ? { onError: observer.onRedisError } : {}),
     ...(observer.onRedisState ? { onState: observer.onRedisState } : {}),
+    ...(tracing ? { tracing } : {}),
   });
 }
 
-export async function createSharing(options: SharingOptions, deps: { logger: Logger; now: () => number; observer?: CacheObserver }): Promise<Sharing> {
+export async function createSharing(options: SharingOptions, deps: { logger: Logger; now: () => number; observer?: CacheObserver; tracing?: CommandTracing }): Promise<Sharing> {
   const { logger, now } = deps;
   const observer: CacheObserver = deps.observer ?? {};
-  const store = await createSharedCache(options, observer);
+  const store = await createSharedCache(options, observer, deps.tracing);
   const remote = store.kind === 'redis';
   const secret = options.hmacSecret;
   // The configuration refuses this already; hand-made options must not share unsigned either.
@@ -111,7 +114,7 @@ export async function createSharing(options: SharingOptions, deps: { logger: Log
 }
 
 /** What replicas share (Redis, or nothing beyond the process), from the settings that say how. */
-export function composeSharing(config: Config, deps: { logger: Logger; now: () => number; observer: CacheObserver }): Promise<Sharing> {
+export function composeSharing(config: Config, deps: { logger: Logger; now: () => number; observer: CacheObserver; tracing: Tracing | undefined }): Promise<Sharing> {
   return createSharing(
     {
       redis: {
@@ -131,6 +134,6 @@ export function composeSharing(config: Config, deps: { logger: Logger; now: () =
       redisConnectTimeoutMs: config.derived.redisConnectTimeoutMs,
       keySet: config.derived.keySetSharing,
     },
-    deps,
+    { logger: deps.logger, now: deps.now, observer: deps.observer, tracing: deps.tracing?.redis },
   );
 }

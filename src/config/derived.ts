@@ -1,4 +1,5 @@
 import type { Settings } from './settings.js';
+import { tracesExportOf, type TracesExport } from './tracing-settings.js';
 
 /**
  * What several components need and the settings only imply, worked out once: where each call
@@ -24,6 +25,8 @@ export interface Derived {
     /** How long to wait for the peer holding the fetch lock: two upstream deadlines and a second. */
     waitForPeerMs: number;
   };
+  /** Where spans go; undefined: tracing is off, and OpenTelemetry is never loaded. */
+  tracesExport: TracesExport | undefined;
 }
 
 export function deriveSettings(settings: Settings): Derived {
@@ -39,5 +42,6 @@ export function deriveSettings(settings: Settings): Derived {
       keepForMs: refreshMs * 12,
       waitForPeerMs: settings.upstreamTimeoutMs * 2 + 1000,
     },
+    tracesExport: tracesExportOf(settings),
   };
 }

@@ -8,6 +8,7 @@ import { settingProblems } from './problem-text.js';
 import { redisProblems } from './redis-settings.js';
 import { deriveSettings, type Derived } from './derived.js';
 import { SETTINGS, type Settings } from './settings.js';
+import { tracingProblems } from './tracing-settings.js';
 
 export type Config = Omit<Settings, 'acceptedAudiences' | 'returnToHosts'> & {
   acceptedAudiences: string[];
@@ -64,7 +65,7 @@ export function loadConfig(env: Record<string, string | undefined>, sources: Con
   problems.push(...assertions.problems);
   // A setting that did not parse is reported already; what it would mean together with others is not.
   const refused = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(':'))));
-  const together = [...crossProblems(parsed, policy), ...redisProblems(parsed as Partial<Settings>), ...limitProblems(parsed)];
+  const together = [...crossProblems(parsed, policy), ...redisProblems(parsed as Partial<Settings>), ...tracingProblems(parsed), ...limitProblems(parsed)];
   problems.push(...together.filter((problem) => !refused.has(problem.slice(0, problem.indexOf(':')))));
   if (problems.length > 0) throw new ConfigError(problems);
   const config = parsed as Settings;

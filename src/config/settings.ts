@@ -3,6 +3,7 @@ import { hostPattern } from '../decision/request/host-patterns.js';
 import { IDENTITY_HEADER_NAMES } from '../decision/identity/identity.js';
 import { AUTH_MODES } from '../decision/authentication/auth-mode.js';
 import { SIGNING_ALGORITHMS } from '../oidc/jws-algorithms.js';
+import { TRACING_SETTINGS } from './tracing-settings.js';
 
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -115,6 +116,7 @@ export const SETTINGS = {
   metricsPort: { env: 'METRICS_PORT', schema: integer(1, 65535).optional(), doc: 'When set, /metrics is served on this port only (not on PORT).' },
   shutdownTimeoutSeconds: { env: 'SHUTDOWN_TIMEOUT_SECONDS', schema: integer(1, 600).default(20), doc: 'After SIGTERM/SIGINT, the process exits within this time (keep it below the Kubernetes termination grace period).' },
   shutdownDelaySeconds: { env: 'SHUTDOWN_DELAY_SECONDS', schema: integer(0, 300).default(0), doc: 'After SIGTERM, keep serving this long with /readyz at 503 so endpoints are removed before the listener closes. Counts towards the timeout.' },
+  ...TRACING_SETTINGS,
 } as const;
 
 /** The value of every setting once parsed, defaults applied. */

@@ -1,6 +1,6 @@
 import type { Authentication, Authenticator } from './authentication/authenticator.js';
 import { createCredentialReader, type CredentialOptions } from './credentials/credentials.js';
-import type { PrincipalKind } from './identity/identity.js';
+import type { DecisionTracing } from './decision-tracing.js';
 import { createRouteJudge } from './judge-routes.js';
 import { Denial } from './outcome.js';
 import { admitWithoutAuthentication, type Authorize } from './policy/authorize.js';
@@ -29,6 +29,8 @@ export interface AuthDecisionOptions {
   login: LoginRedirect | undefined;
   now: () => number;
   onDecision?: (event: DecisionEvent) => void;
+  /** A span per decision, when tracing is on; without it nothing of tracing runs. */
+  tracing?: DecisionTracing;
 }
 
 const NO_HEADERS: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
@@ -42,7 +44,7 @@ const unauthenticated = (code: AllowCode, rule: string | undefined): Outcome => 
  * question and writes the outcome in its own terms (gateways/).
  */
 export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
-  const { policy, login, onDecision } = options;
+  const { policy, login, onDecision, tracing } = options;
   const readCredentials = createCredentialReader(options.credentials);
   const refusal = createRefusal({ realm: options.realm, login });
   const idTokenHeader = options.idTokenHeader.toLowerCase();
@@ -51,17 +53,18 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
 
   return function decideAuth({ readRequest, header, query }: AuthQuestion) {
     const started = performance.now();
+    const span = tracing?.start(header);
     let request: OriginalRequest | undefined;
     let rule: string | undefined;
-    let principal: PrincipalKind | undefined;
+    let who: Authentication | undefined;
     let wouldDeny: WouldDeny[] | undefined;
     const trace = {
       rule: (name: string | undefined) => { rule = name; },
-      principal: (authentication: Authentication) => { principal = authentication.identity.kind; },
+      principal: (authentication: Authentication) => { who = authentication; },
       wouldDeny: (name: string | undefined, denial: Denial) => { (wouldDeny ??= []).push({ rule: name, denial }); },
     };
     try {
-      const decided = decide();
+      const decided = span ? span.within(decide) : decide();
       return decided instanceof Promise ? decided.catch(refuse) : decided;
     } catch (error) {
       return refuse(error);
@@ -115,18 +118,24 @@ export function createAuthDecision(options: AuthDecisionOptions): AuthDecision {
     }
 
     function done(outcome: Outcome, via?: Authentication['via'], error?: unknown): Outcome {
-      onDecision?.({
+      if (!onDecision && !span) return outcome;
+      const event: DecisionEvent = {
         request,
         requestId: requestIdOf(header('x-request-id')),
         ...resultOf(outcome),
         code: outcomeCode(outcome),
         via,
-        principal,
+        principal: who?.identity.kind,
+        subject: who?.identity.userId,
+        cache: who?.cache,
         rule,
         wouldDeny,
         durationMs: performance.now() - started,
         error,
-      });
+        trace: span?.ids,
+      };
+      onDecision?.(event);
+      span?.end(event);
       return outcome;
     }
   };

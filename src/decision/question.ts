@@ -24,7 +24,13 @@ export interface AuthQuestion {
  */
 export type AuthDecision = (question: AuthQuestion) => Outcome | Promise<Outcome>;
 
-/** One decision, as logs and metrics see it. */
+/** The trace and span a decision belongs to, as its log line shows them (lower-case hex). */
+export interface TraceIds {
+  traceId: string;
+  spanId: string;
+}
+
+/** One decision, as logs, metrics and traces see it. */
 export interface DecisionEvent {
   request: OriginalRequest | undefined;
   requestId: string | undefined;
@@ -37,6 +43,12 @@ export interface DecisionEvent {
   via: Authentication['via'] | undefined;
   /** Who authenticated (also on a refusal that came after), undefined when nobody did. */
   principal: PrincipalKind | undefined;
+  /** Their user id (or client_id_...): for a trace that TRACE_USER_ID allows, never logged. */
+  subject: string | undefined;
+  /** Where their authentication came from: a cache tier, or none (verified or resolved now). */
+  cache: Authentication['cache'] | undefined;
+  /** The decision's trace, when tracing is on. */
+  trace: TraceIds | undefined;
   /** The policy rule that applied, if a policy file or an auth URL query is in use. */
   rule: string | undefined;
   /** Refusals of report-only rules (enforce: false), which did not give the answer; undefined when none. */

@@ -72,6 +72,7 @@ export function createDecisionLogger(logger: Logger, options: { now: () => numbe
         rule: event.rule,
         ...conditionOf(event.error),
         latencyMs: Math.round(event.durationMs * 1000) / 1000,
+        ...(event.trace ? { trace_id: event.trace.traceId, span_id: event.trace.spanId } : {}),
         ...(loud ? { error: describeError(event.error) } : {}),
       },
       event.allowed ? 'allowed' : 'denied',

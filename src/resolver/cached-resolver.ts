@@ -102,7 +102,7 @@ export function createCachedResolver(options: CachedResolverOptions): SessionRes
       .sort((a, b) => b.freshUntil - a.freshUntil)[0];
     if (options.serveStaleMs <= 0 || !usable) throw new Denial('resolver_unavailable', 'the resolver did not answer', { cause: error });
     observer?.onServeStale?.();
-    return { answer: usable.answer, stale: true };
+    return { answer: usable.answer, stale: true, cache: usable === candidates[0] ? 'memory' : shared.kind };
   }
 
   async function lookUpThenResolve(key: string, credentials: Credentials, held: LocalEntry | undefined): Promise<Resolution> {
@@ -110,7 +110,7 @@ export function createCachedResolver(options: CachedResolverOptions): SessionRes
     const fromShared = read?.stored;
     if (read && now() < read.stored.freshUntil) {
       remember(key, read.stored, read.stored.freshUntil - now() + (read.stored.answer.valid ? options.serveStaleMs : 0), read.text);
-      return { answer: read.stored.answer, stale: false };
+      return { answer: read.stored.answer, stale: false, cache: shared.kind };
     }
     const known = held?.stored;
     const askedAt = now();
@@ -121,11 +121,11 @@ export function createCachedResolver(options: CachedResolverOptions): SessionRes
       return staleFallback([known, fromShared], error);
     }
     store(key, answer, askedAt);
-    return { answer, stale: false };
+    return { answer, stale: false, cache: 'none' };
   }
 
   const freshIn = (entry: LocalEntry | undefined): Resolution | undefined =>
-    entry !== undefined && now() < entry.localUntil ? { answer: entry.stored.answer, stale: false } : undefined;
+    entry !== undefined && now() < entry.localUntil ? { answer: entry.stored.answer, stale: false, cache: 'memory' } : undefined;
 
   return {
     resolve(credentials) {

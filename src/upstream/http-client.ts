@@ -34,6 +34,18 @@ export interface UpstreamObserver {
   onLoad?(inFlight: number, queued: number): void;
 }
 
+/** A span per call when tracing is on, so a slow or failed call shows in the request's trace. */
+export interface UpstreamTracing {
+  /** Opens the span of one call: a child of the decision it is made for, if any. */
+  startCall(call: { upstream: UpstreamName; method: string; url: string }): UpstreamCallSpan;
+}
+
+export interface UpstreamCallSpan {
+  /** Trace Context headers to send (traceparent), so Authgear's logs carry the same trace. */
+  readonly headers: Readonly<Record<string, string>>;
+  end(outcome: UpstreamOutcome, status: number | undefined): void;
+}
+
 export interface UpstreamClient {
   request(upstream: UpstreamName, request: UpstreamRequest): Promise<UpstreamResponse>;
   close(): void;
@@ -50,6 +62,7 @@ export interface UpstreamClientOptions {
   maxQueued: number;
   maxBodyBytes?: number;
   observer?: UpstreamObserver;
+  tracing?: UpstreamTracing;
 }
 
 class CallFailure extends UpstreamError {
@@ -72,7 +85,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const basePath = base.pathname.replace(/\/+$/, '');
 
-  function exchange(upstream: UpstreamName, req: UpstreamRequest, timeoutMs: number): Promise<UpstreamResponse> {
+  function exchange(upstream: UpstreamName, req: UpstreamRequest, timeoutMs: number, traceHeaders: Readonly<Record<string, string>> | undefined): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       let timedOut = false;
       const fail = (outcome: UpstreamOutcome, message: string, cause?: unknown) => reject(new CallFailure(upstream, outcome, message, cause));
@@ -85,7 +98,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           method: req.method ?? 'GET',
           path: basePath + req.path,
           servername: publicUrl.hostname,
-          headers: { ...req.headers, host: publicUrl.host, 'x-forwarded-proto': publicUrl.protocol.slice(0, -1) },
+          headers: { ...req.headers, ...traceHeaders, host: publicUrl.host, 'x-forwarded-proto': publicUrl.protocol.slice(0, -1) },
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -116,8 +129,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   async function request(upstream: UpstreamName, req: UpstreamRequest): Promise<UpstreamResponse> {
     const started = performance.now();
-    const report = (outcome: UpstreamOutcome, status?: number, error?: UpstreamError) =>
+    const span = options.tracing?.startCall({ upstream, method: req.method ?? 'GET', url: base.origin + basePath + req.path });
+    const report = (outcome: UpstreamOutcome, status?: number, error?: UpstreamError) => {
+      span?.end(outcome, status);
       options.observer?.onCall?.({ upstream, outcome, durationMs: performance.now() - started, status, error });
+    };
     let release: () => void;
     try {
       release = await limit.acquire(options.timeoutMs);
@@ -128,11 +144,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       throw failure;
     }
     try {
-      const response = await exchange(upstream, req, Math.max(1, options.timeoutMs - (performance.now() - started)));
+      const response = await exchange(upstream, req, Math.max(1, options.timeoutMs - (performance.now() - started)), span?.headers);
       report(response.status >= 200 && response.status < 300 ? 'success' : 'http_error', response.status);
       return response;
     } catch (error) {
       if (error instanceof CallFailure) report(error.outcome, undefined, error);
+      else span?.end('network_error', undefined);
       throw error;
     } finally {
       release();

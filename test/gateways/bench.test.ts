@@ -234,7 +234,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[]; verification: StackVerification[] };
     // Every native peer was installed (.ci/install-system-deps), verified, then measured.
     expect(result.rows.map((row) => row.id)).toEqual([
-      'bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-assertion', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials',
+      'bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-assertion', 'jwt-cached-traced', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials',
       'nginx-auth', 'nginx-auth-fresh', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss', 'policy-1', 'policy-10k', 'regex-1', 'regex-1k',
       'haproxy-cached', 'haproxy-fresh', 'haproxy-open', 'apache-oauth2-cached', 'apache-oauth2-fresh', 'apache-open',
       'apache-openidc-cached', 'apache-openidc-fresh',
@@ -253,6 +253,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     expect(target('nginx-auth')).toEqual([['nginx-auth-floor', 0.9]]);
     expect(target('policy-10k')).toEqual([['policy-1', 0.9]]);
     expect(target('regex-1k')).toEqual([['regex-1', 0.5]]);
+    expect(target('jwt-cached-traced')).toEqual([['jwt-cached', 0.95]]);
     expect(against('jwt-cached-raw')).toEqual(['floor', 'jwt-cached']);
     expect(against('jwt-fresh')).toEqual(['bare', 'jose']);
     // Like against like: a cached token against the same token, a fresh one against fresh ones.

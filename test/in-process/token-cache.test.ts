@@ -38,7 +38,10 @@ describe('the verified-token cache', () => {
     const token = await authgear.accessToken();
     const first = await verifier.verify(token);
     const second = await verifier.verify(token);
-    expect(second).toBe(first);
+    // The same identity, headers and expiry, read from the cache this time, and said so.
+    expect({ ...second, cached: false }).toEqual(first);
+    expect([first?.cached, second?.cached]).toEqual([false, true]);
+    expect(verifier.verify(token)).toBe(second);
     expect(lookups()).toBe(1);
   });
 
@@ -90,7 +93,7 @@ describe('the verified-token cache', () => {
     const token = await authgear.accessToken({ now: Math.floor(now / 1000), expiresIn: 300 });
     const first = verifier.verify(token);
     expect(first).not.toBeInstanceOf(Promise);
-    expect(verifier.verify(token)).toBe(first);
+    expect(verifier.verify(token)).toEqual({ ...first, cached: true });
     expect(lookups()).toBe(1);
     now += 301_000;
     expect(() => verifier.verify(token)).toThrow(expect.objectContaining({ code: 'token_expired' }));

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,13 +20,17 @@ registerHooks({
   },
 });
 `;
-/** Each optional part and the packages only it needs (jose: tests and the bench only, since #23). */
+/** Each optional part and the packages only it needs (jose: the assertion signer's, since #23). */
 const OPTIONAL = {
   redis: ['ioredis'],
   grpc: ['@grpc/grpc-js', 'protobufjs'],
   yaml: ['yaml'],
-  jose: ['jose'],
+  assertions: ['jose'],
+  tracing: ['@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/core', '@opentelemetry/resources'],
 } as const;
+// The OpenTelemetry API alone was loaded before tracing existed: prom-client's process CPU
+// metric requires it (for exemplars). Any other @opentelemetry package is the SDK's.
+const sdkPackages = (loaded: Set<string>) => [...loaded].filter((name) => name.startsWith('@opentelemetry/') && name !== '@opentelemetry/api');
 
 let authgear: AuthgearStandIn;
 let dir: string;
@@ -62,6 +67,7 @@ describe('a part the configuration leaves off is never loaded', () => {
   it('the default configuration loads none of the optional parts', async () => {
     const loaded = await packagesLoadedWith({});
     for (const name of Object.values(OPTIONAL).flat()) expect(loaded.has(name), name).toBe(false);
+    expect(sdkPackages(loaded)).toEqual([]);
     // What it does load: the service itself (a sanity check of the hook).
     for (const name of ['hono', 'zod', 'pino', 'prom-client']) expect(loaded.has(name), name).toBe(true);
   });
@@ -86,5 +92,19 @@ describe('a part the configuration leaves off is never loaded', () => {
     const jsonPolicy = join(dir, 'policy.json');
     writeFileSync(jsonPolicy, JSON.stringify({ rules: [{ match: { path_prefix: '/public/' }, access: 'public' }] }));
     expect((await packagesLoadedWith({ POLICY_FILE: jsonPolicy })).has('yaml')).toBe(false);
+  });
+
+  it('tracing loads the OpenTelemetry SDK only with an exporter, and not with OTEL_SDK_DISABLED', async () => {
+    const traced = await packagesLoadedWith({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
+    expect(sdkPackages(traced)).toEqual(expect.arrayContaining(['@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-proto']));
+    expect(sdkPackages(await packagesLoadedWith({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }))).toEqual([]);
+  });
+
+  it('signed assertions load jose, the signer\'s, only with ASSERTION_KEY_FILE', async () => {
+    const key = join(dir, 'assertion-key.pem');
+    writeFileSync(key, String(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' })));
+    const loaded = await packagesLoadedWith({ ASSERTION_KEY_FILE: key });
+    expect(loaded.has('jose')).toBe(true);
+    expect(sdkPackages(loaded)).toEqual([]);
   });
 });

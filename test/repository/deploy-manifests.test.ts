@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_HEADER_NAMES } from '../../src/decision/identity/identity.js';
 import { METHOD_OVERRIDE_HEADERS } from '../../src/decision/request/method-override.js';
+import { TRACE_CONTEXT_HEADERS } from '../../src/decision/decision-tracing.js';
 import { ROUTING_HEADERS } from '../../src/decision/request/routing-headers.js';
 import { containerEnv, type HandMadeSecrets } from '../support/kubernetes/pod-env.js';
 import { find, kustomize, OVERLAYS } from '../support/kubernetes/render.js';
@@ -208,7 +209,7 @@ describe('the ext_authz and Gateway API wiring', () => {
   const identity = [...IDENTITY_HEADER_NAMES].sort();
   const lower = (names: string[]) => names.map((name) => name.toLowerCase()).sort();
   // What the decision reads besides Authorization, which Envoy and GEP-1494 always send.
-  const READ_HEADERS = ['accept', 'access-control-request-method', 'cookie', 'x-authgear-id-token', 'x-forwarded-proto', 'x-request-id', ...METHOD_OVERRIDE_HEADERS].sort();
+  const READ_HEADERS = ['accept', 'access-control-request-method', 'cookie', 'x-authgear-id-token', 'x-forwarded-proto', 'x-request-id', ...METHOD_OVERRIDE_HEADERS, ...TRACE_CONTEXT_HEADERS].sort();
   /** The names an HTTPRoute's RequestHeaderModifier filters remove from every request of the route. */
   const removedByRoute = (route: any) => lower(route.spec.rules.flatMap((rule: any) => (rule.filters ?? []).filter((filter: any) => filter.type === 'RequestHeaderModifier').flatMap((filter: any) => filter.requestHeaderModifier.remove ?? [])));
   const env = (objects: any[]) => {

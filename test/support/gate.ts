@@ -6,6 +6,7 @@ import { createGate, type Gate } from '../../src/gate.js';
 import type { DecisionEvent } from '../../src/decision/question.js';
 import type { ServedListener } from '../../src/http/served-listener.js';
 import { createLogger, type Logger } from '../../src/observability/logging.js';
+import type { Tracing } from '../../src/observability/tracing/tracing.js';
 import type { AuthgearStandIn } from './authgear-stand-in.js';
 
 export interface TestGate extends Gate {
@@ -82,7 +83,7 @@ function send(agent: http.Agent, port: number, target: string, init: Sent): Prom
 export async function startTestGate(
   authgear: AuthgearStandIn,
   env: Record<string, string> = {},
-  options: { now?: () => number; start?: boolean; cacheObserver?: CacheObserver; logger?: Logger } = {},
+  options: { now?: () => number; start?: boolean; cacheObserver?: CacheObserver; logger?: Logger; /** Closed by the test. */ tracing?: Tracing } = {},
 ): Promise<TestGate> {
   const config = loadConfig({
     AUTHGEAR_ENDPOINT: authgear.origin,
@@ -95,6 +96,7 @@ export async function startTestGate(
     logger: options.logger ?? createLogger(config.logLevel, process.stdout),
     ...(options.now ? { now: options.now } : {}),
     ...(options.cacheObserver ? { cacheObserver: options.cacheObserver } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
     onDecision: (event) => decisions.push(event),
   });
   // Every listener the configuration turns on, as server.ts starts them, each on a free port:

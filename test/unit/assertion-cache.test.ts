@@ -6,7 +6,7 @@ import { identityHeaders, type Identity } from '../../src/decision/identity/iden
 
 const USER: Identity = { kind: 'user', userId: 'u-1', anonymous: false, verified: true, canReauthenticate: true, roles: ['admin'], amr: ['pwd'], authenticatedAt: 1_700_000_000, extraHeaders: [['x-authgear-tenant', 'acme']] };
 const CLIENT: Identity = { kind: 'client', userId: 'client_id_batch', anonymous: false, verified: false, canReauthenticate: false, roles: [], amr: [], authenticatedAt: undefined, extraHeaders: [] };
-const authentication = (identity: Identity, grant?: Authentication['grant']): Authentication => ({ identity, grant, claims: undefined, headers: identityHeaders(identity, grant), via: 'jwt' });
+const authentication = (identity: Identity, grant?: Authentication['grant']): Authentication => ({ identity, grant, claims: undefined, headers: identityHeaders(identity, grant), via: 'jwt', cache: 'none' });
 
 /** A mint that counts its calls and renews 10 s after it signed. */
 function countingMint() {

@@ -16,7 +16,7 @@ describe('the rule mode reaches the authenticator', () => {
     const authenticator: Authenticator = {
       async authenticate(_credentials, options) {
         seen.push(options);
-        return { identity, grant: undefined, claims: undefined, headers: identityHeaders(identity), via: 'jwt' };
+        return { identity, grant: undefined, claims: undefined, headers: identityHeaders(identity), via: 'jwt', cache: 'none' };
       },
     };
     const policy = parsePolicy('rules: [{ match: { path_prefix: /sessions/ }, mode: resolver }]', 'p.yaml');

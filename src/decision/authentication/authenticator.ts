@@ -17,7 +17,11 @@ export interface Authentication {
   headers: ReadonlyArray<readonly [string, string]>;
   /** How the answer was reached, for metrics and logs. */
   via: 'jwt' | 'resolver' | 'resolver_stale';
+  /** Which cache held it: the process's, Redis, or none (verified or resolved for this request). */
+  cache: CacheTier;
 }
+
+export type CacheTier = 'memory' | 'redis' | 'none';
 
 export interface AuthenticateOptions {
   /** The route's mode (policy rule or auth URL query); undefined: the configured AUTH_MODE. */
@@ -35,7 +39,7 @@ export interface Authenticator {
   authenticate(credentials: Credentials, options?: AuthenticateOptions): Authentication | Denial | Promise<Authentication>;
 }
 
-const fromAccessToken = (verified: VerifiedAccess): Authentication => ({ identity: verified.identity, grant: verified.grant, claims: verified.claims, headers: verified.headers, via: 'jwt' });
+const fromAccessToken = (verified: VerifiedAccess): Authentication => ({ identity: verified.identity, grant: verified.grant, claims: verified.claims, headers: verified.headers, via: 'jwt', cache: verified.cached ? 'memory' : 'none' });
 
 export interface AuthenticatorDependencies {
   accessTokens: AccessTokenVerifier;
@@ -57,13 +61,13 @@ export function createAuthenticator(deps: AuthenticatorDependencies): Authentica
     return headers;
   };
 
-  function fromResolution({ answer, stale }: Resolution): Authentication {
+  function fromResolution({ answer, stale, cache }: Resolution): Authentication {
     if (!answer.valid) {
       throw new Denial('session_invalid', 'Authgear did not accept the session or token', {
         headers: answer.setCookies.map((line) => ['set-cookie', line] as const),
       });
     }
-    return { identity: answer.identity, grant: undefined, claims: undefined, headers: headersOf(answer.identity), via: stale ? 'resolver_stale' : 'resolver' };
+    return { identity: answer.identity, grant: undefined, claims: undefined, headers: headersOf(answer.identity), via: stale ? 'resolver_stale' : 'resolver', cache };
   }
 
   return {

@@ -11,6 +11,8 @@ export interface Resolution {
   answer: ResolverAnswer;
   /** The resolver failed and this is the last valid answer, past its TTL. */
   stale: boolean;
+  /** Where the answer was kept: in process, in Redis, or nowhere (Authgear answered this request). */
+  cache: 'memory' | 'redis' | 'none';
 }
 
 /**

@@ -9,7 +9,7 @@ export function registerBuildInfo(registers: Registry[], version: string | undef
 }
 
 /** The nearest package.json above this file: the project's, from src/ under vitest and from dist/. */
-function packageVersion(): string {
+export function packageVersion(): string {
   for (let dir = import.meta.dirname; dir !== dirname(dir); dir = dirname(dir)) {
     const file = join(dir, 'package.json');
     if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';

@@ -16,6 +16,8 @@ import type { JwtClaims, JwtKind, JwtVerifier } from './verify-jwt.js';
 export interface VerifiedAccess extends SharedAccess {
   /** exp, in ms. */
   expiresAt: number;
+  /** Read from the in-process token cache (true), or verified for this request. */
+  cached: boolean;
   /** The selection `claims` were picked for: the policy's, when the token was verified or last asked for. */
   claimSelection: ClaimSelection;
   /** The claims the policy names in its conditions, and no others (most policies name none: a shared empty set). */
@@ -97,8 +99,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   function remember(payload: JwtClaims, digest: string | undefined, claims: ClaimSelection): VerifiedAccess {
     const grant = grantFromClaims(payload);
     const identity = identityFromClaims(payload, options.claimHeaders, principalKindOf(payload, grant), options.claimReport);
-    const verified = { ...identities.share(identity, grant), expiresAt: (payload['exp'] as number) * 1000, claimSelection: claims, claims: pickClaims(payload, claims) };
-    if (digest !== undefined) cache!.set(digest, verified);
+    const verified = { ...identities.share(identity, grant), expiresAt: (payload['exp'] as number) * 1000, cached: false, claimSelection: claims, claims: pickClaims(payload, claims) };
+    // What the cache holds says so when it is read; this request verified it.
+    if (digest !== undefined) cache!.set(digest, { ...verified, cached: true });
     return verified;
   }
 
