@@ -1,4 +1,4 @@
-import { freePort, httpGet, REPO } from '../test/support/processes.js';
+import { freePort, httpGet, REPO, SHIPPED_NODE_FLAGS } from '../test/support/processes.js';
 import { waitFor } from '../test/support/wait-for.js';
 import { spawnUnderCallgrind, type UnderCallgrind } from './callgrind.js';
 import { rawRequest, sendFixedLoad } from './fixed-load.js';
@@ -92,7 +92,7 @@ async function startServer(rig: Fixtures, row: CostRow, nodeArgs: readonly strin
   const server =
     row.server === 'floor'
       ? spawnUnderCallgrind(process.execPath, [...nodeArgs, '--input-type=module', '-e', REFERENCE_SERVERS.floor], { PORT: String(port) }, { cwd: REPO })
-      : spawnUnderCallgrind(process.execPath, [...nodeArgs, sidecarEntry(row.server)], { ...rig.sidecarEnv[row.server], ...slowMotionEnv(row.server), LISTEN_HOST: '127.0.0.1', PORT: String(port) });
+      : spawnUnderCallgrind(process.execPath, [...nodeArgs, ...SHIPPED_NODE_FLAGS, sidecarEntry(row.server)], { ...rig.sidecarEnv[row.server], ...slowMotionEnv(row.server), LISTEN_HOST: '127.0.0.1', PORT: String(port) });
   const readyPath = row.server === 'floor' ? '/auth' : '/readyz';
   try {
     await waitFor(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuthgearStandIn, type AuthgearStandIn } from '../support/authgear-stand-in.js';
 import { checkDockerfile, execForm, finalStage, readStages, type ProjectFacts } from '../support/dockerfile-rules.js';
 import { assembleImageArtifact } from '../support/image-artifact.js';
-import { freePort, httpGet, REPO, spawnProcess, type Spawned } from '../support/processes.js';
+import { freePort, httpGet, REPO, SHIPPED_NODE_FLAGS, spawnProcess, type Spawned } from '../support/processes.js';
 import { valueOf } from '../support/prometheus.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -50,8 +50,9 @@ describe('Dockerfile', () => {
     ['no USER', () => mutated(/^USER .*$/m, ''), /no USER/],
     ['USER root', () => mutated(/^USER .*$/m, 'USER root'), /not a numeric non-root uid/],
     ['USER by name', () => mutated(/^USER .*$/m, 'USER node'), /not a numeric non-root uid/],
-    ['shell-form CMD', () => mutated('CMD ["node", "dist/server.js"]', 'CMD node dist/server.js'), /shell form/],
-    ['another CMD', () => mutated('CMD ["node", "dist/server.js"]', 'CMD ["npm", "start"]'), /not node dist\/server.js/],
+    ['shell-form CMD', () => mutated(/^CMD \[.*$/m, 'CMD node dist/server.js'), /shell form/],
+    ['another CMD', () => mutated(/^CMD \[.*$/m, 'CMD ["npm", "start"]'), /not node dist\/server.js/],
+    ['a CMD running a script before the server', () => mutated(/^CMD \[.*$/m, 'CMD ["node", "--require", "./x.js", "dist/server.js"]'), /not node dist\/server.js/],
     ['ENTRYPOINT wrapper', () => mutated(/^CMD \[/m, 'ENTRYPOINT ["sh", "-c"]\nCMD ['), /ENTRYPOINT/],
     ['no HEALTHCHECK', () => mutated(/^HEALTHCHECK[^]*?\n(?=# Exec)/m, ''), /HEALTHCHECK is missing/],
     ['dev dependencies', () => mutated('npm ci --omit=dev', 'npm ci'), /--omit=dev/],
@@ -59,6 +60,12 @@ describe('Dockerfile', () => {
     ['npm left in', () => mutated(/^RUN rm -rf[^]*?yarn-\*\n/m, ''), /npm is left/],
   ])('rejects a Dockerfile with %s', (_name, variant, problem) => {
     expect(checkDockerfile(variant(), project).join('\n')).toMatch(problem);
+  });
+
+  it('runs node with the same V8 flags in npm start as in its CMD (the flags tests and the bench use)', () => {
+    const start = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start']!;
+    expect(start).toContain(`node ${SHIPPED_NODE_FLAGS.join(' ')} dist/server.js`);
+    expect(SHIPPED_NODE_FLAGS).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=30']);
   });
 
   it('keeps the build context to what the build stage copies', () => {

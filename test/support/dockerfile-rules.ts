@@ -51,6 +51,23 @@ export function execForm(instruction: Instruction): string[] | undefined {
   }
 }
 
+/** The flags node is given in `node [flags] dist/server.js`, or undefined for any other command. */
+function runtimeFlagsOf(argv: readonly string[]): string[] | undefined {
+  const flags = argv.slice(1, -1);
+  return argv[0] === 'node' && argv.at(-1) === 'dist/server.js' && flags.every((flag) => /^--[a-z0-9-]+(=\S+)?$/.test(flag)) ? flags : undefined;
+}
+
+/**
+ * The V8 flags the image runs the sidecar with (its CMD): tests and the bench start the built
+ * server with them too, so what they measure is what ships.
+ */
+export function shippedNodeFlags(text: string): string[] {
+  const cmd = finalStage(text).instructions.filter((instruction) => instruction.getKeyword() === 'CMD').at(-1);
+  const flags = cmd && execForm(cmd) && runtimeFlagsOf(execForm(cmd)!);
+  if (!flags) throw new Error('the Dockerfile\'s CMD is not node [flags] dist/server.js');
+  return flags;
+}
+
 export function finalStage(text: string): Stage {
   const stage = readStages(text).at(-1);
   if (!stage) throw new Error('no FROM in Dockerfile');
@@ -113,7 +130,7 @@ export function checkDockerfile(text: string, project: ProjectFacts): string[] {
   const cmd = of(final, 'CMD').at(-1);
   const argv = cmd ? execForm(cmd) : undefined;
   if (!argv) problems.push('CMD is missing or in shell form: node would not receive SIGTERM');
-  else if (argv.join(' ') !== 'node dist/server.js') problems.push(`CMD runs ${argv.join(' ')}, not node dist/server.js`);
+  else if (runtimeFlagsOf(argv) === undefined) problems.push(`CMD runs ${argv.join(' ')}, not node dist/server.js (with V8 flags at most)`);
   if (of(final, 'ENTRYPOINT').length > 0) problems.push('ENTRYPOINT in the final stage wraps the CMD');
 
   const healthcheck = of(final, 'HEALTHCHECK').at(-1);

@@ -5,6 +5,7 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { waitFor } from './wait-for.js';
+import { shippedNodeFlags } from './dockerfile-rules.js';
 
 /** The repository root, found from here whether this file runs from test/ or compiled (npm run soak). */
 function findRepo(from: string): string {
@@ -77,13 +78,16 @@ export async function httpGet(url: string, headers: Record<string, string> = {})
   });
 }
 
-/** The built sidecar, started as its image's CMD would (node dist/server.js), ready when /readyz says so. */
+/** The V8 flags of the image's CMD (node [flags] dist/server.js), read once. */
+export const SHIPPED_NODE_FLAGS: readonly string[] = shippedNodeFlags(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
+
+/** The built sidecar, started as its image's CMD would (node [flags] dist/server.js), ready when /readyz says so. */
 export async function startGateProcess(
   env: Record<string, string>,
   options: { waitReady?: boolean; nodeArgs?: string[]; stdout?: number; /** Another entry point than the built server (the bench's Hono variant). */ entry?: string } = {},
 ): Promise<Spawned & { port: number; url: string }> {
   const port = await freePort();
-  const gate = spawnProcess(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? join(REPO, 'dist/server.js')], { LISTEN_HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env }, options.stdout === undefined ? {} : { stdout: options.stdout });
+  const gate = spawnProcess(process.execPath, [...SHIPPED_NODE_FLAGS, ...(options.nodeArgs ?? []), options.entry ?? join(REPO, 'dist/server.js')], { LISTEN_HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env }, options.stdout === undefined ? {} : { stdout: options.stdout });
   const url = `http://127.0.0.1:${port}`;
   // Generous: on a loaded 2-core machine two node processes starting at once (redis-sharing)
   // took over 10 s to listen; start-up time is not what these tests measure.
