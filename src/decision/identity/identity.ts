@@ -94,6 +94,17 @@ export function authgearRoles(roles: readonly string[], onRefused?: (role: strin
   return kept;
 }
 
+// Headers every identity has one of two ways, one frozen pair each: an identity kept in the
+// token cache holds pointers to them rather than its own copies (#25).
+const SESSION_VALID = Object.freeze([HEADER.sessionValid, 'true'] as const);
+const flagHeader = (name: string) => {
+  const [yes, no] = [Object.freeze([name, 'true'] as const), Object.freeze([name, 'false'] as const)];
+  return (value: boolean) => (value ? yes : no);
+};
+const ANONYMOUS = flagHeader(HEADER.anonymous);
+const VERIFIED = flagHeader(HEADER.verified);
+const CAN_REAUTHENTICATE = flagHeader(HEADER.canReauthenticate);
+
 /**
  * The headers of a 200 answer, ready to send; roles and authenticated-at are absent when
  * empty, as Authgear does. A JWT access token adds its client and scopes (absent when the
@@ -101,13 +112,13 @@ export function authgearRoles(roles: readonly string[], onRefused?: (role: strin
  * mapped claim under x-authgear-user-: no app can mistake it for a user.
  */
 export function identityHeaders(identity: Identity, grant?: AccessGrant): Array<readonly [string, string]> {
-  const headers: Array<readonly [string, string]> = [[HEADER.sessionValid, 'true']];
+  const headers: Array<readonly [string, string]> = [SESSION_VALID];
   if (identity.kind === 'user') {
     headers.push(
       identityValue(HEADER.userId, identity.userId),
-      [HEADER.anonymous, String(identity.anonymous)],
-      [HEADER.verified, String(identity.verified)],
-      [HEADER.canReauthenticate, String(identity.canReauthenticate)],
+      ANONYMOUS(identity.anonymous),
+      VERIFIED(identity.verified),
+      CAN_REAUTHENTICATE(identity.canReauthenticate),
       identityValue(HEADER.amr, identity.amr.join(' ')),
     );
     if (identity.roles.length > 0) headers.push(identityValue(HEADER.roles, identity.roles.join(',')));
