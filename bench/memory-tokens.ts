@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { accessTokenClaims, type AuthgearStandIn } from '../test/support/authgear-stand-in.js';
 import { startProbedSidecar } from './memory-sidecar.js';
+import { startRssSampler } from './proc.js';
 import { NGINX_SUBREQUEST_HEADERS } from './scenarios.js';
 import { mintTokenBatches } from './tokens.js';
 
@@ -10,6 +11,8 @@ export interface PerTokenOptions {
   /** How many users they belong to, in turn. */
   users: number;
   connections: number;
+  /** NODE_OPTIONS for the sidecar, e.g. the heap cap deploy/ sets. */
+  nodeOptions?: string | undefined;
 }
 
 export interface PerTokenResult {
@@ -19,6 +22,8 @@ export interface PerTokenResult {
   /** After a full collection: before the tokens, once the cache held them all, and after as many more (evicting). */
   rssMb: { before: number; full: number; afterEviction: number };
   heapMb: { before: number; full: number; afterEviction: number };
+  /** The highest RSS sampled (every 100 ms) while the tokens were sent, collections or not. */
+  peakMb: number;
   rssPerEntryBytes: number;
   heapPerEntryBytes: number;
   refused: number;
@@ -33,7 +38,12 @@ const CLAIM_ROLES = 'https://authgear.com/claims/user/roles';
  * full and evicts, so memory must stay where it was.
  */
 export async function measurePerToken(authgear: AuthgearStandIn, options: PerTokenOptions, log: (line: string) => void): Promise<PerTokenResult> {
-  const sidecar = await startProbedSidecar({ AUTHGEAR_ENDPOINT: authgear.origin, TOKEN_CACHE_MAX_ENTRIES: String(options.tokens) });
+  const sidecar = await startProbedSidecar({
+    AUTHGEAR_ENDPOINT: authgear.origin,
+    TOKEN_CACHE_MAX_ENTRIES: String(options.tokens),
+    ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}),
+  });
+  const rss = startRssSampler(sidecar.pid);
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
   const claims = { ...accessTokenClaims(authgear.origin, Math.floor(Date.now() / 1000), 3 * 3600), [CLAIM_ROLES]: ['reader', 'billing:viewer'] };
   const auth = (token: string) =>
@@ -78,9 +88,11 @@ export async function measurePerToken(authgear: AuthgearStandIn, options: PerTok
       heapMb: { before: before.heapMb, full: full.heapMb, afterEviction: afterEviction.heapMb },
       rssPerEntryBytes: ((full.rssMb - before.rssMb) * 1048576) / added,
       heapPerEntryBytes: ((full.heapMb - before.heapMb) * 1048576) / added,
+      peakMb: rss.peakMb(),
       refused,
     };
   } finally {
+    rss.stop();
     agent.destroy();
     await sidecar.stop();
   }

@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     'leak-runs': { type: 'string', default: '5' },
     'leak-seconds': { type: 'string', default: '20' },
     json: { type: 'string' },
+    // NODE_OPTIONS of the per-token sidecar, e.g. deploy/base's heap cap; default none.
+    'node-options': { type: 'string' },
   },
 });
 // The smoke run (npm test) proves the bench works; its figures mean nothing and bind nothing.
@@ -43,7 +45,7 @@ const authgear = await startAuthgearStandIn();
 let report;
 try {
   const idle = await measureIdle(authgear, log);
-  const perToken = await measurePerToken(authgear, settings, log);
+  const perToken = await measurePerToken(authgear, { ...settings, nodeOptions: args['node-options'] }, log);
   const load = await measureUnderLoad(authgear, { seconds: settings.loadSeconds, leakRuns: settings.leakRuns, leakSeconds: settings.leakSeconds, connections: settings.connections }, log);
   report = { settings, idle, perToken, load };
 } finally {
@@ -61,7 +63,7 @@ const lines = [
   '|---|---:|---:|',
   ...idle.map((row) => `| ${row.name} | ${mb(row.rssMb)} | ${row.id === 'bare' ? '–' : `${row.addsMb >= 0 ? '+' : ''}${mb(row.addsMb)}`} |`),
   '',
-  `Per cached token: ${perToken.tokens.toLocaleString('en-US')} distinct tokens of ${perToken.users.toLocaleString('en-US')} users, ${perToken.cacheEntries.toLocaleString('en-US')} entries held; after a full collection RSS ${mb(perToken.rssMb.before)} → ${mb(perToken.rssMb.full)} MB (heap ${mb(perToken.heapMb.before)} → ${mb(perToken.heapMb.full)} MB): ${Math.round(perToken.rssPerEntryBytes)} bytes of RSS and ${Math.round(perToken.heapPerEntryBytes)} of heap per entry; after as many more tokens (evicting) ${mb(perToken.rssMb.afterEviction)} MB`,
+  `Per cached token: ${perToken.tokens.toLocaleString('en-US')} distinct tokens of ${perToken.users.toLocaleString('en-US')} users, ${perToken.cacheEntries.toLocaleString('en-US')} entries held; after a full collection RSS ${mb(perToken.rssMb.before)} → ${mb(perToken.rssMb.full)} MB (heap ${mb(perToken.heapMb.before)} → ${mb(perToken.heapMb.full)} MB): ${Math.round(perToken.rssPerEntryBytes)} bytes of RSS and ${Math.round(perToken.heapPerEntryBytes)} of heap per entry; after as many more tokens (evicting) ${mb(perToken.rssMb.afterEviction)} MB; peak while sending ${mb(perToken.peakMb)} MB${args['node-options'] ? ` (NODE_OPTIONS=${args['node-options']})` : ''}`,
   `Under load: idle ${mb(load.idleMb)} MB, peak ${mb(load.peakMb)} MB (${(load.peakMb / load.idleMb).toFixed(2)}x) over ${settings.loadSeconds} s at ${Math.round(load.requestsPerSecond).toLocaleString('en-US')} req/s; after each of ${settings.leakRuns} runs of ${settings.leakSeconds} s and a full collection: ${load.afterRunsMb.map(mb).join(', ')} MB`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
