@@ -1,5 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AuthgearStandIn } from '../test/support/authgear-stand-in.js';
-import { freePort, startGateProcess } from '../test/support/processes.js';
+import { freePort, startGateProcess, tempDir } from '../test/support/processes.js';
 import { startRedis, TEST_HMAC_SECRET } from '../test/support/redis.js';
 import { medianRssMb } from './memory-sidecar.js';
 import { startReferenceServer } from './reference-servers.js';
@@ -23,6 +26,12 @@ interface OptionalPart {
 const SETTLE_MS = 3000;
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
+function assertionKeyFile(): string {
+  const file = join(tempDir('memory-assertion-key'), 'key.pem');
+  writeFileSync(file, String(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' })));
+  return file;
+}
+
 /**
  * Idle RSS of the built server: the default configuration against a bare Node server started
  * the same way, then each optional part on its own, against the default configuration.
@@ -33,6 +42,9 @@ export async function measureIdle(authgear: AuthgearStandIn, log: (line: string)
     { id: 'grpc', name: '+ Envoy ext_authz over gRPC (EXT_AUTHZ_GRPC_PORT)', env: async () => ({ EXT_AUTHZ_GRPC_PORT: String(await freePort()) }) },
     { id: 'ext-authz-http', name: '+ Envoy ext_authz over HTTP (EXT_AUTHZ_PORT)', env: async () => ({ EXT_AUTHZ_PORT: String(await freePort()) }) },
     { id: 'redis', name: '+ Redis (REDIS_URL)', env: async () => ({ REDIS_URL: redis.url, REDIS_HMAC_SECRET: TEST_HMAC_SECRET }) },
+    // Nothing listens there: an idle sidecar exports nothing, and tries nothing either.
+    { id: 'tracing', name: '+ tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', env: async () => ({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}` }) },
+    { id: 'assertions', name: '+ signed assertions (ASSERTION_KEY_FILE, P-256)', env: async () => ({ ASSERTION_KEY_FILE: assertionKeyFile() }) },
   ];
   const base = { AUTHGEAR_ENDPOINT: authgear.origin };
   const rssOf = async (env: Record<string, string>) => {

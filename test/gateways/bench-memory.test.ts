@@ -20,7 +20,7 @@ describe('npm run bench:memory, as a smoke run (asserts that it works, never how
       ),
     );
     const report = JSON.parse(readFileSync(json, 'utf8')) as MemoryReport;
-    expect(report.idle.map((row) => row.id)).toEqual(['bare', 'idle', 'grpc', 'ext-authz-http', 'redis']);
+    expect(report.idle.map((row) => row.id)).toEqual(['bare', 'idle', 'grpc', 'ext-authz-http', 'redis', 'tracing', 'assertions']);
     for (const row of report.idle) expect(row.rssMb, row.id).toBeGreaterThan(20);
     // Every token verified once and held: the cache's own count, read from /metrics.
     expect(report.perToken.cacheEntries).toBe(report.perToken.tokens);
