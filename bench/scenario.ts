@@ -1,8 +1,9 @@
 // A row of the bench: what it loads (wrk against one URL) and whose CPU it counts, checked
 // before it is measured.
+import { REASON_HEADER } from '../src/gateways/http-answer.js';
 import { httpGet } from '../test/support/processes.js';
 import { readTreeCpuSeconds } from './proc.js';
-import { runWrk, type LoadOptions } from './wrk.js';
+import { runWrk, type LoadOptions, type LoadResult } from './wrk.js';
 
 export interface Measurement {
   requestsPerSecond: number;
@@ -35,13 +36,23 @@ export interface Scenario {
   measure(seconds: number, connections: number): Promise<Measurement>;
 }
 
-type Expect = 'allowed' | 'denied';
+export type Expect = 'allowed' | 'denied';
 
 export function loadScenario(
   base: Omit<Scenario, 'probe' | 'measure'>,
   target: Omit<LoadOptions, 'seconds' | 'connections'> & { serverPids?: number[] },
   expect: Expect,
-  extra: { probeHeaders?: Record<string, string>; probe?: () => Promise<void> } = {},
+  extra: {
+    probeHeaders?: Record<string, string>;
+    /** The X-Authgear-Gate-Reason the probe's refusal must carry. */
+    probeReason?: string;
+    probe?: () => Promise<void>;
+    /**
+     * What wrk cannot see in a status (a 401's reason): started before each run and its check
+     * called after it, both outside its CPU count.
+     */
+    watch?: () => Promise<(result: LoadResult) => Promise<void>>;
+  } = {},
 ): Scenario {
   return {
     ...base,
@@ -49,18 +60,27 @@ export function loadScenario(
       const answer = await httpGet(target.url, { ...target.headers, ...extra.probeHeaders });
       const wanted = expect === 'allowed' ? 200 : 401;
       if (answer.status !== wanted) throw new Error(`${base.id}: probe answered ${answer.status}, expected ${wanted}`);
+      const reason = answer.headers[REASON_HEADER];
+      if (extra.probeReason !== undefined && reason !== extra.probeReason) throw new Error(`${base.id}: probe refused for ${reason}, expected ${extra.probeReason}`);
       await extra.probe?.();
     },
     async measure(seconds, connections) {
       const { serverPids } = target;
+      const check = await extra.watch?.();
       const cpuBefore = serverPids ? readTreeCpuSeconds(serverPids) : 0;
       const result = await runWrk({ ...target, seconds, connections });
       const serverCpuUs = serverPids ? ((readTreeCpuSeconds(serverPids) - cpuBefore) * 1e6) / result.requests : undefined;
-      const wrong = expect === 'allowed' ? result.statusErrors : result.requests - result.statusErrors;
-      if (wrong > 0 || result.socketErrors > 0 || result.requests === 0) {
-        throw new Error(`${base.id}: ${wrong} of ${result.requests} answers were not ${expect}, ${result.socketErrors} socket errors${result.socketErrors > 0 ? ` (${result.socketErrorKinds})` : ''}`);
-      }
+      checkAnswers(base.id, result, expect);
+      await check?.(result);
       return { ...result, ...(serverCpuUs !== undefined ? { serverCpuUs } : {}) };
     },
   };
+}
+
+/** Every answer of a run as expected, and no socket errors: anything else is an error, not a number. */
+export function checkAnswers(id: string, result: LoadResult, expect: Expect): void {
+  const wrong = expect === 'allowed' ? result.statusErrors : result.requests - result.statusErrors;
+  if (wrong > 0 || result.socketErrors > 0 || result.requests === 0) {
+    throw new Error(`${id}: ${wrong} of ${result.requests} answers were not ${expect}, ${result.socketErrors} socket errors${result.socketErrors > 0 ? ` (${result.socketErrorKinds})` : ''}`);
+  }
 }

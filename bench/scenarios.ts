@@ -1,6 +1,7 @@
 import { httpGet } from '../test/support/processes.js';
 import { nginxScenarios } from './nginx-scenarios.js';
 import { peerScenarios } from './peer-scenarios.js';
+import { refusedOnlyFor } from './refusals.js';
 import type { Rig, Server } from './rig.js';
 import { loadScenario, type Scenario } from './scenario.js';
 
@@ -18,6 +19,15 @@ export const NGINX_SUBREQUEST_HEADERS = {
 export function buildScenarios(rig: Rig): Scenario[] {
   const bearer = { authorization: `Bearer ${rig.cachedToken}` };
   const auth = (server: { url: string }) => `${server.url}/auth`;
+  // #23: valid header (the published kid) and claims, another key's signature: only the
+  // signature check can refuse them, and a refusal for any other reason fails the row.
+  const junk = { url: auth(rig.gate), headers: NGINX_SUBREQUEST_HEADERS, cycle: { file: rig.junkTokenFile, header: 'Authorization', prefix: 'Bearer ' }, serverPids: [rig.gate.pid] };
+  const junkRow = loadScenario(
+    { id: 'jwt-junk', row: '3 junk', name: '/auth, junk JWT each time (published kid, wrong signature; 401)', comparisons: [{ against: 'jwt-fresh', atLeast: 1.0 }] },
+    junk,
+    'denied',
+    { probeHeaders: { authorization: `Bearer ${rig.junkTokens[0]}` }, probeReason: 'bad_signature', watch: refusedOnlyFor('jwt-junk', rig.gate.url, 'bad_signature') },
+  );
   const scenarios: Scenario[] = [
     // Row 1 is sent row 2's request: the ratio is then what the sidecar costs, not what
     // parsing 1.3 KB of request headers costs. 1 ref is the same server sent none.
@@ -82,6 +92,7 @@ export function buildScenarios(rig: Rig): Scenario[] {
       'allowed',
       { probeHeaders: { authorization: `Bearer ${rig.freshTokens[0]}` } },
     ),
+    junkRow,
     {
       id: 'jose',
       row: '3 ref',

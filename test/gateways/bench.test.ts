@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDumpCost } from '../../bench/callgrind.js';
 import { rawRequest, sendFixedLoad } from '../../bench/fixed-load.js';
 import { nameDump, readPerfMap } from '../../bench/callgrind-names.js';
+import { refusedOnlyFor } from '../../bench/refusals.js';
 import { formatTable, median, rotation, summarize, type RowSummary } from '../../bench/report.js';
 import { loadScenario, type Measurement, type Scenario } from '../../bench/scenarios.js';
 import { readTreeCpuSeconds } from '../../bench/proc.js';
@@ -54,6 +55,35 @@ describe('bench arithmetic', () => {
     expect(byId.slow!.comparisons[0]).toMatchObject({ ratio: 0.4, met: false });
     expect(formatTable(rows)).toContain('| slow | slow | 40 |');
     expect(formatTable(rows)).toContain('**missed**');
+  });
+});
+
+describe('the reason of every refusal of a run (bench/refusals.ts)', () => {
+  const counts = new Map<string, number>();
+  let server: http.Server;
+  let url: string;
+  beforeAll(async () => {
+    server = http.createServer((_req, res) => {
+      const lines = [...counts].map(([reason, count]) => `authgear_gate_decisions_total{result="${reason === 'allowed' ? 'allow' : 'deny'}",reason="${reason}",via="jwt",principal="none"} ${count}`);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`${lines.join('\n')}\n`);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
+
+  it('reads the counts from /metrics and refuses a run with a refusal for any other reason', async () => {
+    const watch = refusedOnlyFor('junk', url, 'bad_signature');
+    counts.set('allowed', 7).set('bad_signature', 2);
+    let check = await watch();
+    counts.set('allowed', 20).set('bad_signature', 12);
+    await check({ statusErrors: 10 });
+    check = await watch();
+    counts.set('bad_signature', 20).set('unknown_key', 2);
+    await expect(check({ statusErrors: 10 })).rejects.toThrow(/the sidecar's were bad_signature 8, unknown_key 2, all bad_signature expected/);
+    check = await watch();
+    counts.set('bad_signature', 25);
+    await expect(check({ statusErrors: 10 })).rejects.toThrow(/wrk counted 10 refusals/);
   });
 });
 
@@ -234,7 +264,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[]; verification: StackVerification[] };
     // Every native peer was installed (.ci/install-system-deps), verified, then measured.
     expect(result.rows.map((row) => row.id)).toEqual([
-      'bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-assertion', 'jwt-cached-traced', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials',
+      'bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-assertion', 'jwt-cached-traced', 'jwt-cached-raw', 'jwt-fresh', 'jwt-junk', 'jose', 'no-credentials',
       'nginx-auth', 'nginx-auth-fresh', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss', 'policy-1', 'policy-10k', 'regex-1', 'regex-1k',
       'haproxy-cached', 'haproxy-fresh', 'haproxy-open', 'apache-oauth2-cached', 'apache-oauth2-fresh', 'apache-open',
       'apache-openidc-cached', 'apache-openidc-fresh',
@@ -256,7 +286,8 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     expect(target('jwt-cached-traced')).toEqual([['jwt-cached', 0.95]]);
     expect(against('jwt-cached-raw')).toEqual(['floor', 'jwt-cached']);
     expect(against('jwt-fresh')).toEqual(['bare', 'jose']);
-    // Like against like: a cached token against the same token, a fresh one against fresh ones.
+    // #23: junk at least as cheap as a fresh valid token.
+    expect(target('jwt-junk')).toEqual([['jwt-fresh', 1]]);
     expect(against('nginx-auth')).toEqual(['nginx-auth-floor', 'nginx-open', 'haproxy-cached', 'apache-oauth2-cached', 'apache-openidc-cached']);
     expect(against('nginx-auth-fresh')).toEqual(['nginx-auth', 'haproxy-fresh', 'apache-oauth2-fresh', 'apache-openidc-fresh']);
     expect(stdout).toContain('| 6 twin | nginx proxy, same hop without auth_request |');
