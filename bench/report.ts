@@ -101,7 +101,7 @@ export function summarize(
   return rows;
 }
 
-const rate = (value: number) => Math.round(value).toLocaleString('en-US');
+export const rate = (value: number) => Math.round(value).toLocaleString('en-US');
 const fixed = (digits: number) => (value: number | undefined) => (value === undefined ? '–' : value.toFixed(digits));
 const ms = fixed(2);
 const us = fixed(1);
@@ -133,18 +133,6 @@ export function formatTable(rows: readonly RowSummary[]): string {
     const ratios = row.comparisons.map((c) => `${c.ratio.toFixed(2)} × row ${c.againstRow}`).join('; ');
     const cost = withCost ? ` ${costCell(row)} |` : '';
     lines.push(`| ${row.row} | ${row.name} | ${rate(row.requestsPerSecond)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${us(row.serverCpuUs)} |${cost} ${ratios} | ${targetCell(row)} |`);
-  }
-  return lines.join('\n');
-}
-
-/** The counted rows alone (--cost-only), with every count, so their agreement shows. */
-export function formatCostTable(rows: ReadonlyArray<RowCost & { id: string; row: string; name: string }>): string {
-  const floor = rows.find((row) => row.id === COST_FLOOR)?.instructionsPerRequest;
-  const lines = ['| Row | Scenario | instructions/req | floor ÷ row | counts (the last two agree) | + compilers/req |', '|---|---|---:|---:|---|---:|'];
-  for (const row of [...rows].sort((a, b) => a.row.localeCompare(b.row, 'en', { numeric: true }))) {
-    const ratio = row.id === COST_FLOOR || floor === undefined ? '' : (floor / row.instructionsPerRequest).toFixed(2);
-    const counts = row.counts.map(rate).join(', ');
-    lines.push(`| ${row.row} | ${row.name} | ${rate(row.instructionsPerRequest)} | ${ratio} | ${counts}${row.settled ? '' : ' (unsettled)'} | ${rate(row.compilerPerRequest)} |`);
   }
   return lines.join('\n');
 }
