@@ -15,12 +15,31 @@ export interface Measurement {
    * the sidecar's, or a peer's): far less sensitive to a busy machine than req/s.
    */
   serverCpuUs?: number;
+  /** What a second load, run at the same time against the same server, got (row 2 flood). */
+  alongside?: AlongsideMeasurement;
+}
+
+export interface AlongsideMeasurement {
+  requestsPerSecond: number;
+  /**
+   * Its requests per second of the server's CPU (both loads'): priced at its own row's CPU
+   * per request, the share of that CPU it took, whatever the machine left the server.
+   */
+  requestsPerCpuSecond: number;
+  /** The server's CPU over the run, in cores: whether it had a core to itself. */
+  serverCores: number;
 }
 
 export interface Comparison {
   against: string;
   /** The target: this row's rate divided by the other's, at least. */
   atLeast?: number;
+  /**
+   * The other row's rate is first scaled by the share of the server's CPU the alongside load
+   * left (1 − its requests × this row's CPU per request / the server's CPU): a load that only
+   * takes its CPU share slows this row's by that share and no more.
+   */
+  lessCpuOf?: string;
 }
 
 export interface Scenario {

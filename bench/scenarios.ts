@@ -1,4 +1,5 @@
 import { httpGet } from '../test/support/processes.js';
+import { floodScenario } from './flood.js';
 import { nginxScenarios } from './nginx-scenarios.js';
 import { peerScenarios } from './peer-scenarios.js';
 import { refusedOnlyFor } from './refusals.js';
@@ -19,6 +20,12 @@ export const NGINX_SUBREQUEST_HEADERS = {
 export function buildScenarios(rig: Rig): Scenario[] {
   const bearer = { authorization: `Bearer ${rig.cachedToken}` };
   const auth = (server: { url: string }) => `${server.url}/auth`;
+  const cached = { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.gate.pid] };
+  const cachedRow = loadScenario(
+    { id: 'jwt-cached', row: '2', name: '/auth, JWT seen before (in-process cache hit)', comparisons: [{ against: 'floor', atLeast: 0.85 }, { against: 'bare' }], p99UnderMs: 2 },
+    cached,
+    'allowed',
+  );
   // #23: valid header (the published kid) and claims, another key's signature: only the
   // signature check can refuse them, and a refusal for any other reason fails the row.
   const junk = { url: auth(rig.gate), headers: NGINX_SUBREQUEST_HEADERS, cycle: { file: rig.junkTokenFile, header: 'Authorization', prefix: 'Bearer ' }, serverPids: [rig.gate.pid] };
@@ -46,17 +53,7 @@ export function buildScenarios(rig: Rig): Scenario[] {
       { url: auth(rig.floor), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.floor.pid] },
       'allowed',
     ),
-    loadScenario(
-      {
-        id: 'jwt-cached',
-        row: '2',
-        name: '/auth, JWT seen before (in-process cache hit)',
-        comparisons: [{ against: 'floor', atLeast: 0.85 }, { against: 'bare' }],
-        p99UnderMs: 2,
-      },
-      { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.gate.pid] },
-      'allowed',
-    ),
+    cachedRow,
     // Row 2 with signed assertions on, in the same run: what they add to the hot path.
     loadScenario(
       { id: 'jwt-cached-assertion', row: '2 signed', name: '/auth, JWT seen before, assertions on', comparisons: [{ against: 'jwt-cached', atLeast: 0.9 }, { against: 'floor' }] },
@@ -93,6 +90,23 @@ export function buildScenarios(rig: Rig): Scenario[] {
       { probeHeaders: { authorization: `Bearer ${rig.freshTokens[0]}` } },
     ),
     junkRow,
+    floodScenario(
+      {
+        id: 'jwt-cached-flood',
+        row: '2 flood',
+        name: "/auth, JWT seen before, under a flood of row 3 junk's (half the connections each)",
+        comparisons: [{ against: 'jwt-cached', atLeast: 0.9, lessCpuOf: 'jwt-junk' }],
+      },
+      {
+        server: rig.gate,
+        measured: cached,
+        flood: { ...junk, reason: 'bad_signature' },
+        probe: async () => {
+          await cachedRow.probe();
+          await junkRow.probe();
+        },
+      },
+    ),
     {
       id: 'jose',
       row: '3 ref',
