@@ -72,7 +72,7 @@ export function formatAlongsideNotes(rows: readonly RowSummary[]): string[] {
       const expected = baseline.requestsPerSecond * comparison.cpuLeft;
       notes.push(
         `Row ${row.row}: row ${priced.row}'s requests ran alongside at ${rate(alongside.requestsPerSecond)} req/s; priced at its ${priced.serverCpuUs!.toFixed(1)} µs each, ` +
-          `they took ${percent(1 - comparison.cpuLeft)} of the sidecar's CPU (${alongside.serverCores.toFixed(2)} cores in all). ` +
+          `they took ${percent(1 - comparison.cpuLeft)} of the sidecar's CPU (${alongside.serverCores.toFixed(2)} cores in all${pricedSplit(row, baseline, priced)}). ` +
           `Expected: row ${baseline.row}'s ${rate(baseline.requestsPerSecond)} req/s × ${comparison.cpuLeft.toFixed(2)} = ${rate(expected)} req/s; ` +
           `measured ${rate(row.requestsPerSecond)} (${comparison.ratio.toFixed(2)} × expected${comparison.atLeast !== undefined ? `, target ≥ ${comparison.atLeast}` : ''}).`,
       );
@@ -82,3 +82,14 @@ export function formatAlongsideNotes(rows: readonly RowSummary[]): string[] {
 }
 
 const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+
+/**
+ * The same share from both loads' answers, each at its own row's price, leaving out the CPU
+ * measured: where the two disagree, a price was off (a busy machine), and the share of the
+ * CPU left, a small difference of large figures, is off several times more.
+ */
+function pricedSplit(row: RowSummary, baseline: RowSummary, priced: RowSummary): string {
+  if (baseline.serverCpuUs === undefined || priced.serverCpuUs === undefined) return '';
+  const flood = row.alongside!.requestsPerSecond * priced.serverCpuUs;
+  return `; at both rows' prices their answers split it ${percent(flood / (flood + row.requestsPerSecond * baseline.serverCpuUs))} to the flood`;
+}

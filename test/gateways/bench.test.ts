@@ -62,7 +62,7 @@ describe('bench arithmetic', () => {
 describe('a row measured under a load run alongside (row 2 flood)', () => {
   const rows = (withPricing: boolean) => {
     const results = new Map<string, Measurement[]>([
-      ['cached', [{ requestsPerSecond: 100 }]],
+      ['cached', [{ requestsPerSecond: 100, serverCpuUs: 160 }]],
       // Priced alone at 200 µs each: 2,500 of them per CPU second are half of it.
       ['junk', [{ requestsPerSecond: 10, serverCpuUs: 200 }]],
       ['flood', [{ requestsPerSecond: 45, alongside: { requestsPerSecond: 40, requestsPerCpuSecond: 2500, serverCores: 1 } }]],
@@ -78,7 +78,7 @@ describe('a row measured under a load run alongside (row 2 flood)', () => {
     expect(formatTable(summary)).toContain('0.90 × (0.50 × row cached)');
     expect(formatTable(summary)).toContain('≥ 0.9 × (row cached × CPU share row junk left): met');
     expect(formatAlongsideNotes(summary)).toEqual([
-      "Row flood: row junk's requests ran alongside at 40 req/s; priced at its 200.0 µs each, they took 50% of the sidecar's CPU (1.00 cores in all). " +
+      "Row flood: row junk's requests ran alongside at 40 req/s; priced at its 200.0 µs each, they took 50% of the sidecar's CPU (1.00 cores in all; at both rows' prices their answers split it 53% to the flood). " +
         "Expected: row cached's 100 req/s × 0.50 = 50 req/s; measured 45 (0.90 × expected, target ≥ 0.9).",
     ]);
   });
