@@ -59,6 +59,8 @@ export function costRows(rig: Fixtures): CostRow[] {
     { id: 'jwt-cached-traced', row: '2 traced', name: '/auth, JWT seen before, tracing on (1%)', server: 'tracedGate', headers: bearer, status: 200 },
     { id: 'jwt-cached-raw', row: '2 raw', name: '/auth on a bare Node listener (no Hono), JWT seen before', server: 'rawGate', headers: bearer, status: 200 },
     { id: 'jwt-fresh', row: '3', name: '/auth, fresh JWT each time (cache off)', server: 'uncachedGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: { header: 'authorization', prefix: 'Bearer ', values: rig.freshTokens }, status: 200 },
+    // Row 3's counterpart on the shipped gate: each a new token, so each misses the cache.
+    { id: 'jwt-junk', row: '3 junk', name: '/auth, junk JWT each time (wrong signature; 401)', server: 'gate', headers: NGINX_SUBREQUEST_HEADERS, cycle: { header: 'authorization', prefix: 'Bearer ', values: rig.junkTokens }, status: 401 },
     { id: 'session-memory', row: '4a', name: '/auth, session from the in-process cache', server: 'gate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
     { id: 'session-redis', row: '4b', name: '/auth, session from Redis', server: 'redisGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },
     { id: 'session-miss', row: '4c', name: '/auth, session from the resolver (miss)', server: 'resolverGate', headers: NGINX_SUBREQUEST_HEADERS, cycle: sessions, status: 200 },

@@ -25,6 +25,12 @@ export interface Fixtures {
   freshTokens: string[];
   /** The same tokens, one per line, for wrk. */
   freshTokenFile: string;
+  /**
+   * As many junk tokens: the fresh tokens' header (the published kid) and claims, signed by a
+   * key Authgear never published, so only the signature check refuses them (rows 3 junk, 2 flood).
+   */
+  junkTokens: string[];
+  junkTokenFile: string;
   /** Distinct Authgear session cookies the stand-in's resolver knows, and the same one per line. */
   sessions: string[];
   sessionFile: string;
@@ -38,7 +44,10 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
   try {
     const key = authgear.keys[0]!;
     const now = Math.floor(Date.now() / 1000);
-    const freshTokens = await mintTokens({ key, claims: accessTokenClaims(authgear.origin, now, 3600), total: options.freshTokens });
+    const claims = accessTokenClaims(authgear.origin, now, 3600);
+    const freshTokens = await mintTokens({ key, claims, total: options.freshTokens });
+    const forger = { ...(await authgear.newUnpublishedKey()), kid: key.kid };
+    const junkTokens = await mintTokens({ key: forger, claims, total: options.freshTokens });
     const sessions = Array.from({ length: options.freshTokens }, () => authgear.sessions.issue('session').value);
     const dir = tempDir('bench');
     const writeLines = (name: string, lines: string[]) => {
@@ -74,6 +83,8 @@ export async function startFixtures(options: { freshTokens: number }): Promise<F
       cachedToken: await authgear.accessToken({ expiresIn: 3600 }),
       freshTokens,
       freshTokenFile: writeLines('fresh-tokens.txt', freshTokens),
+      junkTokens,
+      junkTokenFile: writeLines('junk-tokens.txt', junkTokens),
       sessions,
       sessionFile: writeLines('sessions.txt', sessions),
       async close() {

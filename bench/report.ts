@@ -1,5 +1,5 @@
 import type { RowCost } from './cost.js';
-import type { Measurement, Scenario } from './scenario.js';
+import type { AlongsideMeasurement, Measurement, Scenario } from './scenario.js';
 
 export interface ComparisonSummary {
   against: string;
@@ -7,6 +7,10 @@ export interface ComparisonSummary {
   ratio: number;
   atLeast?: number;
   met?: boolean;
+  /** Comparison.lessCpuOf: the row pricing the alongside load, and the CPU share it left (the ratio is to the baseline times this). */
+  lessCpuOf?: string;
+  lessCpuOfRow?: string;
+  cpuLeft?: number;
 }
 
 /** One row of the table: the median of every round, and how it compares with its baselines. */
@@ -18,6 +22,8 @@ export interface RowSummary {
   p50Ms?: number;
   p99Ms?: number;
   serverCpuUs?: number;
+  /** The medians of the load run alongside (row 2 flood). */
+  alongside?: AlongsideMeasurement;
   /** req/s of each round, in round order, to show the spread. */
   rounds: number[];
   comparisons: ComparisonSummary[];
@@ -55,6 +61,16 @@ const medianOf = (measurements: Measurement[], pick: (m: Measurement) => number 
   return values.length > 0 ? median(values) : undefined;
 };
 
+/** The share of the server's CPU an alongside load left to the measured one, its requests priced at `cpuUsEach`. */
+export const cpuLeft = (alongside: AlongsideMeasurement, cpuUsEach: number) => 1 - (alongside.requestsPerCpuSecond * cpuUsEach) / 1e6;
+
+function alongsideMedians(measurements: Measurement[]): { alongside?: AlongsideMeasurement } {
+  const all = measurements.flatMap((m) => (m.alongside ? [m.alongside] : []));
+  if (all.length === 0) return {};
+  const of = (pick: (a: AlongsideMeasurement) => number) => median(all.map(pick));
+  return { alongside: { requestsPerSecond: of((a) => a.requestsPerSecond), requestsPerCpuSecond: of((a) => a.requestsPerCpuSecond), serverCores: of((a) => a.serverCores) } };
+}
+
 export function summarize(
   scenarios: readonly Scenario[],
   results: ReadonlyMap<string, Measurement[]>,
@@ -73,6 +89,7 @@ export function summarize(
       p50Ms: medianOf(measurements, (m) => m.p50Ms),
       p99Ms,
       serverCpuUs: medianOf(measurements, (m) => m.serverCpuUs),
+      ...alongsideMedians(measurements),
       rounds: measurements.map((m) => m.requestsPerSecond),
       comparisons: [] as ComparisonSummary[],
       ...(scenario.p99UnderMs !== undefined ? { p99UnderMs: scenario.p99UnderMs, p99Met: p99Ms !== undefined && p99Ms < scenario.p99UnderMs } : {}),
@@ -90,24 +107,33 @@ export function summarize(
   });
   const byId = new Map(rows.map((row) => [row.id, row]));
   for (const scenario of scenarios) {
-    for (const { against, atLeast } of scenario.comparisons) {
+    const row = byId.get(scenario.id)!;
+    for (const { against, atLeast, lessCpuOf } of scenario.comparisons) {
       const baseline = byId.get(against);
+      const pricing = lessCpuOf === undefined ? undefined : byId.get(lessCpuOf);
       // A partial run (--only) compares only the rows it has.
-      if (!baseline) continue;
-      const ratio = byId.get(scenario.id)!.requestsPerSecond / baseline.requestsPerSecond;
-      byId.get(scenario.id)!.comparisons.push({ against, againstRow: baseline.row, ratio, ...(atLeast !== undefined ? { atLeast, met: ratio >= atLeast } : {}) });
+      if (!baseline || (lessCpuOf !== undefined && (pricing?.serverCpuUs === undefined || !row.alongside))) continue;
+      const left = pricing ? { lessCpuOf: pricing.id, lessCpuOfRow: pricing.row, cpuLeft: cpuLeft(row.alongside!, pricing.serverCpuUs!) } : undefined;
+      const ratio = row.requestsPerSecond / (baseline.requestsPerSecond * (left?.cpuLeft ?? 1));
+      row.comparisons.push({ against, againstRow: baseline.row, ratio, ...left, ...(atLeast !== undefined ? { atLeast, met: ratio >= atLeast } : {}) });
     }
   }
   return rows;
 }
 
-const rate = (value: number) => Math.round(value).toLocaleString('en-US');
+export const rate = (value: number) => Math.round(value).toLocaleString('en-US');
 const fixed = (digits: number) => (value: number | undefined) => (value === undefined ? '–' : value.toFixed(digits));
 const ms = fixed(2);
 const us = fixed(1);
 
+/** A baseline scaled by the CPU an alongside load left: by how much in the ratio, by whose pricing in the target. */
+function baselineOf(c: ComparisonSummary, cell: 'ratio' | 'target'): string {
+  if (c.cpuLeft === undefined) return `row ${c.againstRow}`;
+  return cell === 'ratio' ? `(${c.cpuLeft.toFixed(2)} × row ${c.againstRow})` : `(row ${c.againstRow} × CPU share row ${c.lessCpuOfRow} left)`;
+}
+
 function targetCell(row: RowSummary): string {
-  const parts = row.comparisons.filter((c) => c.atLeast !== undefined).map((c) => `≥ ${c.atLeast} × row ${c.againstRow}`);
+  const parts = row.comparisons.filter((c) => c.atLeast !== undefined).map((c) => `≥ ${c.atLeast} × ${baselineOf(c, 'target')}`);
   if (row.p99UnderMs !== undefined) parts.push(`p99 < ${row.p99UnderMs} ms`);
   if (parts.length === 0) return '';
   const met = row.comparisons.every((c) => c.met !== false) && row.p99Met !== false;
@@ -130,21 +156,9 @@ export function formatTable(rows: readonly RowSummary[]): string {
   const costHeader = withCost ? ' instructions/req (floor ÷ row) |' : '';
   const lines = [`| Row | Scenario | req/s | p50 ms | p99 ms | server CPU µs/req |${costHeader} Ratio | Target |`, `|---|---|---:|---:|---:|---:|${withCost ? '---:|' : ''}---|---|`];
   for (const row of [...rows].sort(byRow)) {
-    const ratios = row.comparisons.map((c) => `${c.ratio.toFixed(2)} × row ${c.againstRow}`).join('; ');
+    const ratios = row.comparisons.map((c) => `${c.ratio.toFixed(2)} × ${baselineOf(c, 'ratio')}`).join('; ');
     const cost = withCost ? ` ${costCell(row)} |` : '';
     lines.push(`| ${row.row} | ${row.name} | ${rate(row.requestsPerSecond)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${us(row.serverCpuUs)} |${cost} ${ratios} | ${targetCell(row)} |`);
-  }
-  return lines.join('\n');
-}
-
-/** The counted rows alone (--cost-only), with every count, so their agreement shows. */
-export function formatCostTable(rows: ReadonlyArray<RowCost & { id: string; row: string; name: string }>): string {
-  const floor = rows.find((row) => row.id === COST_FLOOR)?.instructionsPerRequest;
-  const lines = ['| Row | Scenario | instructions/req | floor ÷ row | counts (the last two agree) | + compilers/req |', '|---|---|---:|---:|---|---:|'];
-  for (const row of [...rows].sort((a, b) => a.row.localeCompare(b.row, 'en', { numeric: true }))) {
-    const ratio = row.id === COST_FLOOR || floor === undefined ? '' : (floor / row.instructionsPerRequest).toFixed(2);
-    const counts = row.counts.map(rate).join(', ');
-    lines.push(`| ${row.row} | ${row.name} | ${rate(row.instructionsPerRequest)} | ${ratio} | ${counts}${row.settled ? '' : ' (unsettled)'} | ${rate(row.compilerPerRequest)} |`);
   }
   return lines.join('\n');
 }

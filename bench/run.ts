@@ -6,7 +6,9 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { nameDumpFile } from './callgrind-names.js';
 import { costRows, measureRowCost, type CostSettings, type RowCost } from './cost.js';
-import { formatCostTable, formatTable, rotation, summarize, targetsMet } from './report.js';
+import { formatCostTable } from './cost-table.js';
+import { formatAlongsideNotes } from './flood.js';
+import { formatTable, rotation, summarize, targetsMet } from './report.js';
 import { startFixtures } from './fixtures.js';
 import { startRig } from './rig.js';
 import { formatPeerTable } from './peer-report.js';
@@ -122,7 +124,8 @@ try {
     const conditions =
       `${settings.rounds} rounds × ${settings.seconds} s per scenario, wrk -t1 -c${settings.connections}, loopback; ` +
       `load average ${loadBefore} before, ${loadAfter} after; Node ${process.version}`;
-    process.stdout.write(`\n${conditions}${costConditions ? `\n${costConditions}` : ''}\n\n${formatTable(rows)}\n\n`);
+    const notes = formatAlongsideNotes(rows).map((note) => `${note}\n\n`).join('');
+    process.stdout.write(`\n${conditions}${costConditions ? `\n${costConditions}` : ''}\n\n${formatTable(rows)}\n\n${notes}`);
     process.stdout.write(targetsMet(rows) ? 'All targets met.\n' : 'Some targets missed (see the Target column).\n');
     const peerTable = formatPeerTable(rows);
     if (peerTable) process.stdout.write(`\nAgainst the native peers (medians above; CPU: all processes of each side):\n\n${peerTable}\n`);

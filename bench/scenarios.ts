@@ -1,6 +1,8 @@
 import { httpGet } from '../test/support/processes.js';
+import { floodScenario } from './flood.js';
 import { nginxScenarios } from './nginx-scenarios.js';
 import { peerScenarios } from './peer-scenarios.js';
+import { refusedOnlyFor } from './refusals.js';
 import type { Rig, Server } from './rig.js';
 import { loadScenario, type Scenario } from './scenario.js';
 
@@ -18,6 +20,21 @@ export const NGINX_SUBREQUEST_HEADERS = {
 export function buildScenarios(rig: Rig): Scenario[] {
   const bearer = { authorization: `Bearer ${rig.cachedToken}` };
   const auth = (server: { url: string }) => `${server.url}/auth`;
+  const cached = { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.gate.pid] };
+  const cachedRow = loadScenario(
+    { id: 'jwt-cached', row: '2', name: '/auth, JWT seen before (in-process cache hit)', comparisons: [{ against: 'floor', atLeast: 0.85 }, { against: 'bare' }], p99UnderMs: 2 },
+    cached,
+    'allowed',
+  );
+  // #23: valid header (the published kid) and claims, another key's signature: only the
+  // signature check can refuse them, and a refusal for any other reason fails the row.
+  const junk = { url: auth(rig.gate), headers: NGINX_SUBREQUEST_HEADERS, cycle: { file: rig.junkTokenFile, header: 'Authorization', prefix: 'Bearer ' }, serverPids: [rig.gate.pid] };
+  const junkRow = loadScenario(
+    { id: 'jwt-junk', row: '3 junk', name: '/auth, junk JWT each time (published kid, wrong signature; 401)', comparisons: [{ against: 'jwt-fresh', atLeast: 1.0 }] },
+    junk,
+    'denied',
+    { probeHeaders: { authorization: `Bearer ${rig.junkTokens[0]}` }, probeReason: 'bad_signature', watch: refusedOnlyFor('jwt-junk', rig.gate.url, 'bad_signature') },
+  );
   const scenarios: Scenario[] = [
     // Row 1 is sent row 2's request: the ratio is then what the sidecar costs, not what
     // parsing 1.3 KB of request headers costs. 1 ref is the same server sent none.
@@ -36,17 +53,7 @@ export function buildScenarios(rig: Rig): Scenario[] {
       { url: auth(rig.floor), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.floor.pid] },
       'allowed',
     ),
-    loadScenario(
-      {
-        id: 'jwt-cached',
-        row: '2',
-        name: '/auth, JWT seen before (in-process cache hit)',
-        comparisons: [{ against: 'floor', atLeast: 0.85 }, { against: 'bare' }],
-        p99UnderMs: 2,
-      },
-      { url: auth(rig.gate), headers: { ...NGINX_SUBREQUEST_HEADERS, ...bearer }, serverPids: [rig.gate.pid] },
-      'allowed',
-    ),
+    cachedRow,
     // Row 2 with signed assertions on, in the same run: what they add to the hot path.
     loadScenario(
       { id: 'jwt-cached-assertion', row: '2 signed', name: '/auth, JWT seen before, assertions on', comparisons: [{ against: 'jwt-cached', atLeast: 0.9 }, { against: 'floor' }] },
@@ -81,6 +88,24 @@ export function buildScenarios(rig: Rig): Scenario[] {
       { url: auth(rig.uncachedGate), headers: NGINX_SUBREQUEST_HEADERS, cycle: { file: rig.freshTokenFile, header: 'Authorization', prefix: 'Bearer ' }, serverPids: [rig.uncachedGate.pid] },
       'allowed',
       { probeHeaders: { authorization: `Bearer ${rig.freshTokens[0]}` } },
+    ),
+    junkRow,
+    floodScenario(
+      {
+        id: 'jwt-cached-flood',
+        row: '2 flood',
+        name: "/auth, JWT seen before, under a flood of row 3 junk's (half the connections each)",
+        comparisons: [{ against: 'jwt-cached', atLeast: 0.9, lessCpuOf: 'jwt-junk' }],
+      },
+      {
+        server: rig.gate,
+        measured: cached,
+        flood: { ...junk, reason: 'bad_signature' },
+        probe: async () => {
+          await cachedRow.probe();
+          await junkRow.probe();
+        },
+      },
     ),
     {
       id: 'jose',

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDumpCost } from '../../bench/callgrind.js';
 import { rawRequest, sendFixedLoad } from '../../bench/fixed-load.js';
 import { nameDump, readPerfMap } from '../../bench/callgrind-names.js';
+import { formatAlongsideNotes } from '../../bench/flood.js';
+import { refusedOnlyFor } from '../../bench/refusals.js';
 import { formatTable, median, rotation, summarize, type RowSummary } from '../../bench/report.js';
 import { loadScenario, type Measurement, type Scenario } from '../../bench/scenarios.js';
 import { readTreeCpuSeconds } from '../../bench/proc.js';
@@ -54,6 +56,64 @@ describe('bench arithmetic', () => {
     expect(byId.slow!.comparisons[0]).toMatchObject({ ratio: 0.4, met: false });
     expect(formatTable(rows)).toContain('| slow | slow | 40 |');
     expect(formatTable(rows)).toContain('**missed**');
+  });
+});
+
+describe('a row measured under a load run alongside (row 2 flood)', () => {
+  const rows = (withPricing: boolean) => {
+    const results = new Map<string, Measurement[]>([
+      ['cached', [{ requestsPerSecond: 100, serverCpuUs: 160 }]],
+      // Priced alone at 200 µs each: 2,500 of them per CPU second are half of it.
+      ['junk', [{ requestsPerSecond: 10, serverCpuUs: 200 }]],
+      ['flood', [{ requestsPerSecond: 45, alongside: { requestsPerSecond: 40, requestsPerCpuSecond: 2500, serverCores: 1 } }]],
+    ]);
+    const flood = scenario('flood', [{ against: 'cached', atLeast: 0.9, lessCpuOf: 'junk' }]);
+    return summarize(withPricing ? [scenario('cached'), scenario('junk'), flood] : [scenario('cached'), flood], results);
+  };
+
+  it('expects the other row\'s rate times the CPU share the alongside load left, and says so', () => {
+    const summary = rows(true);
+    const flood = summary.find((row) => row.id === 'flood')!;
+    expect(flood.comparisons[0]).toMatchObject({ cpuLeft: 0.5, ratio: 0.9, met: true, lessCpuOfRow: 'junk' });
+    expect(formatTable(summary)).toContain('0.90 × (0.50 × row cached)');
+    expect(formatTable(summary)).toContain('≥ 0.9 × (row cached × CPU share row junk left): met');
+    expect(formatAlongsideNotes(summary)).toEqual([
+      "Row flood: row junk's requests ran alongside at 40 req/s; priced at its 200.0 µs each, they took 50% of the sidecar's CPU (1.00 cores in all; at both rows' prices their answers split it 53% to the flood). " +
+        "Expected: row cached's 100 req/s × 0.50 = 50 req/s; measured 45 (0.90 × expected, target ≥ 0.9).",
+    ]);
+  });
+
+  it('compares nothing when the row pricing the alongside load was not run (--only)', () => {
+    expect(rows(false).find((row) => row.id === 'flood')!.comparisons).toEqual([]);
+  });
+});
+
+describe('the reason of every refusal of a run (bench/refusals.ts)', () => {
+  const counts = new Map<string, number>();
+  let server: http.Server;
+  let url: string;
+  beforeAll(async () => {
+    server = http.createServer((_req, res) => {
+      const lines = [...counts].map(([reason, count]) => `authgear_gate_decisions_total{result="${reason === 'allowed' ? 'allow' : 'deny'}",reason="${reason}",via="jwt",principal="none"} ${count}`);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`${lines.join('\n')}\n`);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }));
+
+  it('reads the counts from /metrics and refuses a run with a refusal for any other reason', async () => {
+    const watch = refusedOnlyFor('junk', url, 'bad_signature');
+    counts.set('allowed', 7).set('bad_signature', 2);
+    let check = await watch();
+    counts.set('allowed', 20).set('bad_signature', 12);
+    await check({ statusErrors: 10 });
+    check = await watch();
+    counts.set('bad_signature', 20).set('unknown_key', 2);
+    await expect(check({ statusErrors: 10 })).rejects.toThrow(/the sidecar's were bad_signature 8, unknown_key 2, all bad_signature expected/);
+    check = await watch();
+    counts.set('bad_signature', 25);
+    await expect(check({ statusErrors: 10 })).rejects.toThrow(/wrk counted 10 refusals/);
   });
 });
 
@@ -234,7 +294,7 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: RowSummary[]; verification: StackVerification[] };
     // Every native peer was installed (.ci/install-system-deps), verified, then measured.
     expect(result.rows.map((row) => row.id)).toEqual([
-      'bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-assertion', 'jwt-cached-traced', 'jwt-cached-raw', 'jwt-fresh', 'jose', 'no-credentials',
+      'bare', 'bare-empty', 'floor', 'jwt-cached', 'jwt-cached-assertion', 'jwt-cached-traced', 'jwt-cached-raw', 'jwt-fresh', 'jwt-junk', 'jwt-cached-flood', 'jose', 'no-credentials',
       'nginx-auth', 'nginx-auth-fresh', 'nginx-auth-floor', 'nginx-open', 'session-memory', 'session-redis', 'session-miss', 'policy-1', 'policy-10k', 'regex-1', 'regex-1k',
       'haproxy-cached', 'haproxy-fresh', 'haproxy-open', 'apache-oauth2-cached', 'apache-oauth2-fresh', 'apache-open',
       'apache-openidc-cached', 'apache-openidc-fresh',
@@ -256,6 +316,15 @@ describe('npm run bench, as a smoke run (asserts that it works, never how fast)'
     expect(target('jwt-cached-traced')).toEqual([['jwt-cached', 0.95]]);
     expect(against('jwt-cached-raw')).toEqual(['floor', 'jwt-cached']);
     expect(against('jwt-fresh')).toEqual(['bare', 'jose']);
+    // #23: junk at least as cheap as a fresh valid token; under a junk flood, cached answers
+    // lose no more than the CPU share the junk took (priced at row 3 junk's CPU per request).
+    expect(target('jwt-junk')).toEqual([['jwt-fresh', 1]]);
+    expect(target('jwt-cached-flood')).toEqual([['jwt-cached', 0.9]]);
+    const flood = result.rows.find((row) => row.id === 'jwt-cached-flood')!;
+    expect(flood.comparisons[0]).toMatchObject({ lessCpuOf: 'jwt-junk', cpuLeft: expect.any(Number) });
+    expect(flood.alongside?.requestsPerSecond).toBeGreaterThan(0);
+    expect(flood.alongside?.serverCores).toBeGreaterThan(0);
+    expect(stdout).toMatch(/Row 2 flood: row 3 junk's requests ran alongside at [\d,]+ req\/s/);
     // Like against like: a cached token against the same token, a fresh one against fresh ones.
     expect(against('nginx-auth')).toEqual(['nginx-auth-floor', 'nginx-open', 'haproxy-cached', 'apache-oauth2-cached', 'apache-openidc-cached']);
     expect(against('nginx-auth-fresh')).toEqual(['nginx-auth', 'haproxy-fresh', 'apache-oauth2-fresh', 'apache-openidc-fresh']);
