@@ -29,7 +29,7 @@ describe('the OTEL_* settings', () => {
   });
 
   it('have the specification\'s defaults, and TRACE_USER_ID off', () => {
-    expect(loadConfig(ENDPOINT)).toMatchObject({ otelServiceName: 'authgear-gate', otelTracesSampler: 'parentbased_always_on', otelBspScheduleDelay: 5000, traceUserId: false, otelSdkDisabled: false });
+    expect(loadConfig(ENDPOINT)).toMatchObject({ otelServiceName: 'authgear-gate', otelTracesSampler: 'parentbased_always_on', otelBspScheduleDelay: 250, traceUserId: false, otelSdkDisabled: false });
   });
 
   it('report every problem at once', () => {
