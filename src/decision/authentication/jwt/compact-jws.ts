@@ -10,7 +10,7 @@ export interface ParsedJws {
   /** The signed bytes: ASCII of `header.payload` as sent. */
   signingInput: Buffer;
   signature: Buffer;
-  /** The payload's base64url, decoded only once the signature is good. */
+  /** The payload's base64url, already checked exact; decoded only once the signature is good (payloadOf). */
   encodedPayload: string;
 }
 
@@ -36,7 +36,7 @@ function isExactBase64url(value: string): boolean {
 }
 
 /** Decodes exact base64url (see isExactBase64url); anything else is a malformed token. */
-export function decodeBase64url(value: string, what: string): Buffer {
+function decodeBase64url(value: string, what: string): Buffer {
   if (!isExactBase64url(value)) throw malformed(`its ${what} is not base64url`);
   return Buffer.from(value, 'base64url');
 }
@@ -104,6 +104,11 @@ export function parseCompactJws(token: string, allowed: ReadonlySet<string>): Pa
     signature: decodeBase64url(token.slice(second + 1), 'signature'),
     encodedPayload,
   };
+}
+
+/** The payload's bytes, for a JWS whose signature held: parseCompactJws checked its spelling. */
+export function payloadOf(jws: ParsedJws): Buffer {
+  return Buffer.from(jws.encodedPayload, 'base64url');
 }
 
 /**

@@ -4,7 +4,7 @@ import { GateError } from '../../../errors.js';
 import { Denial } from '../../outcome.js';
 import { assertRealDates } from '../../identity/token-claims.js';
 import { checkClaimsSet } from './claims-set.js';
-import { decodeBase64url, jsonObject, parseCompactJws, type ParsedJws } from './compact-jws.js';
+import { jsonObject, parseCompactJws, payloadOf, type ParsedJws } from './compact-jws.js';
 
 /** The claims of a verified token: a JSON object. */
 export type JwtClaims = Record<string, unknown> & { sub: string };
@@ -56,7 +56,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     const algorithm = JWS_ALGORITHMS[jws.alg];
     // A kid shared by two keys (it happens mid-rotation): either one may have signed.
     if (!keys.some((key) => signatureHolds(algorithm.verify, key, jws))) throw new Denial('bad_signature', 'token signature is not valid');
-    const claims = jsonObject(decodeBase64url(jws.encodedPayload, 'payload'), 'claims set');
+    const claims = jsonObject(payloadOf(jws), 'claims set');
     const now = options.now();
     checkClaimsSet(jws.header, claims, { ...kind, issuer: options.issuer, clockSkewSeconds: options.clockSkewSeconds, now, audience: kind.audience });
     assertRealDates(claims, kind.name);
