@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { MIN_RSA_BITS } from '../oidc/jws-algorithms.js';
 import { SETTINGS } from './settings.js';
 
 /**
@@ -31,7 +32,7 @@ type ReadFile = (path: string) => string;
 // RFC 7518 3.3 requires 2048 bits for RS256. Above 4096 a signature costs tens of ms (on the
 // first request of each identity) and every app pays more to verify, for nothing P-256 or
 // Ed25519 would not give cheaper.
-const RSA_BITS = { min: 2048, max: 4096 };
+const RSA_BITS = { min: MIN_RSA_BITS, max: 4096 };
 const JOSE_CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 const WHICH_KEYS = 'use P-256 (ES256), RSA of 2048 to 4096 bits (RS256) or Ed25519 (EdDSA)';
 const PRIVATE_PEM = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;

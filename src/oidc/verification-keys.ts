@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject, type webcrypto } from 'node:crypto';
-import { JWS_ALGORITHMS, type JwsAlgorithm, type SigningAlgorithm } from './jws-algorithms.js';
+import { JWS_ALGORITHMS, MIN_RSA_BITS, type JwsAlgorithm, type SigningAlgorithm } from './jws-algorithms.js';
 
 /** A key set member as JSON (RFC 7517): only what is read here is typed. */
 export interface Jwk {
@@ -58,7 +58,7 @@ function imported(jwk: Jwk): KeyObject | undefined {
   }
   if (key.type !== 'public') return undefined;
   const bits = key.asymmetricKeyDetails?.modulusLength;
-  if (jwk.kty === 'RSA' && (bits === undefined || bits < 2048)) return undefined;
+  if (jwk.kty === 'RSA' && (bits === undefined || bits < MIN_RSA_BITS)) return undefined;
   return key;
 }
 
