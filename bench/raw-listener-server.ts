@@ -1,6 +1,6 @@
 // The transport the sidecar does not ship, measured beside the one it does: /auth answered by
-// a bare Node request listener, the same gate, decision, /auth gateway and answer writer
-// behind it, without Hono's router and adapter. Row "2 raw" of the bench: row 2 (the shipped
+// a bare Node request listener, the same gate, decision, /auth gateway, answer writer and
+// answer flush behind it, without Hono's router and adapter. Row "2 raw" of the bench: row 2 (the shipped
 // Hono route) against it is what Hono costs on the hot path (docs/performance.md).
 import { createServer } from 'node:http';
 import { loadConfig } from '../src/config/load-config.js';
@@ -8,6 +8,7 @@ import { UNDECIDED, type Outcome } from '../src/decision/question.js';
 import { createGate } from '../src/gate.js';
 import { createAnswerWriter } from '../src/gateways/answer-writer.js';
 import { createAuthRequestGateway } from '../src/gateways/auth-request.js';
+import { ANSWER_FLUSH, createAnswerFlush } from '../src/http/answer-flush.js';
 import { nodeHeaderReader } from '../src/gateways/header-reader.js';
 import { parseRequestTarget } from '../src/gateways/request-target.js';
 import { createLogOutput } from '../src/observability/log-output.js';
@@ -17,7 +18,7 @@ const config = loadConfig(process.env);
 const gate = await createGate(config, { logger: createLogger(config.logLevel, createLogOutput(process.stdout, { onDrop: () => {} })) });
 void gate.start();
 const exchangeOf = createAuthRequestGateway(config.gateway);
-const writeAnswer = createAnswerWriter(undefined);
+const writeAnswer = createAnswerWriter(undefined, createAnswerFlush({ ...ANSWER_FLUSH, now: () => performance.now(), onError: () => {} }));
 
 createServer((incoming, outgoing) => {
   const target = parseRequestTarget(incoming.url ?? '');

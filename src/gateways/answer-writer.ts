@@ -17,13 +17,19 @@ function flatHeaders(headers: Answer['headers'], reusable: boolean): string[] {
   return flat;
 }
 
+/** Ends a response whose head is set: at once (`outgoing.end()`), or with others (answer-flush). */
+export type AnswerEnd = (outgoing: ServerResponse) => void;
+
+const endNow: AnswerEnd = (outgoing) => outgoing.end();
+
 /**
  * The writer every gateway protocol over HTTP shares: straight to writeHead, in the same tick
- * when the decision was synchronous. The header list of an identity (a cached token's, a
- * session's) or of a shared refusal is flattened once and reused: writeHead only reads it.
- * A header Node refuses is answered with `undecided` (the fail-closed 503).
+ * when the decision was synchronous, then `end` sends it. The header list of an identity (a
+ * cached token's, a session's) or of a shared refusal is flattened once and reused: writeHead
+ * only reads it. A header Node refuses is answered with `undecided` (the fail-closed 503). An
+ * answer that closes the connection is ended at once, before its request's body is drained.
  */
-export function createAnswerWriter(onWriteError: ((error: unknown) => void) | undefined): AnswerWriter {
+export function createAnswerWriter(onWriteError: ((error: unknown) => void) | undefined, end: AnswerEnd = endNow): AnswerWriter {
   const flattened = new WeakMap<Answer['headers'], string[]>();
   const reusableFlat = (headers: Answer['headers']) => {
     let flat = flattened.get(headers);
@@ -42,7 +48,8 @@ export function createAnswerWriter(onWriteError: ((error: unknown) => void) | un
       const fallback = undecided();
       outgoing.writeHead(fallback.status, flat(fallback.headers));
     }
+    if (reusable) return end(outgoing);
     outgoing.end();
-    if (!reusable) lingerAfterAnswer(incoming, outgoing);
+    lingerAfterAnswer(incoming, outgoing);
   };
 }

@@ -9,6 +9,7 @@ import type { Exchange } from '../gateways/exchange.js';
 import type { Answer } from '../gateways/http-answer.js';
 import { nodeHeaderReader } from '../gateways/header-reader.js';
 import type { RequestTarget } from '../gateways/request-target.js';
+import { ANSWER_FLUSH, createAnswerFlush } from './answer-flush.js';
 import { sentTarget } from './http-server.js';
 
 /** How a route's gateway turns one request into an exchange. */
@@ -17,11 +18,12 @@ export type ExchangeOf = (incoming: HttpBindings['incoming'], header: HeaderRead
 /**
  * A Hono handler that asks the decision and writes its answer on Node's own response: the
  * request is read from Node's raw headers and the answer goes to writeHead as a plain list,
- * in the same tick when the decision was synchronous (a known token, the hot path). Hono is
- * told the answer was sent. A decision that fails, or an answer Node refuses, is undecided.
+ * in the same tick when the decision was synchronous (a known token, the hot path), and
+ * leaves with the other answers of this turn of the event loop (answer-flush). Hono is told
+ * the answer was sent. A decision that fails, or an answer Node refuses, is undecided.
  */
 export function createDecisionRoute(decide: AuthDecision, exchangeOf: ExchangeOf, onWriteError: (error: unknown) => void) {
-  const writeAnswer = createAnswerWriter(onWriteError);
+  const writeAnswer = createAnswerWriter(onWriteError, createAnswerFlush({ ...ANSWER_FLUSH, now: () => performance.now(), onError: onWriteError }));
   return function decisionRoute(c: Context<{ Bindings: HttpBindings }>): Response | Promise<Response> {
     const { incoming, outgoing } = c.env;
     const target = sentTarget(incoming);

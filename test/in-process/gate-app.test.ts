@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Denial } from '../../src/decision/outcome.js';
@@ -93,6 +94,42 @@ describe('the /auth route of the gate\'s Hono app', () => {
       expect(refused.headers['set-cookie']).toEqual(['a=; Max-Age=0', 'b=; Max-Age=0']);
       expect(refused.headers['content-length']).toBe('0');
     } finally {
+      await server.close();
+    }
+  });
+
+  it('gives each of many answers decided in one turn to its own request, and pipelined ones in order', async () => {
+    // Answers leave in batches (answer-flush): more connections than a batch holds, some
+    // decisions waiting, and three requests pipelined on one connection.
+    const server = await appServer(({ header }: AuthQuestion) => {
+      const uri = header('x-original-uri') ?? '';
+      const outcome = allow([['x-authgear-user-id', uri.slice(1)]]);
+      return uri.endsWith('7') ? new Promise((done) => setImmediate(() => done(outcome))) : outcome;
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 80 });
+    try {
+      const asked = Array.from({ length: 80 }, (_, index) => `u${index}`);
+      const answers = await Promise.all(asked.map((user) => new Promise<string | undefined>((done, fail) => {
+        http.get(`${server.url}/auth`, { agent, headers: { 'x-original-uri': `/${user}` } }, (response) => {
+          response.resume();
+          response.on('end', () => done(response.headers['x-authgear-user-id'] as string | undefined));
+        }).on('error', fail);
+      })));
+      expect(answers).toEqual(asked);
+      const pipelined = await new Promise<string>((done, fail) => {
+        const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+        let received = '';
+        socket.on('data', (chunk) => {
+          received += chunk.toString('latin1');
+          if (received.split('HTTP/1.1 200').length === 4) socket.end(() => done(received));
+        });
+        socket.on('error', fail);
+        socket.write(['p1', 'p2', 'p3'].map((user) => `GET /auth HTTP/1.1\r\nHost: gate\r\nX-Original-URI: /${user}\r\n\r\n`).join(''));
+      });
+      expect([...pipelined.matchAll(/x-authgear-user-id: (\w+)/g)].map((match) => match[1])).toEqual(['p1', 'p2', 'p3']);
+      expect(server.writeErrors).toEqual([]);
+    } finally {
+      agent.destroy();
       await server.close();
     }
   });

@@ -109,20 +109,25 @@ describe('the verified-token cache', () => {
 });
 
 describe('the /auth hot path', () => {
-  /** The gate's listener behind a server that notes whether each answer was written before the listener returned. */
+  /**
+   * The gate's listener behind a server that notes whether each answer's head was written
+   * before the listener returned, and the answer ended by the end of that turn of the event
+   * loop (answers leave together then: answer-flush).
+   */
   async function recordingSynchronousAnswers(gate: TestGate) {
     const synchronous: boolean[] = [];
     const listener = honoListener(gate.listeners.find((spec) => spec.name === 'auth')!.app!);
     const server = http.createServer((incoming, outgoing) => {
       void listener(incoming, outgoing);
-      synchronous.push(outgoing.writableEnded);
+      const decided = outgoing.headersSent;
+      setImmediate(() => synchronous.push(decided && outgoing.writableEnded));
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
     return { url, synchronous, close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }) };
   }
 
-  it('answers a token synchronously, new or known: no promise, written before the listener returns', async () => {
+  it('answers a token synchronously, new or known: no promise, its head written before the listener returns', async () => {
     const gate = await startTestGate(authgear);
     const recording = await recordingSynchronousAnswers(gate);
     try {
