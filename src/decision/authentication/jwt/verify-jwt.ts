@@ -50,12 +50,16 @@ export type JwtVerifier = (token: string, kind: JwtKind) => JwtClaims | Promise<
  */
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const allowed: ReadonlySet<string> = new Set(options.algorithms);
+  // What a forger can ask for with every request shares one Denial each: its challenge and
+  // its answer are then built once (createRefusal, createHttpAnswers), not for every request.
+  const unknownKey = new Denial('unknown_key', 'token is signed by an unknown key');
+  const badSignature = new Denial('bad_signature', 'token signature is not valid');
 
   function verified(jws: ParsedJws, keys: readonly KeyObject[], kind: JwtKind): JwtClaims {
-    if (keys.length === 0) throw new Denial('unknown_key', 'token is signed by an unknown key');
+    if (keys.length === 0) throw unknownKey;
     const algorithm = JWS_ALGORITHMS[jws.alg];
     // A kid shared by two keys (it happens mid-rotation): either one may have signed.
-    if (!keys.some((key) => signatureHolds(algorithm.verify, key, jws))) throw new Denial('bad_signature', 'token signature is not valid');
+    if (!keys.some((key) => signatureHolds(algorithm.verify, key, jws))) throw badSignature;
     const claims = jsonObject(payloadOf(jws), 'claims set');
     const now = options.now();
     checkClaimsSet(jws.header, claims, { ...kind, issuer: options.issuer, clockSkewSeconds: options.clockSkewSeconds, now, audience: kind.audience });
