@@ -134,6 +134,24 @@ describe('the /auth route of the gate\'s Hono app', () => {
     }
   });
 
+  it('keeps answering when clients reset their connections while their answers are held', async () => {
+    const server = await appServer(() => allow([['x-authgear-user-id', 'u1']]));
+    const port = Number(new URL(server.url).port);
+    try {
+      await Promise.all(Array.from({ length: 50 }, () => new Promise<void>((done) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write('GET /auth HTTP/1.1\r\nHost: gate\r\n\r\n', () => socket.resetAndDestroy());
+        });
+        socket.on('close', () => done());
+        socket.on('error', () => undefined);
+      })));
+      const after = await httpGet(`${server.url}/auth`);
+      expect([after.status, after.headers['x-authgear-user-id']]).toEqual([200, 'u1']);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('fails closed with a 503 when Node refuses a header the decision built, or the decision rejects', async () => {
     for (const decide of [
       (() => allow([['x-authgear-user-id', 'u1\r\nx-injected: yes']])) as AuthDecision,

@@ -14,58 +14,70 @@ function responses(count: number, ended: number[], failing: ReadonlySet<number> 
 
 const nextTurn = () => new Promise((done) => setImmediate(done));
 
-describe('answer flush: the answers of one turn of the event loop leave together', () => {
-  it('holds answers until the turn ends, then ends each once, in the order they were decided', async () => {
+describe('answer flush: the answers of one turn of the event loop after its first leave together', () => {
+  it('ends the first answer of a turn at once, holds the others until the turn ends, each once and in order', async () => {
     const ended: number[] = [];
     const flush = createAnswerFlush({ maxAnswers: 32, maxHoldMs: 1_000, now: () => 0, onError: () => {} });
     const held = responses(5, ended);
     for (const outgoing of held) flush(outgoing);
     await Promise.resolve();
-    expect(ended).toEqual([]);
+    expect(ended).toEqual([0]);
     await nextTurn();
     expect(ended).toEqual([0, 1, 2, 3, 4]);
     await nextTurn();
     expect(ended).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('ends them all at once when maxAnswers are held, and the rest of the turn starts a new batch', async () => {
+  it('ends a lone answer at once in every turn: a request at low load waits for nothing', async () => {
+    const ended: number[] = [];
+    const flush = createAnswerFlush({ maxAnswers: 32, maxHoldMs: 1_000, now: () => 0, onError: () => {} });
+    const held = responses(3, ended);
+    for (const [index, outgoing] of held.entries()) {
+      flush(outgoing);
+      expect(ended).toHaveLength(index + 1);
+      await nextTurn();
+    }
+  });
+
+  it('ends the held answers at once when maxAnswers are held, and the rest of the turn starts a new batch', async () => {
     const ended: number[] = [];
     const flush = createAnswerFlush({ maxAnswers: 3, maxHoldMs: 1_000, now: () => 0, onError: () => {} });
-    const held = responses(7, ended);
-    held.slice(0, 3).forEach(flush);
-    expect(ended).toEqual([0, 1, 2]);
-    held.slice(3).forEach(flush);
-    expect(ended).toEqual([0, 1, 2, 3, 4, 5]);
-    await nextTurn();
+    const held = responses(8, ended);
+    held.slice(0, 4).forEach(flush);
+    expect(ended).toEqual([0, 1, 2, 3]);
+    held.slice(4).forEach(flush);
     expect(ended).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    await nextTurn();
+    expect(ended).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('lets no answer wait longer than maxHoldMs for those decided after it', async () => {
     const ended: number[] = [];
     let clock = 100;
     const flush = createAnswerFlush({ maxAnswers: 32, maxHoldMs: 1, now: () => clock, onError: () => {} });
-    const held = responses(4, ended);
+    const held = responses(5, ended);
     flush(held[0]!);
-    clock += 0.5;
     flush(held[1]!);
-    expect(ended).toEqual([]);
     clock += 0.5;
     flush(held[2]!);
-    expect(ended).toEqual([0, 1, 2]);
-    // The next batch's hold starts with its own first answer.
+    expect(ended).toEqual([0]);
+    clock += 0.5;
     flush(held[3]!);
-    expect(ended).toEqual([0, 1, 2]);
-    await nextTurn();
     expect(ended).toEqual([0, 1, 2, 3]);
+    // The next batch's hold starts with its own first answer.
+    flush(held[4]!);
+    expect(ended).toEqual([0, 1, 2, 3]);
+    await nextTurn();
+    expect(ended).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('ends every other answer when one end throws, and reports that one', async () => {
     const ended: number[] = [];
     const errors: unknown[] = [];
     const flush = createAnswerFlush({ maxAnswers: 32, maxHoldMs: 1_000, now: () => 0, onError: (error) => errors.push(error) });
-    responses(4, ended, new Set([1])).forEach(flush);
+    responses(5, ended, new Set([0, 2])).forEach(flush);
     await nextTurn();
-    expect(ended).toEqual([0, 2, 3]);
-    expect(errors.map(String)).toEqual(['Error: socket 1 is gone']);
+    expect(ended).toEqual([1, 3, 4]);
+    expect(errors.map(String)).toEqual(['Error: socket 0 is gone', 'Error: socket 2 is gone']);
   });
 });
