@@ -8,7 +8,7 @@ import { UNDECIDED, type Outcome } from '../src/decision/question.js';
 import { createGate } from '../src/gate.js';
 import { createAnswerWriter } from '../src/gateways/answer-writer.js';
 import { createAuthRequestGateway } from '../src/gateways/auth-request.js';
-import { ANSWER_FLUSH, createAnswerFlush } from '../src/http/answer-flush.js';
+import { createAnswerFlush } from '../src/http/answer-flush.js';
 import { nodeHeaderReader } from '../src/gateways/header-reader.js';
 import { parseRequestTarget } from '../src/gateways/request-target.js';
 import { createLogOutput } from '../src/observability/log-output.js';
@@ -18,7 +18,7 @@ const config = loadConfig(process.env);
 const gate = await createGate(config, { logger: createLogger(config.logLevel, createLogOutput(process.stdout, { onDrop: () => {} })) });
 void gate.start();
 const exchangeOf = createAuthRequestGateway(config.gateway);
-const writeAnswer = createAnswerWriter(undefined, createAnswerFlush({ ...ANSWER_FLUSH, now: () => performance.now(), onError: () => {} }));
+const writeAnswer = createAnswerWriter(undefined, createAnswerFlush({ onError: () => {} }));
 
 createServer((incoming, outgoing) => {
   const target = parseRequestTarget(incoming.url ?? '');

@@ -1,21 +1,16 @@
 import type { ServerResponse } from 'node:http';
+import type { AnswerEnd } from '../gateways/answer-writer.js';
 
 export interface AnswerFlushOptions {
-  /** Answers held at most: the one that makes them this many ends them all at once. */
-  maxAnswers: number;
-  /** How long, in ms, the first answer held may wait for the others decided after it. */
-  maxHoldMs: number;
-  /** A monotonic clock in ms (performance.now). */
-  now: () => number;
   /** An answer whose end threw: the others are ended all the same. */
   onError: (error: unknown) => void;
+  /** Answers held at most: the one that makes them this many ends them all at once. Default 32. */
+  maxAnswers?: number;
+  /** How long, in ms, the first answer held may wait for the others decided after it. Default 1. */
+  maxHoldMs?: number;
+  /** A monotonic clock in ms. Default performance.now. */
+  now?: () => number;
 }
-
-/** Ends a response whose head is set: with the other answers of this turn of the event loop. */
-export type AnswerFlush = (outgoing: ServerResponse) => void;
-
-/** What the sidecar ships with: one poll's answers, never more than a millisecond. */
-export const ANSWER_FLUSH = { maxAnswers: 32, maxHoldMs: 1 } as const;
 
 /**
  * Flush consolidation, as Netty's FlushConsolidationHandler does it: the answers decided
@@ -30,7 +25,8 @@ export const ANSWER_FLUSH = { maxAnswers: 32, maxHoldMs: 1 } as const;
  * held one answer or none) the first answer of a turn leaves at once: held, a lone request's
  * answer would wait for Hono's adapter to finish with it, about 10 µs for nothing.
  */
-export function createAnswerFlush(options: AnswerFlushOptions): AnswerFlush {
+export function createAnswerFlush(options: AnswerFlushOptions): AnswerEnd {
+  const { onError, maxAnswers = 32, maxHoldMs = 1, now = () => performance.now() } = options;
   let held: ServerResponse[] = [];
   let firstHeldAt = 0;
   // Answers of this turn of the event loop so far, and of the turn before it.
@@ -41,7 +37,7 @@ export function createAnswerFlush(options: AnswerFlushOptions): AnswerFlush {
     try {
       outgoing.end();
     } catch (error) {
-      options.onError(error);
+      onError(error);
     }
   }
 
@@ -64,8 +60,9 @@ export function createAnswerFlush(options: AnswerFlushOptions): AnswerFlush {
       // request's answer leaves at once.
       if (answersLastTurn <= 1) return end(outgoing);
     }
-    if (held.length === 0) firstHeldAt = options.now();
+    const heldAt = now();
+    if (held.length === 0) firstHeldAt = heldAt;
     held.push(outgoing);
-    if (held.length >= options.maxAnswers || options.now() - firstHeldAt >= options.maxHoldMs) flush();
+    if (held.length >= maxAnswers || heldAt - firstHeldAt >= maxHoldMs) flush();
   };
 }

@@ -9,7 +9,7 @@ import type { Exchange } from '../gateways/exchange.js';
 import type { Answer } from '../gateways/http-answer.js';
 import { nodeHeaderReader } from '../gateways/header-reader.js';
 import type { RequestTarget } from '../gateways/request-target.js';
-import { ANSWER_FLUSH, createAnswerFlush } from './answer-flush.js';
+import { createAnswerFlush } from './answer-flush.js';
 import { sentTarget } from './http-server.js';
 
 /** How a route's gateway turns one request into an exchange. */
@@ -23,7 +23,7 @@ export type ExchangeOf = (incoming: HttpBindings['incoming'], header: HeaderRead
  * the answer was sent. A decision that fails, or an answer Node refuses, is undecided.
  */
 export function createDecisionRoute(decide: AuthDecision, exchangeOf: ExchangeOf, onWriteError: (error: unknown) => void) {
-  const writeAnswer = createAnswerWriter(onWriteError, createAnswerFlush({ ...ANSWER_FLUSH, now: () => performance.now(), onError: onWriteError }));
+  const writeAnswer = createAnswerWriter(onWriteError, createAnswerFlush({ onError: onWriteError }));
   return function decisionRoute(c: Context<{ Bindings: HttpBindings }>): Response | Promise<Response> {
     const { incoming, outgoing } = c.env;
     const target = sentTarget(incoming);

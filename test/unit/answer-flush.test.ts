@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createAnswerFlush } from '../../src/http/answer-flush.js';
+import { createAnswerFlush, type AnswerFlushOptions } from '../../src/http/answer-flush.js';
 
 /** A response that records when it was ended, in the order of `ended`. */
 function responses(count: number, ended: number[], failing: ReadonlySet<number> = new Set()) {
@@ -15,7 +15,7 @@ function responses(count: number, ended: number[], failing: ReadonlySet<number> 
 const nextTurn = () => new Promise((done) => setImmediate(done));
 
 /** A flush whose turns have been busy: the turn before held several answers. */
-async function busyFlush(options: Partial<Parameters<typeof createAnswerFlush>[0]> = {}) {
+async function busyFlush(options: Partial<AnswerFlushOptions> = {}) {
   const flush = createAnswerFlush({ maxAnswers: 32, maxHoldMs: 1_000, now: () => 0, onError: () => {}, ...options });
   responses(2, []).forEach(flush);
   await nextTurn();
